@@ -1,0 +1,71 @@
+"""Gather advocates' facts for the rules in a fixed number of queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+
+from casework.models import Case
+from imca_commissioning.dates import Span
+from qualifications.models import TrainingRecord
+from qualifications.rules import Catalogue, TrainingFact
+
+from .models import Absence, Advocate
+from .rules import AdvocateFacts, Judged
+
+
+def advocate_facts_many(
+    advocates: Iterable[Advocate], *, exclude_case_id: int | None = None
+) -> dict[int, AdvocateFacts]:
+    """Facts of many advocates: three queries (absences, training, cases) in all,
+    whatever the number of advocates. ``exclude_case_id`` leaves out the case being
+    re-allocated, so that it is never counted towards its own gate."""
+    advs = list(advocates)
+    ids = [a.pk for a in advs]
+    absences: dict[int, list[Span]] = defaultdict(list)
+    for adv_id, start, end in Absence.objects.filter(
+        advocate_id__in=ids, archived_at__isnull=True
+    ).values_list("advocate_id", "start_date", "end_date"):
+        absences[adv_id].append(Span(start, end))
+    training: dict[int, list[TrainingFact]] = defaultdict(list)
+    for row in TrainingRecord.objects.filter(
+        advocate_id__in=ids, archived_at__isnull=True
+    ).values_list(
+        "advocate_id", "unit_id", "route", "requested_on", "booked_for", "trained_on", "achieved_on"
+    ):
+        training[row[0]].append(TrainingFact(*row[1:]))
+    cases: dict[int, dict[str, list[date]]] = defaultdict(lambda: defaultdict(list))
+    for adv_id, category, allocated in (
+        Case.objects.filter(advocate_id__in=ids, archived_at__isnull=True)
+        .exclude(pk=exclude_case_id or 0)
+        .values_list("advocate_id", "case_type__category", "allocated_on")
+        .order_by("allocated_on")
+    ):
+        cases[adv_id][category].append(allocated)
+    return {
+        a.pk: AdvocateFacts(
+            id=a.pk,
+            provider_id=a.provider_id,
+            role_start=a.role_start,
+            left_on=a.left_on,
+            imha_role_start=a.imha_role_start,
+            prior_experience_months=a.prior_experience_months,
+            prior_imca_cases=a.prior_imca_cases,
+            absences=tuple(absences.get(a.pk, ())),
+            training=tuple(training.get(a.pk, ())),
+            case_dates={k: tuple(v) for k, v in cases.get(a.pk, {}).items()},
+            name=a.name,
+        )
+        for a in advs
+    }
+
+
+def advocate_facts(advocate: Advocate, *, exclude_case_id: int | None = None) -> AdvocateFacts:
+    return advocate_facts_many([advocate], exclude_case_id=exclude_case_id)[advocate.pk]
+
+
+def advocate_judged(
+    advocate: Advocate, catalogue: Catalogue, *, exclude_case_id: int | None = None
+) -> Judged:
+    return Judged(advocate_facts(advocate, exclude_case_id=exclude_case_id), catalogue)

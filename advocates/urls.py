@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "advocates"
+
+urlpatterns = [
+    path("", views.advocate_list, name="list"),
+    path("new/", views.advocate_register, name="register"),
+    path("me/", views.advocate_me, name="me"),
+    path("<int:pk>/", views.advocate_detail, name="detail"),
+    path("<int:pk>/edit/", views.advocate_edit, name="edit"),
+    path("<int:pk>/archive/", views.advocate_archive, name="archive"),
+    path("<int:pk>/absences/new/", views.absence_add, name="absence_add"),
+    path("absences/<int:pk>/edit/", views.absence_edit, name="absence_edit"),
+]

@@ -1,0 +1,201 @@
+"""Pages for advocates' records. Each view: fetch through the tenancy scope, check
+the role may write, validate a form, call one service, redirect."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from compliance.selectors import advocate_rows
+from imca_commissioning.forms import add_service_errors
+from organisations.access import can_manage_advocates, get_visible_or_404, require
+from qualifications.models import CpdRecord, TrainingRecord
+
+from . import services
+from .forms import AbsenceForm, AdvocateForm, ArchiveForm
+from .models import Absence, Advocate
+
+
+def advocate_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if user.role == "advocate":
+        return redirect("advocates:me")
+    advocates = (
+        Advocate.objects.visible_to(user)
+        .select_related("provider")
+        .order_by("provider__name", "name")
+    )
+    return render(
+        request,
+        "advocates/list.html",
+        {
+            "advocates": advocates,
+            "can_register": user.is_superuser or user.role == "provider_manager",
+        },
+    )
+
+
+def _record_context(request: HttpRequest, advocate: Advocate) -> dict[str, object]:
+    today = timezone.localdate()
+    commissioner_ids = (
+        request.user.commissioner_lineage if request.user.role == "commissioner" else None
+    )
+    row = advocate_rows([advocate], today, commissioner_ids=commissioner_ids)[0]
+    return {
+        "advocate": advocate,
+        "row": row,
+        "c": row.compliance,
+        "today": today,
+        "training": TrainingRecord.objects.filter(
+            advocate=advocate, archived_at__isnull=True
+        ).select_related("unit"),
+        "absences": Absence.objects.visible_to(request.user).filter(advocate=advocate),
+        "cpd": CpdRecord.objects.visible_to(request.user).filter(advocate=advocate),
+        "flags": advocate.flags.filter(resolved_on__isnull=True),
+        "can_manage": can_manage_advocates(request.user, advocate.provider_id),
+    }
+
+
+def advocate_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    advocate = get_visible_or_404(
+        Advocate.objects.visible_to(request.user).select_related("provider"), pk
+    )
+    return render(request, "advocates/detail.html", _record_context(request, advocate))
+
+
+def advocate_me(request: HttpRequest) -> HttpResponse:
+    advocate = Advocate.objects.visible_to(request.user).filter(user=request.user).first()
+    if advocate is None:
+        raise Http404("No advocate record is linked to your account")
+    return render(
+        request, "advocates/detail.html", {**_record_context(request, advocate), "is_me": True}
+    )
+
+
+def advocate_register(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    require(user.role == "provider_manager", "Only a provider manager registers advocates.")
+    form = AdvocateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            advocate = services.advocate_register(
+                provider=user.provider, by=user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{advocate.name} is registered.")
+            return redirect("advocates:detail", pk=advocate.pk)
+    return render(
+        request,
+        "includes/form_page.html",
+        {
+            "form": form,
+            "title": "Register an advocate",
+            "submit_label": "Register",
+            "back_url": reverse("advocates:list"),
+        },
+    )
+
+
+def advocate_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    advocate = get_visible_or_404(Advocate.objects.visible_to(request.user), pk)
+    require(can_manage_advocates(request.user, advocate.provider_id))
+    initial = {f: getattr(advocate, f) for f in AdvocateForm.base_fields}
+    form = AdvocateForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.advocate_update(advocate=advocate, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Saved.")
+            return redirect("advocates:detail", pk=advocate.pk)
+    return render(
+        request,
+        "includes/form_page.html",
+        {
+            "form": form,
+            "title": f"Edit {advocate.name}",
+            "back_url": reverse("advocates:detail", args=[advocate.pk]),
+        },
+    )
+
+
+def advocate_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    advocate = get_visible_or_404(Advocate.objects.visible_to(request.user), pk)
+    require(can_manage_advocates(request.user, advocate.provider_id))
+    form = ArchiveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.advocate_archive(
+            advocate=advocate, by=request.user, reason=form.cleaned_data["reason"]
+        )
+        messages.success(request, f"{advocate.name}'s record is archived.")
+        return redirect("advocates:list")
+    return render(
+        request,
+        "includes/form_page.html",
+        {
+            "form": form,
+            "title": f"Archive {advocate.name}",
+            "submit_label": "Archive",
+            "intro": "Archive only a record registered in error. Someone who has left keeps their record: set their last day in role instead.",
+            "back_url": reverse("advocates:detail", args=[advocate.pk]),
+        },
+    )
+
+
+def absence_add(request: HttpRequest, pk: int) -> HttpResponse:
+    advocate = get_visible_or_404(Advocate.objects.visible_to(request.user), pk)
+    require(can_manage_advocates(request.user, advocate.provider_id))
+    form = AbsenceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.absence_create(advocate=advocate, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Absence recorded.")
+            return redirect("advocates:detail", pk=advocate.pk)
+    return render(
+        request,
+        "includes/form_page.html",
+        {
+            "form": form,
+            "title": "Record an absence",
+            "caption": advocate.name,
+            "intro": "Maternity or parental leave, long-term sickness and similar absences extend assessment deadlines by their days.",
+            "back_url": reverse("advocates:detail", args=[advocate.pk]),
+        },
+    )
+
+
+def absence_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    absence = get_visible_or_404(
+        Absence.objects.visible_to(request.user).select_related("advocate"), pk
+    )
+    require(can_manage_advocates(request.user, absence.advocate.provider_id))
+    initial = {"kind": absence.kind, "start_date": absence.start_date, "end_date": absence.end_date}
+    form = AbsenceForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.absence_update(absence=absence, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Absence saved.")
+            return redirect("advocates:detail", pk=absence.advocate_id)
+    return render(
+        request,
+        "includes/form_page.html",
+        {
+            "form": form,
+            "title": "Edit absence",
+            "caption": absence.advocate.name,
+            "back_url": reverse("advocates:detail", args=[absence.advocate_id]),
+        },
+    )

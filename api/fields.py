@@ -1,0 +1,44 @@
+"""Serializer fields that resolve references through the catalogue and the tenancy
+scopes, so a client never reaches an object outside its tenancy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from advocates.models import Advocate
+from qualifications.models import Unit
+from qualifications.selectors import unit_resolve
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class UnitField(serializers.Field):
+    """A unit code or alias ("305", "805", "A4A-IMCA"); answers the canonical code."""
+
+    default_error_messages = {
+        "unknown": "Unknown unit or course: {value}. Use a unit code or alias such as 305, 805, 310, A4A-IMCA."
+    }
+
+    def to_representation(self, value: Unit) -> str:
+        return value.code
+
+    def to_internal_value(self, data: Any) -> Unit:
+        if not isinstance(data, str | int):
+            self.fail("unknown", value=data)
+        unit = unit_resolve(str(data))
+        if unit is None:
+            self.fail("unknown", value=data)
+        return unit
+
+
+class VisibleAdvocateField(serializers.PrimaryKeyRelatedField):
+    """An advocate the requester can see; any other id "does not exist"."""
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        request = self.context.get("request")
+        if request is None:
+            return Advocate.objects.none()
+        return Advocate.objects.visible_to(request.user)

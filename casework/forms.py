@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from django import forms
+
+from imca_commissioning.forms import GovDateField, GovForm
+
+from .models import CaseType
+
+
+class AllocationQueryForm(forms.Form):
+    """Step one: which type of case, allocated on which day (GET)."""
+
+    case_type = forms.ModelChoiceField(
+        queryset=CaseType.objects.all(),
+        to_field_name="code",
+        label="Type of case",
+        empty_label="Choose a type",
+    )
+    allocated_on = forms.DateField(
+        label="Allocation date (YYYY-MM-DD)",
+        widget=forms.DateInput(
+            attrs={"type": "date", "class": "govuk-input govuk-input--width-10"}
+        ),
+    )
+
+
+class AllocationForm(GovForm):
+    advocate = forms.ChoiceField(widget=forms.RadioSelect, label="Advocate")
+    client_reference = forms.CharField(
+        max_length=60, label="Client reference (pseudonymous: never a name)"
+    )
+    instructed_on = GovDateField(label="Instructed on")
+    supervisor = forms.ChoiceField(
+        required=False, label="Supervisor (needed while the advocate is not assessed)"
+    )
+
+    def __init__(self, *args, advocates=(), supervisors=(), **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["advocate"].choices = [(a.pk, a.name) for a in advocates]
+        self.fields["supervisor"].choices = [("", "None yet")] + [
+            (a.pk, a.name) for a in supervisors
+        ]
+
+
+class ReportForm(GovForm):
+    submitted_on = GovDateField(label="Submitted on")
+    summary = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 8}), max_length=20000, label="Report summary"
+    )
+
+
+class IssueForm(GovForm):
+    issued_on = GovDateField(label="Issued to the decision maker on")
+
+
+class SupervisorForm(GovForm):
+    supervisor = forms.ChoiceField(label="Supervisor")
+    assigned_on = GovDateField(
+        required=False, label="Takes the case on from (default: the allocation date)"
+    )
+
+    def __init__(self, *args, supervisors=(), **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["supervisor"].choices = [(a.pk, a.name) for a in supervisors]
+
+
+class HoursForm(GovForm):
+    hours = forms.DecimalField(min_value=0, max_value=99999, decimal_places=2, label="Hours worked")
+
+
+class WithdrawForm(GovForm):
+    withdrawn_on = GovDateField(label="Instruction withdrawn (or the person died) on")

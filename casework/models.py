@@ -1,0 +1,144 @@
+"""Case types (reference data), cases and their reports (RULES.md sections 4-5)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from advocates.models import Advocate
+from imca_commissioning.models import ArchivableModel, AuditedModel
+from organisations.models import SERVICE_CATEGORY, Contract, Provider, Role
+
+if TYPE_CHECKING:
+    from django.db.models.query import QuerySet
+
+
+class Category(models.TextChoices):
+    IMCA = "IMCA", "IMCA"
+    DOLS = "DOLS", "DoLS"
+    IMHA = "IMHA", "IMHA"
+    CARE_ACT = "CARE_ACT", "Care Act advocacy"
+
+
+class CaseType(models.Model):
+    code = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=200)
+    category = models.CharField(max_length=10, choices=Category.choices)
+    active_from = models.DateField()
+    active_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["category", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def active_on(self, on) -> bool:  # type: ignore[no-untyped-def]
+        return self.active_from <= on and (self.active_to is None or on <= self.active_to)
+
+
+class CaseStatus(models.TextChoices):
+    ALLOCATED = "allocated", "Allocated"
+    REPORT_SUBMITTED = "report_submitted", "Report submitted"
+    REPORT_RETURNED = "report_returned", "Report returned for revision"
+    REPORT_APPROVED = "report_approved", "Report approved"
+    REPORT_ISSUED = "report_issued", "Report issued"
+    WITHDRAWN = "withdrawn", "Instruction withdrawn"
+
+
+class CaseQuerySet(models.QuerySet):
+    def active(self) -> QuerySet[Case]:
+        """Cases not deleted as entered in error."""
+        return self.filter(archived_at__isnull=True)
+
+    def visible_to(self, user) -> QuerySet[Case]:  # type: ignore[no-untyped-def]
+        """The one scope for cases. A commissioner sees only the categories its contracts
+        with the provider cover; an advocate user reads the cases of their own provider
+        (writes are checked per case: only the allocated advocate and the managers)."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self.active()
+        if user.role == Role.PROVIDER_MANAGER and user.provider_id:
+            return self.active().filter(provider_id=user.provider_id)
+        if user.role == Role.ADVOCATE and user.provider_id:
+            # Read: the provider's cases (pseudonymous); writes are checked per case.
+            return self.active().filter(provider_id=user.provider_id)
+        if user.role == Role.COMMISSIONER and user.commissioner_id:
+            contracts = Contract.objects.filter(
+                commissioner_id__in=user.commissioner_lineage
+            ).values_list("provider_id", "services")
+            cond = Q(pk__in=[])
+            for provider_id, services in contracts:
+                cats = [SERVICE_CATEGORY[s] for s in services or [] if s in SERVICE_CATEGORY]
+                cond |= Q(provider_id=provider_id, case_type__category__in=cats)
+            return self.active().filter(cond)
+        return self.none()
+
+
+class Case(ArchivableModel):
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="cases")
+    advocate = models.ForeignKey(Advocate, on_delete=models.PROTECT, related_name="cases")
+    case_type = models.ForeignKey(CaseType, on_delete=models.PROTECT, related_name="cases")
+    instructed_on = models.DateField()
+    allocated_on = models.DateField()
+    # Pseudonymous: the provider's own reference, never a name (commissioners see it).
+    client_reference = models.CharField(max_length=60)
+    status = models.CharField(
+        max_length=20, choices=CaseStatus.choices, default=CaseStatus.ALLOCATED
+    )
+    hours = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    withdrawn_on = models.DateField(null=True, blank=True)
+    # The supervisor named on the case (R4 checked by supervision.services).
+    supervisor = models.ForeignKey(
+        Advocate, null=True, blank=True, on_delete=models.PROTECT, related_name="supervised_cases"
+    )
+    supervisor_assigned_on = models.DateField(null=True, blank=True)
+
+    objects = CaseQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-allocated_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(allocated_on__gte=models.F("instructed_on")),
+                name="case_allocated_after_instructed",
+            ),
+            models.CheckConstraint(
+                condition=~Q(supervisor=models.F("advocate")), name="case_supervisor_not_self"
+            ),
+            models.CheckConstraint(condition=Q(hours__gte=0), name="case_hours_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["advocate", "allocated_on"]),
+            models.Index(fields=["provider", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_reference} ({self.case_type})"
+
+
+class Report(AuditedModel):
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="report")
+    summary = models.TextField()
+    submitted_on = models.DateField()
+    issued_on = models.DateField(null=True, blank=True)
+    # Frozen at issue: the report names its supervisor and the date of approval (R5).
+    supervisor = models.ForeignKey(
+        Advocate, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_on = models.DateField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(issued_on__isnull=True) | Q(issued_on__gte=models.F("submitted_on")),
+                name="report_issued_after_submitted",
+            ),
+        ]

@@ -1,0 +1,131 @@
+"""Flags raised by the sweep (R11), notifications of them (R12) and daily snapshots."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from advocates.models import Advocate
+from casework.models import Case
+from organisations.models import Provider, Role
+
+if TYPE_CHECKING:
+    from django.db.models.query import QuerySet
+
+
+class FlagKind(models.TextChoices):
+    ASSESSMENT_OVERDUE = "assessment_overdue", "Assessment overdue"
+    ASSESSMENT_DUE_SOON = "assessment_due_soon", "Assessment due soon"
+    PRACTICE_GATE_BREACH = "practice_gate_breach", "Case allocated without IMCA training (R1)"
+    DOLS_GATE_BREACH = "dols_gate_breach", "DoLS case without DoLS training or experience (R2)"
+    ISSUED_WITHOUT_APPROVAL = "issued_without_approval", "Supervised report issued without approval"
+    NO_SUPERVISOR = "no_supervisor", "Supervised case without a named supervisor"
+    LONG_WAIT = "long_wait", "Long wait for training"
+    CPD_MISSING = "cpd_missing", "Required CPD missing"
+    CPD_LAPSED = "cpd_lapsed", "Required CPD lapsed"
+
+
+class FlagQuerySet(models.QuerySet):
+    def open(self) -> QuerySet[Flag]:
+        return self.filter(resolved_on__isnull=True)
+
+    def visible_to(self, user) -> QuerySet[Flag]:  # type: ignore[no-untyped-def]
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        if user.role == Role.ADVOCATE:
+            return self.filter(advocate__user=user)
+        return self.filter(provider__in=Provider.objects.visible_to(user))
+
+
+class Flag(models.Model):
+    kind = models.CharField(max_length=30, choices=FlagKind.choices)
+    # What the flag is about, as a stable key ("advocate:12:IMCA", "case:7"): at most one
+    # open flag per (kind, subject) is a database constraint.
+    subject = models.CharField(max_length=100)
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="flags")
+    advocate = models.ForeignKey(
+        Advocate, null=True, blank=True, on_delete=models.PROTECT, related_name="flags"
+    )
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.PROTECT, related_name="flags"
+    )
+    reason = models.CharField(max_length=300)
+    due = models.DateField(null=True, blank=True)
+    raised_on = models.DateField()
+    raised_at = models.DateTimeField(default=timezone.now)
+    resolved_on = models.DateField(null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    objects = FlagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-raised_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "subject"],
+                condition=Q(resolved_on__isnull=True),
+                name="flag_one_open_per_subject",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["provider", "resolved_on"]),
+            models.Index(fields=["advocate", "resolved_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.reason}"
+
+
+class Notification(models.Model):
+    """One row per (flag, recipient): the digest sends each at most once in effect."""
+
+    flag = models.ForeignKey(Flag, on_delete=models.CASCADE, related_name="notifications")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["flag", "recipient"], name="notification_once")
+        ]
+        indexes = [models.Index(fields=["recipient", "sent_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.flag_id} -> {self.recipient_id}"
+
+
+class Snapshot(models.Model):
+    """A provider's dashboard figures on one day, for the trend chart."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="snapshots")
+    on = models.DateField()
+    figures = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["provider", "on"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "on"], name="snapshot_one_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider_id} on {self.on}"
+
+
+class SweepRun(models.Model):
+    on = models.DateField()
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    raised = models.PositiveIntegerField(default=0)
+    closed = models.PositiveIntegerField(default=0)
+    notified = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Sweep of {self.on}"

@@ -1,0 +1,42 @@
+"""Status tags: words first, colour second (no information by colour alone)."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.html import format_html
+
+register = template.Library()
+
+STATUS = {
+    "met": ("Met", "govuk-tag--green"),
+    "met_late": ("Met late", "govuk-tag--yellow"),
+    "overdue": ("Overdue", "govuk-tag--red"),
+    "due_soon": ("Due soon", "govuk-tag--orange"),
+    "on_track": ("On track", "govuk-tag--blue"),
+    "not_applicable": ("Not applicable", "govuk-tag--grey"),
+    "trained": ("Trained", "govuk-tag--blue"),
+    "assessed": ("Assessed", "govuk-tag--green"),
+    None: ("None", "govuk-tag--grey"),
+    "red": ("Red", "govuk-tag--red"),
+    "amber": ("Amber", "govuk-tag--orange"),
+    "green": ("Green", "govuk-tag--green"),
+    "current": ("Current", "govuk-tag--green"),
+    "missing": ("Missing", "govuk-tag--red"),
+    "lapsed": ("Lapsed", "govuk-tag--red"),
+}
+
+
+@register.filter
+def status_tag(value: str | None) -> str:
+    label, css = STATUS.get(value, (str(value).replace("_", " ").capitalize(), "govuk-tag--grey"))
+    return format_html('<strong class="govuk-tag {}">{}</strong>', css, label)
+
+
+@register.filter
+def status_label(value: str | None) -> str:
+    return STATUS.get(value, (str(value),))[0]
+
+
+@register.filter
+def get_item(mapping, key):  # type: ignore[no-untyped-def]
+    return mapping.get(key) if mapping else None

@@ -1,0 +1,154 @@
+"""The commissioner's dashboard, drill-down, flags and CSV downloads."""
+
+from __future__ import annotations
+
+import csv
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from organisations.access import require
+from organisations.models import Provider
+
+from .models import Flag, FlagKind, Snapshot
+from .selectors import FIGURE_KEYS, dashboard_data, totals
+
+LABELS = {
+    "advocates_in_role": "Advocates in role",
+    "practising_without_training": "Cases taken without IMCA training",
+    "overdue": "Assessments overdue",
+    "due_soon": "Assessments due soon",
+    "dols_without_training_or_experience": "DoLS cases without DoLS training or experience",
+    "issued_without_approval": "Supervised reports issued without approval",
+    "without_supervisor": "Supervised cases without a named supervisor",
+    "long_waits": "Long waits for training",
+    "cpd_gaps": "CPD missing or lapsed",
+    "at_risk": "Advocates at risk of missing a deadline",
+}
+
+
+def _commissioner_ids(request: HttpRequest) -> set[int] | None:
+    return request.user.commissioner_lineage if request.user.role == "commissioner" else None
+
+
+def _trend_points(provider_ids: list[int]) -> dict[str, object]:
+    """Daily totals of overdue and due-soon assessments from the sweep's snapshots, as
+    SVG polyline points (the last 60 days on record)."""
+    by_day: dict[str, dict[str, int]] = {}
+    for on, figures in (
+        Snapshot.objects.filter(provider_id__in=provider_ids)
+        .order_by("-on")
+        .values_list("on", "figures")[: 60 * max(1, len(provider_ids))]
+    ):
+        day = by_day.setdefault(on.isoformat(), {"overdue": 0, "due_soon": 0})
+        day["overdue"] += int(figures.get("overdue", 0))
+        day["due_soon"] += int(figures.get("due_soon", 0))
+    days = sorted(by_day)[-60:]
+    if len(days) < 2:
+        return {"days": days, "series": []}
+    top = max(1, *(max(by_day[d].values()) for d in days))
+    width, height = 600, 200
+    series = []
+    for key, label, colour in (
+        ("overdue", "Overdue", "#d4351c"),
+        ("due_soon", "Due soon", "#f47738"),
+    ):
+        pts = " ".join(
+            f"{40 + i * (width - 50) / (len(days) - 1):.1f},{height - 20 - by_day[d][key] * (height - 40) / top:.1f}"
+            for i, d in enumerate(days)
+        )
+        series.append(
+            {"label": label, "points": pts, "colour": colour, "last": by_day[days[-1]][key]}
+        )
+    return {"days": days, "series": series, "top": top}
+
+
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    require(user.is_superuser or user.role == "commissioner", "The dashboard is for commissioners.")
+    today = timezone.localdate()
+    providers = list(Provider.objects.visible_to(user).order_by("name"))
+    entries = dashboard_data(providers, today, _commissioner_ids(request))
+    seen = user.dashboard_seen_at
+    new_flags = Flag.objects.visible_to(user).open().select_related("advocate", "provider")
+    if seen:
+        new_flags = new_flags.filter(raised_at__gt=seen)
+    new_flags = list(new_flags.order_by("-raised_at")[:50])
+    if request.GET.get("format") == "csv":
+        return _dashboard_csv(entries)
+    response = render(
+        request,
+        "compliance/dashboard.html",
+        {
+            "entries": entries,
+            "totals": totals(entries),
+            "labels": LABELS,
+            "keys": FIGURE_KEYS,
+            "today": today,
+            "new_flags": new_flags,
+            "seen": seen,
+            "trend": _trend_points([p.pk for p in providers]),
+        },
+    )
+    user.dashboard_seen_at = timezone.now()
+    user.save(update_fields=["dashboard_seen_at"])  # type: ignore[call-arg]
+    return response
+
+
+def _dashboard_csv(entries: list[dict[str, object]]) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="compliance-dashboard.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["provider", *FIGURE_KEYS, "net_cost", "rag"])
+    for e in entries:
+        f = e["figures"]
+        writer.writerow([e["provider"].name, *(f[k] for k in FIGURE_KEYS), f["net_cost"], f["rag"]])  # type: ignore[index,attr-defined]
+    return response
+
+
+def flag_list(request: HttpRequest) -> HttpResponse:
+    flags = Flag.objects.visible_to(request.user).select_related("provider", "advocate", "case")
+    state = request.GET.get("state", "open")
+    if state == "open":
+        flags = flags.filter(resolved_on__isnull=True)
+    elif state == "closed":
+        flags = flags.filter(resolved_on__isnull=False)
+    kind = request.GET.get("kind", "")
+    if kind in FlagKind.values:
+        flags = flags.filter(kind=kind)
+    provider = request.GET.get("provider", "")
+    if provider.isdigit():
+        flags = flags.filter(provider_id=int(provider))
+    flags = flags.order_by("-raised_on", "-pk")[:1000]
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="flags.csv"'
+        writer = csv.writer(response)
+        writer.writerow(
+            ["kind", "provider", "advocate", "reason", "due", "raised_on", "resolved_on"]
+        )
+        for f in flags:
+            writer.writerow(
+                [
+                    f.kind,
+                    f.provider.name,
+                    f.advocate.name if f.advocate else "",
+                    f.reason,
+                    f.due or "",
+                    f.raised_on,
+                    f.resolved_on or "",
+                ]
+            )
+        return response
+    return render(
+        request,
+        "compliance/flags.html",
+        {
+            "flags": flags,
+            "state": state,
+            "kind": kind,
+            "kinds": FlagKind.choices,
+            "query": request.GET.urlencode(),
+        },
+    )

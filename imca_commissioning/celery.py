@@ -1,0 +1,26 @@
+"""The Celery app. With REDIS_URL unset, settings make every task run in-process."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imca_commissioning.settings")
+
+app = Celery("imca_commissioning")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def setup_schedule(sender: Celery, **kwargs: object) -> None:
+    from django.conf import settings
+
+    # Daily at 06:00 Europe/London by default (SWEEP_HOUR / SWEEP_MINUTE change it without
+    # code); the sweep task sends the digests itself once every provider is swept.
+    sender.conf.beat_schedule = {
+        "compliance-sweep-daily": {
+            "task": "compliance.tasks.sweep_all",
+            "schedule": crontab(hour=settings.SWEEP_HOUR, minute=settings.SWEEP_MINUTE),
+        },
+    }

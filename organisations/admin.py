@@ -1,0 +1,44 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from .models import Commissioner, Contract, Provider, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ("username", "email", "role", "commissioner", "provider", "is_superuser")
+    list_filter = ("role", "is_superuser", "is_active")
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        ("Organisation", {"fields": ("role", "commissioner", "provider")}),
+    )
+    add_fieldsets = (
+        *BaseUserAdmin.add_fieldsets,
+        ("Organisation", {"fields": ("email", "role", "commissioner", "provider")}),
+    )
+
+
+@admin.register(Commissioner)
+class CommissionerAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "active_from", "active_to", "successor")
+    search_fields = ("name", "code")
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    list_display = ("name",)
+    search_fields = ("name",)
+
+
+@admin.register(Contract)
+class ContractAdmin(admin.ModelAdmin):
+    list_display = (
+        "commissioner",
+        "provider",
+        "start_date",
+        "end_date",
+        "services",
+        "qualification_target",
+    )
+    list_filter = ("qualification_target",)
+    list_select_related = ("commissioner", "provider")

@@ -1,0 +1,37 @@
+"""Navigation by role for the base template."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+NAV = {
+    "admin": [
+        ("Dashboard", "compliance:dashboard"),
+        ("Flags", "compliance:flags"),
+        ("Admin", "admin:index"),
+    ],
+    "commissioner": [("Dashboard", "compliance:dashboard"), ("Flags", "compliance:flags")],
+    "provider_manager": [
+        ("Training matrix", "qualifications:matrix"),
+        ("Advocates", "advocates:list"),
+        ("Cases", "casework:list"),
+        ("Sign-offs", "supervision:pending"),
+        ("Flags", "compliance:flags"),
+    ],
+    "advocate": [
+        ("My record", "advocates:me"),
+        ("My cases", "casework:list"),
+        ("Sign-off queue", "supervision:queue"),
+    ],
+}
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    user = getattr(request, "user", None)
+    items: list[tuple[str, str]] = []
+    if user is not None and user.is_authenticated:
+        key = "admin" if user.is_superuser else user.role
+        items = [(label, reverse(name)) for label, name in NAV.get(key, [])]
+        items.append(("Change password", reverse("password_change")))
+    return {"nav_items": items, "service_name": "IMCA commissioning"}

@@ -1,0 +1,258 @@
+"""Commissioners, providers, contracts and user accounts (ADR 0001)."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from imca_commissioning.models import AuditedModel
+
+from .policy import TARGETS, Policy
+
+if TYPE_CHECKING:
+    from django.db.models.query import QuerySet
+
+
+class Role(models.TextChoices):
+    COMMISSIONER = "commissioner", "Commissioner user"
+    PROVIDER_MANAGER = "provider_manager", "Provider manager"
+    ADVOCATE = "advocate", "Advocate"
+
+
+class Service(models.TextChoices):
+    IMCA = "imca", "IMCA"
+    DOLS = "dols", "DoLS IMCA"
+    IMHA = "imha", "IMHA"
+    CARE_ACT = "care_act", "Care Act advocacy"
+
+
+# Which case category each contracted service opens to a commissioner.
+SERVICE_CATEGORY = {"imca": "IMCA", "dols": "DOLS", "imha": "IMHA", "care_act": "CARE_ACT"}
+
+
+class CommissionerQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> QuerySet[Commissioner]:
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        if user.role == Role.COMMISSIONER and user.commissioner_id:
+            return self.filter(pk__in=user.commissioner_lineage)
+        if user.provider_id:
+            return self.filter(contracts__provider_id=user.provider_id).distinct()
+        return self.none()
+
+
+class Commissioner(AuditedModel):
+    name = models.CharField(max_length=200)
+    code = models.CharField(max_length=20, unique=True)
+    active_from = models.DateField()
+    active_to = models.DateField(null=True, blank=True)
+    successor = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="predecessors"
+    )
+
+    objects = CommissionerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(active_to__isnull=True) | Q(active_to__gte=models.F("active_from")),
+                name="commissioner_active_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def lineage_ids(self) -> set[int]:
+        return Commissioner.lineage_of(self.pk)
+
+    @staticmethod
+    def lineage_of(pk: int) -> set[int]:
+        """This commissioner and every one it succeeded (councils merge: the successor
+        takes over its predecessors' contracts). One query per generation."""
+        ids = {pk}
+        frontier = [pk]
+        while frontier:
+            nxt = list(
+                Commissioner.objects.filter(successor_id__in=frontier)
+                .exclude(pk__in=ids)
+                .values_list("pk", flat=True)
+            )
+            ids.update(nxt)
+            frontier = nxt
+        return ids
+
+
+class ProviderQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> QuerySet[Provider]:
+        """The one scope for providers (RULES.md section 1)."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        if user.role == Role.COMMISSIONER and user.commissioner_id:
+            return self.filter(contracts__commissioner_id__in=user.commissioner_lineage).distinct()
+        if user.role in (Role.PROVIDER_MANAGER, Role.ADVOCATE) and user.provider_id:
+            return self.filter(pk=user.provider_id)
+        return self.none()
+
+
+class Provider(AuditedModel):
+    name = models.CharField(max_length=200, unique=True)
+
+    objects = ProviderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContractQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> QuerySet[Contract]:
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        if user.role == Role.COMMISSIONER and user.commissioner_id:
+            return self.filter(commissioner_id__in=user.commissioner_lineage)
+        if user.provider_id:
+            return self.filter(provider_id=user.provider_id)
+        return self.none()
+
+
+class Contract(AuditedModel):
+    commissioner = models.ForeignKey(
+        Commissioner, on_delete=models.PROTECT, related_name="contracts"
+    )
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="contracts")
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    services = models.JSONField(default=list, help_text="Any of imca, dols, imha, care_act")
+
+    # Policy settings (RULES.md: every threshold is a setting of the contract).
+    imca_deadline_months = models.PositiveSmallIntegerField(
+        default=12, validators=[MinValueValidator(1), MaxValueValidator(120)]
+    )
+    dols_deadline_months = models.PositiveSmallIntegerField(
+        default=12, validators=[MinValueValidator(1), MaxValueValidator(120)]
+    )
+    imha_deadline_months = models.PositiveSmallIntegerField(
+        default=12, validators=[MinValueValidator(1), MaxValueValidator(120)]
+    )
+    dols_min_experience_months = models.PositiveSmallIntegerField(
+        default=3, validators=[MaxValueValidator(120)]
+    )
+    dols_min_cases = models.PositiveSmallIntegerField(
+        default=3, validators=[MaxValueValidator(1000)]
+    )
+    due_soon_days = models.PositiveSmallIntegerField(
+        default=90, validators=[MaxValueValidator(3650)]
+    )
+    long_wait_days = models.PositiveSmallIntegerField(
+        default=90, validators=[MaxValueValidator(3650)]
+    )
+    supervision_grace_days = models.PositiveSmallIntegerField(
+        default=14, validators=[MaxValueValidator(3650)]
+    )
+    qualification_target = models.CharField(
+        max_length=20, default="none", choices=[(t, t.capitalize()) for t in TARGETS]
+    )
+    default_wait_days = models.PositiveSmallIntegerField(
+        default=90, validators=[MaxValueValidator(3650)]
+    )
+    usual_assessment_days = models.PositiveSmallIntegerField(
+        default=180, validators=[MaxValueValidator(3650)]
+    )
+
+    objects = ContractQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["commissioner__name", "provider__name", "start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="contract_date_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.commissioner} x {self.provider}"
+
+    def policy(self) -> Policy:
+        return Policy(**{key: getattr(self, key) for key in Policy.field_names()})
+
+    def active_on(self, on: date) -> bool:
+        return self.start_date <= on and (self.end_date is None or on <= self.end_date)
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        bad = [s for s in (self.services or []) if s not in Service.values]
+        if bad or not isinstance(self.services, list):
+            raise ValidationError({"services": f"Unknown service(s): {', '.join(map(str, bad))}"})
+
+
+class ScopedUserManager(UserManager):
+    def visible_to(self, user: User) -> QuerySet[User]:
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(pk=user.pk)
+
+
+class User(AbstractUser):
+    """A person who signs in. The platform admin is a superuser with no role."""
+
+    role = models.CharField(max_length=20, choices=Role.choices, blank=True)
+    commissioner = models.ForeignKey(
+        Commissioner, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    provider = models.ForeignKey(
+        Provider, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    # When the user last looked at the dashboard: "new flags since your last visit".
+    dashboard_seen_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedUserManager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="user_role_organisation",
+                condition=(
+                    Q(role="")
+                    | Q(role="commissioner", commissioner__isnull=False, provider__isnull=True)
+                    | Q(role="provider_manager", provider__isnull=False, commissioner__isnull=True)
+                    | Q(role="advocate", provider__isnull=False, commissioner__isnull=True)
+                ),
+            ),
+        ]
+
+    @cached_property
+    def commissioner_lineage(self) -> set[int]:
+        """The commissioners whose contracts this user sees, computed once per request."""
+        return Commissioner.lineage_of(self.commissioner_id) if self.commissioner_id else set()
+
+    @property
+    def is_commissioner(self) -> bool:
+        return self.role == Role.COMMISSIONER
+
+    @property
+    def is_provider_manager(self) -> bool:
+        return self.role == Role.PROVIDER_MANAGER
+
+    @property
+    def is_advocate(self) -> bool:
+        return self.role == Role.ADVOCATE

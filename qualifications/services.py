@@ -1,0 +1,153 @@
+"""Writes of training and CPD records (RULES.md sections 3 and 8)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from advocates.models import Advocate
+from imca_commissioning.services import apply_fields, archive, stamp
+
+from .models import STAGE_FIELDS, CpdRecord, Route, TrainingRecord, Unit
+from .rules import training_stage_errors
+
+
+def _legacy_on_record(advocate: Advocate, unit: Unit, exclude_pk: int | None = None) -> bool:
+    if unit.conversion_from_id is None:
+        return False
+    qs = TrainingRecord.objects.filter(
+        advocate=advocate, unit_id=unit.conversion_from_id, archived_at__isnull=True
+    ).exclude(trained_on__isnull=True, achieved_on__isnull=True)
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.exists()
+
+
+def _validate(record: TrainingRecord, previous: dict[str, date | None] | None) -> None:
+    # "achieved_on implies training": an achievement with no training date is taken to
+    # record training on the same day.
+    if record.achieved_on is not None and record.trained_on is None:
+        record.trained_on = record.achieved_on
+    if record.route not in Route.values:
+        raise ValidationError({"route": f"Choose one of: {', '.join(Route.values)}"})
+    errors = training_stage_errors(
+        {name: getattr(record, name) for name in STAGE_FIELDS},
+        previous=previous,
+        route=record.route,
+        legacy_on_record=_legacy_on_record(record.advocate, record.unit, record.pk),
+        conversion_possible=record.unit.conversion_from_id is not None,
+    )
+    if errors:
+        raise ValidationError(errors)
+    duplicate = TrainingRecord.objects.filter(
+        advocate=record.advocate, unit=record.unit, archived_at__isnull=True
+    ).exclude(pk=record.pk)
+    if duplicate.exists():
+        raise ValidationError(
+            {"unit": f"{record.advocate} already has a record for {record.unit.code}: update it"}
+        )
+    record.full_clean(validate_constraints=False)
+
+
+@transaction.atomic
+def training_record_create(
+    *,
+    advocate: Advocate,
+    unit: Unit,
+    route: str = Route.FULL,
+    requested_on: date | None = None,
+    booked_for: date | None = None,
+    trained_on: date | None = None,
+    achieved_on: date | None = None,
+    by: Any = None,
+) -> TrainingRecord:
+    """Stages in order, one record per advocate and unit, conversion only with the
+    matching legacy course on record (RULES.md section 3)."""
+    # Serialise writes for one advocate so the one-per-unit check cannot race.
+    Advocate.objects.select_for_update().filter(pk=advocate.pk).first()
+    record = TrainingRecord(
+        advocate=advocate,
+        unit=unit,
+        route=route,
+        requested_on=requested_on,
+        booked_for=booked_for,
+        trained_on=trained_on,
+        achieved_on=achieved_on,
+    )
+    stamp(record, by, created=True)
+    _validate(record, None)
+    record.save()
+    return record
+
+
+@transaction.atomic
+def training_record_update(
+    *, record: TrainingRecord, by: Any = None, **fields: Any
+) -> TrainingRecord:
+    record = (
+        TrainingRecord.objects.select_for_update()
+        .select_related("unit", "advocate")
+        .get(pk=record.pk)
+    )
+    previous = {name: getattr(record, name) for name in STAGE_FIELDS}
+    changed = apply_fields(record, fields, {"route", "unit", *STAGE_FIELDS})
+    if changed:
+        before_trained = record.trained_on
+        stamp(record, by)
+        _validate(record, previous)
+        if record.trained_on != before_trained and "trained_on" not in changed:
+            changed.append("trained_on")
+        record.save(update_fields=[*changed, "modified_at", "modified_by"])
+    return record
+
+
+@transaction.atomic
+def training_record_archive(*, record: TrainingRecord, by: Any, reason: str) -> TrainingRecord:
+    archive(record, by=by, reason=reason)
+    return record
+
+
+def _check_cpd(record: CpdRecord) -> None:
+    if record.hours is not None and Decimal(record.hours) < 0:
+        raise ValidationError({"hours": "Hours cannot be negative"})
+    record.full_clean()
+
+
+@transaction.atomic
+def cpd_record_create(
+    *,
+    advocate: Advocate,
+    category: str,
+    title: str,
+    completed_on: date,
+    hours: Decimal = Decimal("0"),
+    by: Any = None,
+) -> CpdRecord:
+    record = CpdRecord(
+        advocate=advocate, category=category, title=title, completed_on=completed_on, hours=hours
+    )
+    stamp(record, by, created=True)
+    _check_cpd(record)
+    record.save()
+    return record
+
+
+@transaction.atomic
+def cpd_record_update(*, record: CpdRecord, by: Any = None, **fields: Any) -> CpdRecord:
+    record = CpdRecord.objects.select_for_update().get(pk=record.pk)
+    changed = apply_fields(record, fields, {"category", "title", "completed_on", "hours"})
+    if changed:
+        stamp(record, by)
+        _check_cpd(record)
+        record.save(update_fields=[*changed, "modified_at", "modified_by"])
+    return record
+
+
+@transaction.atomic
+def cpd_record_archive(*, record: CpdRecord, by: Any, reason: str) -> CpdRecord:
+    archive(record, by=by, reason=reason)
+    return record

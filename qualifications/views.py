@@ -1,0 +1,194 @@
+"""Training pages: the training matrix and logging each stage of training and CPD."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from advocates.models import Advocate
+from compliance.selectors import AdvocateRow, advocate_rows
+from imca_commissioning.forms import add_service_errors
+from organisations.access import can_manage_advocates, can_write_cpd, get_visible_or_404, require
+from organisations.models import Provider
+
+from . import services
+from .forms import CpdForm, TrainingRecordForm, TrainingUpdateForm
+from .models import TrainingRecord
+
+COMPETENCES = ("IMCA", "DOLS", "IMHA")
+SORTS = {
+    "name": lambda r: r.advocate.name.lower(),
+    "imca_due": lambda r: (
+        r.compliance.deadlines["IMCA"].due or timezone.localdate().replace(year=9999)
+    ),
+    "wait": lambda r: -max([w.days for _, w in r.waits if w.waiting] or [0]),
+}
+
+
+def _provider_for(request: HttpRequest) -> Provider:
+    user = request.user
+    if user.role in ("provider_manager", "advocate") and "provider" not in request.GET:
+        return get_visible_or_404(Provider.objects.visible_to(user), user.provider_id)
+    return get_visible_or_404(Provider.objects.visible_to(user), request.GET.get("provider"))
+
+
+def matrix_rows(request: HttpRequest, provider: Provider) -> list[AdvocateRow]:
+    today = timezone.localdate()
+    commissioner_ids = (
+        request.user.commissioner_lineage if request.user.role == "commissioner" else None
+    )
+    advocates = Advocate.objects.visible_to(request.user).filter(provider=provider)
+    rows = [
+        r
+        for r in advocate_rows(list(advocates), today, commissioner_ids=commissioner_ids)
+        if r.in_role
+    ]
+    status = request.GET.get("status", "")
+    if status:
+        rows = [r for r in rows if any(d.status == status for d in r.compliance.deadlines.values())]
+    if request.GET.get("supervision") == "yes":
+        rows = [r for r in rows if r.compliance.needs_supervision["imca"]]
+    rows.sort(key=SORTS.get(request.GET.get("sort", "name"), SORTS["name"]))
+    return rows
+
+
+def training_matrix(request: HttpRequest) -> HttpResponse:
+    """Advocates x competences: level, deadline and status, waiting time, supervision.
+    For managers, commissioners (read-only, ?provider=) and the admin: an advocate user
+    sees their own record, not their colleagues' deadlines."""
+    require(
+        request.user.role != "advocate", "The training matrix is for managers and commissioners."
+    )
+    provider = _provider_for(request)
+    rows = matrix_rows(request, provider)
+    if request.GET.get("format") == "csv":
+        return _matrix_csv(provider, rows)
+    return render(
+        request,
+        "qualifications/matrix.html",
+        {
+            "provider": provider,
+            "rows": rows,
+            "competences": COMPETENCES,
+            "status": request.GET.get("status", ""),
+            "sort": request.GET.get("sort", "name"),
+            "supervision": request.GET.get("supervision", ""),
+            "statuses": ["overdue", "due_soon", "on_track", "met", "met_late"],
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+def _matrix_csv(provider: Provider, rows: list[AdvocateRow]) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="training-matrix-{provider.pk}.csv"'
+    writer = csv.writer(response)
+    header = ["advocate", "practice_start"]
+    for code in COMPETENCES:
+        header += [f"{code}_level", f"{code}_due", f"{code}_status"]
+    header += [
+        "needs_supervision_imca",
+        "needs_supervision_dols",
+        "days_waiting",
+        "at_risk",
+        "net_cost",
+    ]
+    writer.writerow(header)
+    for r in rows:
+        c = r.compliance
+        line: list[object] = [r.advocate.name, c.practice_start or ""]
+        for code in COMPETENCES:
+            d = c.deadlines[code]
+            line += [c.competences.get(code) or "", d.due or "", d.status]
+        line += [
+            c.needs_supervision["imca"],
+            c.needs_supervision["dols"],
+            max([w.days for _, w in r.waits if w.waiting] or [0]),
+            ",".join(k for k, v in r.at_risk.items() if v),
+            r.cost,
+        ]
+        writer.writerow(line)
+    return response
+
+
+def training_add(request: HttpRequest, pk: int) -> HttpResponse:
+    advocate = get_visible_or_404(Advocate.objects.visible_to(request.user), pk)
+    require(can_manage_advocates(request.user, advocate.provider_id))
+    form = TrainingRecordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.training_record_create(advocate=advocate, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Training logged.")
+            return redirect("advocates:detail", pk=advocate.pk)
+    return render(
+        request,
+        "includes/form_page.html",
+        {
+            "form": form,
+            "title": "Log training",
+            "caption": advocate.name,
+            "intro": "Record each stage as it happens: a place requested (the waiting list), booked, training received, assessment achieved.",
+            "back_url": reverse("advocates:detail", args=[advocate.pk]),
+        },
+    )
+
+
+def training_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    record = get_visible_or_404(
+        TrainingRecord.objects.visible_to(request.user).select_related("advocate", "unit"), pk
+    )
+    require(can_manage_advocates(request.user, record.advocate.provider_id))
+    fields = ["unit", "route", "requested_on", "booked_for", "trained_on", "achieved_on"]
+    form = TrainingUpdateForm(request.POST or None, initial={f: getattr(record, f) for f in fields})
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "unit"}
+        try:
+            services.training_record_update(record=record, by=request.user, **data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Training updated.")
+            return redirect("advocates:detail", pk=record.advocate_id)
+    return render(
+        request,
+        "includes/form_page.html",
+        {
+            "form": form,
+            "title": f"Update {record.unit.code}",
+            "caption": record.advocate.name,
+            "back_url": reverse("advocates:detail", args=[record.advocate_id]),
+        },
+    )
+
+
+def cpd_add(request: HttpRequest, pk: int) -> HttpResponse:
+    advocate = get_visible_or_404(Advocate.objects.visible_to(request.user), pk)
+    require(can_write_cpd(request.user, advocate))
+    form = CpdForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.cpd_record_create(advocate=advocate, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "CPD logged.")
+            return redirect("advocates:detail", pk=advocate.pk)
+    return render(
+        request,
+        "includes/form_page.html",
+        {
+            "form": form,
+            "title": "Log CPD",
+            "caption": advocate.name,
+            "back_url": reverse("advocates:detail", args=[advocate.pk]),
+        },
+    )

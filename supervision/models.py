@@ -1,0 +1,42 @@
+"""Sign-offs of supervised reports (RULES.md R5): append-only."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from advocates.models import Advocate
+from casework.models import Case
+
+
+class Decision(models.TextChoices):
+    APPROVED = "approved", "Approved"
+    RETURNED = "returned", "Returned for revision"
+
+
+class SignOff(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="sign_offs")
+    supervisor = models.ForeignKey(Advocate, on_delete=models.PROTECT, related_name="sign_offs")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    comment = models.TextField(blank=True)
+    signed_on = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.decision} on {self.signed_on}"
+
+    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        # Integrity, not business logic: sign-offs are append-only (R5).
+        if self.pk is not None and not kwargs.pop("force_insert", False):
+            raise ValueError("Sign-offs are append-only and cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ValueError("Sign-offs are append-only and cannot be deleted.")

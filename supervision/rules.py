@@ -1,0 +1,75 @@
+"""Pure rules of supervision: who needs it (R3), who may give it (R4), and when a
+report may be issued (R5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from advocates.rules import Judged, in_role
+from qualifications.rules import ASSESSED
+
+# R3: the relevant competences of a case, by category.
+RELEVANT_COMPETENCES: dict[str, tuple[str, ...]] = {
+    "IMCA": ("IMCA",),
+    "DOLS": ("IMCA", "DOLS"),
+    "IMHA": ("IMHA",),
+    "CARE_ACT": ("CARE_ACT",),
+}
+
+
+def relevant_competences(category: str) -> tuple[str, ...]:
+    return RELEVANT_COMPETENCES.get(category, ())
+
+
+def needs_supervision(judged: Judged, category: str, on: date) -> bool:
+    """R3: while the advocate lacks ASSESSED in any relevant competence of the case."""
+    return any(
+        judged.competence(code).level_on(on) != ASSESSED for code in relevant_competences(category)
+    )
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reasons: list[str] = field(default_factory=list)
+
+
+def supervisor_decision(
+    supervisor: Judged, *, advocate_id: int, provider_id: int, category: str, on: date
+) -> Decision:
+    """R4: a different advocate of the same provider, in role, holding ASSESSED in every
+    relevant competence of the case on the day they act."""
+    facts = supervisor.facts
+    reasons = []
+    if facts.id == advocate_id:
+        reasons.append("an advocate cannot supervise their own case")
+    if facts.provider_id != provider_id:
+        reasons.append("the supervisor must work for the same provider")
+    if not in_role(facts.role_start, facts.left_on, on):
+        reasons.append(f"{facts.name or 'the supervisor'} is not in role on {on.isoformat()}")
+    for code in relevant_competences(category):
+        if supervisor.competence(code).level_on(on) != ASSESSED:
+            reasons.append(
+                f"{facts.name or 'the supervisor'} has not achieved "
+                f"{supervisor.catalogue.label(code)} on {on.isoformat()}"
+            )
+    return Decision(not reasons, [f"R4: {r}" for r in reasons])
+
+
+def issue_blocker(
+    *,
+    needed_supervision_on_submission: bool,
+    approved: bool,
+    approved_on: date | None,
+    issued_on: date,
+) -> str | None:
+    """R5: where R3 applied on the submission date, the report is issued only after the
+    supervisor's approval of the latest submission, on or before the issue date."""
+    if not needed_supervision_on_submission:
+        return None
+    if not approved or approved_on is None:
+        return "R5: the report needs the supervisor's approval before it is issued"
+    if approved_on > issued_on:
+        return f"R5: the report was approved on {approved_on.isoformat()}, after the issue date"
+    return None

@@ -1,0 +1,86 @@
+"""Supervisors' pages: the queue of reports awaiting sign-off, and signing off (R5)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from casework.models import Case, CaseStatus
+from imca_commissioning.forms import add_service_errors
+from organisations.access import get_visible_or_404, require
+
+from .forms import SignOffForm
+from .services import report_sign_off
+
+
+def _awaiting(qs):  # type: ignore[no-untyped-def]
+    return (
+        qs.filter(status=CaseStatus.REPORT_SUBMITTED)
+        .select_related("case_type", "advocate", "supervisor", "report")
+        .order_by(F("report__submitted_on").asc(nulls_last=True), "pk")
+    )
+
+
+def queue(request: HttpRequest) -> HttpResponse:
+    """Reports awaiting my sign-off as supervisor, oldest first with their age."""
+    cases = _awaiting(Case.objects.visible_to(request.user).filter(supervisor__user=request.user))
+    return render(
+        request,
+        "supervision/queue.html",
+        {
+            "cases": cases,
+            "today": timezone.localdate(),
+            "title": "Reports awaiting my sign-off",
+        },
+    )
+
+
+def pending(request: HttpRequest) -> HttpResponse:
+    """A provider manager's view of every report awaiting sign-off."""
+    require(request.user.is_superuser or request.user.role == "provider_manager")
+    cases = _awaiting(Case.objects.visible_to(request.user))
+    return render(
+        request,
+        "supervision/queue.html",
+        {
+            "cases": cases,
+            "today": timezone.localdate(),
+            "title": "Reports awaiting sign-off",
+            "show_supervisor": True,
+        },
+    )
+
+
+def sign_off(request: HttpRequest, pk: int) -> HttpResponse:
+    case = get_visible_or_404(
+        Case.objects.visible_to(request.user).select_related("supervisor", "case_type"), pk
+    )
+    require(
+        case.supervisor is not None and case.supervisor.user_id == request.user.pk,
+        "Only the case's named supervisor may sign off its report.",
+    )
+    form = SignOffForm(request.POST or None, initial={"signed_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            report_sign_off(case=case, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Sign-off recorded.")
+            return redirect("supervision:queue")
+    return render(
+        request,
+        "includes/form_page.html",
+        {
+            "form": form,
+            "title": "Sign off the report",
+            "caption": f"Case {case.client_reference}",
+            "back_url": reverse("casework:detail", args=[case.pk]),
+            "intro": "Approve the report, or return it to the advocate with a comment to revise it.",
+        },
+    )

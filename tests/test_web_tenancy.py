@@ -1,0 +1,154 @@
+"""Every URL pattern of the project, visited as each persona (issue 4). A pattern with
+no row here fails the suite, so a new page cannot ship without its access check."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.factories import AbsenceFactory, CaseFactory, unit
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = ("manager", "owner", "colleague", "commissioner", "outsider", "stranger", "anon")
+
+# name -> (object the URL names, expected status per persona in PERSONAS order)
+# owner = the advocate user the object belongs to; colleague = another advocate user of
+# the same provider; outsider = another provider's manager; stranger = a commissioner
+# with no contract with the provider.
+EXPECTED: dict[str, tuple[str | None, tuple[int, ...]]] = {
+    "home": (None, (302, 302, 302, 302, 302, 302, 302)),
+    "healthz": (None, (200, 200, 200, 200, 200, 200, 200)),
+    "login": (None, (200, 200, 200, 200, 200, 200, 200)),
+    "logout": (None, (405, 405, 405, 405, 405, 405, 302)),
+    "password_change": (None, (200, 200, 200, 200, 200, 200, 302)),
+    "password_change_done": (None, (200, 200, 200, 200, 200, 200, 302)),
+    "password_reset": (None, (200, 200, 200, 200, 200, 200, 200)),
+    "password_reset_done": (None, (200, 200, 200, 200, 200, 200, 200)),
+    "password_reset_confirm": ("reset", (200, 200, 200, 200, 200, 200, 200)),
+    "password_reset_complete": (None, (200, 200, 200, 200, 200, 200, 200)),
+    "advocates:list": (None, (200, 302, 302, 200, 200, 200, 302)),
+    "advocates:register": (None, (200, 403, 403, 403, 200, 403, 302)),
+    "advocates:me": (None, (404, 200, 200, 404, 404, 404, 302)),
+    "advocates:detail": ("advocate", (200, 200, 200, 200, 404, 404, 302)),
+    "advocates:edit": ("advocate", (200, 403, 403, 403, 404, 404, 302)),
+    "advocates:archive": ("advocate", (200, 403, 403, 403, 404, 404, 302)),
+    "advocates:absence_add": ("advocate", (200, 403, 403, 403, 404, 404, 302)),
+    "advocates:absence_edit": ("absence", (200, 403, 404, 403, 404, 404, 302)),
+    "qualifications:matrix": (None, (200, 403, 403, 404, 200, 404, 302)),
+    "qualifications:add": ("advocate", (200, 403, 403, 403, 404, 404, 302)),
+    "qualifications:edit": ("training", (200, 403, 403, 403, 404, 404, 302)),
+    "qualifications:cpd_add": ("advocate", (200, 200, 403, 403, 404, 404, 302)),
+    "casework:list": (None, (200, 200, 200, 200, 200, 200, 302)),
+    "casework:allocate": (None, (200, 200, 200, 403, 200, 403, 302)),
+    "casework:detail": ("case", (200, 200, 200, 200, 404, 404, 302)),
+    "casework:report": ("case", (200, 200, 200, 200, 404, 404, 302)),
+    "casework:submit": ("case", (200, 200, 403, 403, 404, 404, 302)),
+    "casework:issue": ("case", (200, 200, 403, 403, 404, 404, 302)),
+    "casework:hours": ("case", (200, 200, 403, 403, 404, 404, 302)),
+    "casework:withdraw": ("case", (200, 200, 403, 403, 404, 404, 302)),
+    "casework:supervisor": ("case", (200, 403, 403, 403, 404, 404, 302)),
+    "supervision:queue": (None, (200, 200, 200, 200, 200, 200, 302)),
+    "supervision:pending": (None, (200, 403, 403, 403, 200, 403, 302)),
+    "supervision:sign_off": ("case", (403, 403, 403, 403, 404, 404, 302)),
+    "compliance:dashboard": (None, (403, 403, 403, 200, 403, 200, 302)),
+    "compliance:flags": (None, (200, 200, 200, 200, 200, 200, 302)),
+}
+# Covered elsewhere: the admin (Django's own login) and the API (tests/test_api.py).
+SKIPPED_NAMESPACES = ("admin", "api")
+
+
+def named_patterns(resolver=None, prefix=""):
+    resolver = resolver or get_resolver()
+    for p in resolver.url_patterns:
+        if isinstance(p, URLResolver):
+            ns = p.namespace
+            if ns in SKIPPED_NAMESPACES:
+                continue
+            yield from named_patterns(p, f"{prefix}{ns}:" if ns else prefix)
+        elif isinstance(p, URLPattern) and p.name:
+            yield prefix + p.name, p
+
+
+def test_every_named_pattern_has_an_expectation():
+    names = {name for name, _ in named_patterns()}
+    missing = names - set(EXPECTED)
+    assert not missing, f"add these pages to EXPECTED with their access checks: {sorted(missing)}"
+
+
+def _objects(world):
+    from qualifications.models import TrainingRecord
+
+    case = CaseFactory(
+        advocate=world.advocate, allocated_on=date(2025, 3, 1), supervisor=world.supervisor
+    )
+    absence = AbsenceFactory(advocate=world.advocate)
+    return {
+        "advocate": {"pk": world.advocate.pk},
+        "absence": {"pk": absence.pk},
+        "training": {
+            "pk": TrainingRecord.objects.get(advocate=world.advocate, unit=unit("305")).pk
+        },
+        "case": {"pk": case.pk},
+        "reset": {"uidb64": "MQ", "token": "set-password"},
+        None: {},
+    }
+
+
+def _clients(world):
+    out = {}
+    for persona, user in (
+        ("manager", world.manager),
+        ("owner", world.advocate_user),
+        ("colleague", world.colleague_user),
+        ("commissioner", world.commissioner),
+        ("outsider", world.outsider),
+        ("stranger", world.stranger_commissioner),
+        ("anon", None),
+    ):
+        client = Client(raise_request_exception=False)
+        if user is not None:
+            client.force_login(user)
+        out[persona] = client
+    return out
+
+
+def test_every_page_answers_each_persona_as_expected(world):
+    from django.urls import reverse
+
+    objects = _objects(world)
+    clients = _clients(world)
+    wrong = []
+    for name, (obj, statuses) in EXPECTED.items():
+        url = reverse(name, kwargs=objects[obj])
+        for persona, expected in zip(PERSONAS, statuses, strict=True):
+            got = clients[persona].get(url).status_code
+            if got != expected:
+                wrong.append(f"{name} as {persona}: {got}, expected {expected}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_anonymous_is_sent_to_login(world):
+    resp = Client().get("/cases/")
+    assert resp.status_code == 302 and resp["Location"].startswith("/accounts/login/")
+
+
+def test_supervisor_may_sign_off(world):
+    case = CaseFactory(
+        advocate=world.advocate, allocated_on=date(2025, 3, 1), supervisor=world.supervisor
+    )
+    client = Client()
+    client.force_login(world.supervisor_user)
+    assert client.get(f"/supervision/cases/{case.pk}/sign-off/").status_code == 200
+
+
+def test_posts_outside_tenancy_are_404_and_change_nothing(world):
+    client = Client()
+    client.force_login(world.outsider)
+    resp = client.post(f"/advocates/{world.advocate.pk}/edit/", {"name": "Hacked"})
+    assert resp.status_code == 404
+    world.advocate.refresh_from_db()
+    assert world.advocate.name == "Ada Advocate"
