@@ -43,6 +43,7 @@ services:
 # The whole suite, against the real PostgreSQL and Redis of this machine.
 test: install assets
 	@bash scripts/services.sh --check
+	@bash scripts/browser.sh
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install

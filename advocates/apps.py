@@ -3,3 +3,17 @@ from django.apps import AppConfig
 
 class AdvocatesConfig(AppConfig):
     name = "advocates"
+
+    def ready(self) -> None:
+        from organisations.versioning import track
+
+        from .models import Absence, Advocate
+
+        track(Advocate, lambda a: [a.provider_id])
+        track(Absence, lambda a: [_provider_of(a.advocate_id)])
+
+
+def _provider_of(advocate_id: int) -> int | None:
+    from .models import Advocate
+
+    return Advocate.objects.filter(pk=advocate_id).values_list("provider_id", flat=True).first()

@@ -46,6 +46,7 @@ from supervision.models import SignOff
 from supervision.services import case_supervisor_assign, report_sign_off
 
 from . import serializers as s
+from .caching import cached_answer
 from .permissions import RoleMayWrite
 
 User = get_user_model()
@@ -169,6 +170,10 @@ class AdvocateViewSet(Scoped):
     filterset_class = AdvocateFilter
     write_roles = MANAGERS
 
+    @cached_answer
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
     def perform_create(self, serializer: s.AdvocateSerializer) -> None:
         data = dict(serializer.validated_data)
         user = self.request.user
@@ -206,6 +211,7 @@ class AdvocateViewSet(Scoped):
         responses={200: s.ComplianceSerializer},
     )
     @action(detail=True, methods=["get"])
+    @cached_answer
     def compliance(self, request: Request, pk: str | None = None) -> Response:
         """R1-R7 for one advocate on one day, under the provider's contract policy."""
         advocate = self.get_object()

@@ -205,7 +205,8 @@ def _post_action(request: HttpRequest, pk: int, form_class, action, success: str
         "includes/form_page.html",
         {
             "form": form,
-            "title": success.rstrip("."),
+            "title": TITLES[action][0],
+            "submit_label": TITLES[action][1],
             "caption": f"Case {case.client_reference}",
             "back_url": reverse("casework:detail", args=[case.pk]),
         },
@@ -218,6 +219,15 @@ def _supervisor(case, by, data):  # type: ignore[no-untyped-def]
     supervisor = Advocate.objects.active().get(pk=data["supervisor"], provider_id=case.provider_id)
     case_supervisor_assign(case=case, supervisor=supervisor, on=data.get("assigned_on"), by=by)
 
+
+# Each action: the service it calls, the page's title and the button's label.
+TITLES = {
+    "submit": ("Submit the report", "Submit report"),
+    "issue": ("Issue the report", "Issue report"),
+    "hours": ("Record hours", "Save hours"),
+    "withdraw": ("Record that the instruction was withdrawn", "Record withdrawal"),
+    "supervisor": ("Name a supervisor", "Name supervisor"),
+}
 
 ACTIONS = {
     "submit": lambda case, by, d: services.report_submit(case=case, by=by, **d),

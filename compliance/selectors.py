@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Sum
 
 from advocates.models import Advocate
@@ -36,6 +37,9 @@ from qualifications.selectors import catalogue_get, prices_on
 from supervision.rules import needs_supervision
 
 from .rules import Compliance, advocate_compliance
+
+# Figures are never stale (their key moves with the data); this only bounds memory.
+FIGURES_TIMEOUT = 24 * 60 * 60
 
 
 @dataclass
@@ -334,25 +338,43 @@ def provider_figures(rows: Sequence[AdvocateRow], issues: Sequence[CaseIssue]) -
     return figures
 
 
+def _figures_key(provider: object, on: date, commissioner_ids: set[int] | None) -> str:
+    # The provider's data version moves with every write to what its figures read
+    # (organisations/versioning.py); the commissioners decide which contract's policy.
+    scope = ",".join(map(str, sorted(commissioner_ids))) if commissioner_ids is not None else "-"
+    return f"figures:{provider.pk}:{provider.data_version}:{on.isoformat()}:{scope}"  # type: ignore[attr-defined]
+
+
 def dashboard_data(
     providers: Sequence[object], on: date, commissioner_ids: set[int] | None
 ) -> list[dict[str, object]]:
-    """Per provider figures for the dashboard, in a fixed number of queries: one for the
+    """Per provider figures for the dashboard. Each provider's figures are kept in the
+    cache under its data version, so a change to one provider recomputes that one only.
+    Those not cached are computed together in a fixed number of queries: one for the
     advocates, ``advocate_rows``' twelve and one for the case issues."""
-    provider_ids = [p.pk for p in providers]  # type: ignore[attr-defined]
-    advocates = list(Advocate.objects.active().filter(provider_id__in=provider_ids))
-    rows = advocate_rows(advocates, on, commissioner_ids=commissioner_ids)
-    issues = case_issues(rows, on)
-    rows_by: dict[int, list[AdvocateRow]] = defaultdict(list)
-    for r in rows:
-        rows_by[r.advocate.provider_id].append(r)
-    issues_by: dict[int, list[CaseIssue]] = defaultdict(list)
-    for i in issues:
-        issues_by[i.provider_id].append(i)
-    return [
-        {"provider": p, "figures": provider_figures(rows_by.get(p.pk, []), issues_by.get(p.pk, []))}  # type: ignore[attr-defined]
-        for p in providers
-    ]
+    keys = {p.pk: _figures_key(p, on, commissioner_ids) for p in providers}  # type: ignore[attr-defined]
+    figures: dict[int, dict[str, object]] = {}
+    cached = cache.get_many(list(keys.values()))
+    for pid, key in keys.items():
+        if key in cached:
+            figures[pid] = cached[key]
+    missing = [pid for pid in keys if pid not in figures]
+    if missing:
+        advocates = list(Advocate.objects.active().filter(provider_id__in=missing))
+        rows = advocate_rows(advocates, on, commissioner_ids=commissioner_ids)
+        issues = case_issues(rows, on)
+        rows_by: dict[int, list[AdvocateRow]] = defaultdict(list)
+        for r in rows:
+            rows_by[r.advocate.provider_id].append(r)
+        issues_by: dict[int, list[CaseIssue]] = defaultdict(list)
+        for i in issues:
+            issues_by[i.provider_id].append(i)
+        fresh = {
+            pid: provider_figures(rows_by.get(pid, []), issues_by.get(pid, [])) for pid in missing
+        }
+        cache.set_many({keys[pid]: f for pid, f in fresh.items()}, FIGURES_TIMEOUT)
+        figures.update(fresh)
+    return [{"provider": p, "figures": figures[p.pk]} for p in providers]  # type: ignore[attr-defined]
 
 
 FIGURE_KEYS = (

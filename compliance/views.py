@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from imca_commissioning.pagecache import versioned_cache
 from organisations.access import require
 from organisations.models import Provider
 
@@ -64,7 +65,10 @@ def _trend_points(provider_ids: list[int]) -> dict[str, object]:
     return {"days": days, "series": series, "top": top}
 
 
+@versioned_cache(extra_key=lambda user: (user.dashboard_seen_at,))
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """The commissioner's dashboard. Cached whole (imca_commissioning/pagecache.py) until
+    a provider it shows changes, the day turns, or new flags have been shown."""
     user = request.user
     require(user.is_superuser or user.role == "commissioner", "The dashboard is for commissioners.")
     today = timezone.localdate()
@@ -91,8 +95,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "trend": _trend_points([p.pk for p in providers]),
         },
     )
-    user.dashboard_seen_at = timezone.now()
-    user.save(update_fields=["dashboard_seen_at"])  # type: ignore[call-arg]
+    if new_flags or seen is None:
+        # Moving "last seen" only when there was something new keeps the meaning ("new
+        # since you last saw new flags" = "since your last visit", because a visit with
+        # nothing new shows nothing) without a write on every visit.
+        user.dashboard_seen_at = timezone.now()
+        user.save(update_fields=["dashboard_seen_at"])  # type: ignore[call-arg]
     return response
 
 

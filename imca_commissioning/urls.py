@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -15,3 +16,8 @@ urlpatterns = [
     path("supervision/", include("supervision.urls")),
     path("compliance/", include("compliance.urls")),
 ]
+
+if settings.BENCHMARK_VIEWS:  # benchmark-only (issue 7); off unless the setting is on
+    from imca_commissioning import bench
+
+    urlpatterns.append(path("bench/a1", bench.a1, name="bench_a1"))

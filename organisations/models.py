@@ -108,6 +108,9 @@ class ProviderQuerySet(models.QuerySet):
 
 class Provider(AuditedModel):
     name = models.CharField(max_length=200, unique=True)
+    # Bumped with every write to what cached views show of this provider
+    # (organisations/versioning.py): the key of honest cache invalidation.
+    data_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     objects = ProviderQuerySet.as_manager()
 

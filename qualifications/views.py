@@ -14,6 +14,7 @@ from django.utils import timezone
 from advocates.models import Advocate
 from compliance.selectors import AdvocateRow, advocate_rows
 from imca_commissioning.forms import add_service_errors
+from imca_commissioning.pagecache import versioned_cache
 from organisations.access import can_manage_advocates, can_write_cpd, get_visible_or_404, require
 from organisations.models import Provider
 
@@ -58,6 +59,7 @@ def matrix_rows(request: HttpRequest, provider: Provider) -> list[AdvocateRow]:
     return rows
 
 
+@versioned_cache()
 def training_matrix(request: HttpRequest) -> HttpResponse:
     """Advocates x competences: level, deadline and status, waiting time, supervision.
     For managers, commissioners (read-only, ?provider=) and the admin: an advocate user

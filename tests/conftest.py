@@ -141,3 +141,14 @@ def api_as(user) -> APIClient:
 def _fast_passwords(settings):
     # PBKDF2's deliberate slowness is not what the suite tests.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # Cached answers are keyed on provider data versions, which restart with each test's
+    # database; an answer from one test must never be seen by the next.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

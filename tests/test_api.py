@@ -634,15 +634,19 @@ def test_list_query_count_is_flat_in_rows(world, path):
 
 def test_advocate_list_query_budget(world, django_assert_num_queries):
     client = api_as(world.manager)
-    # 1 count, 1 page of advocates (scoped by a subquery on the user's provider).
-    with django_assert_num_queries(2):
+    # The scope's versions (the answer cache's key), 1 count, 1 page of advocates
+    # (scoped by a subquery on the user's provider).
+    with django_assert_num_queries(3):
+        client.get("/api/v1/advocates/")
+    # Again, unchanged: the scope's versions, then the cached answer.
+    with django_assert_num_queries(1):
         client.get("/api/v1/advocates/")
 
 
 def test_compliance_query_budget(world, django_assert_num_queries):
     client = api_as(world.manager)
-    # advocate, 3 facts (absences, training, cases), 4 catalogue, 1 contracts.
-    with django_assert_num_queries(9):
+    # scope versions, advocate, 3 facts (absences, training, cases), 4 catalogue, contracts.
+    with django_assert_num_queries(10):
         assert (
             client.get(
                 f"/api/v1/advocates/{world.advocate.pk}/compliance/?on=2025-06-01"

@@ -47,7 +47,7 @@ def test_production_settings_pass_check_deploy():
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env={
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
             "DEBUG": "false",
             "SECRET_KEY": "x" * 20 + "-a-long-random-production-secret-0123456789",
             "ALLOWED_HOSTS": "imca.example.org",
@@ -164,3 +164,55 @@ def test_admin_pages_list_every_model(world):
     ):
         assert client.get(f"/admin/{path}/").status_code == 200, path
     ProviderFactory()
+
+
+def test_production_static_files_collect(tmp_path):
+    """whitenoise's manifest storage refuses a stylesheet that names a missing file: the
+    built CSS must name none (the crown's crest is left out of the build)."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DEBUG": "false",
+            "SECRET_KEY": "x" * 50,
+            "ALLOWED_HOSTS": "imca.example.org",
+            "STATIC_ROOT": str(tmp_path),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "staticfiles.json").exists()
+
+
+def test_benchmark_views_are_off_unless_switched_on(client):
+    assert client.get("/bench/a1").status_code in (302, 404)  # not routed: login or 404
+    from django.urls import Resolver404, resolve
+
+    with pytest.raises(Resolver404):
+        resolve("/bench/a1")
+    with pytest.raises(Resolver404):
+        resolve("/bench/a0")
+
+
+@pytest.mark.django_db
+def test_benchmark_views_answer_when_switched_on(rf, world, monkeypatch):
+    from imca_commissioning import bench
+
+    # Inside the test's transaction the connection must stay as it is.
+    monkeypatch.setattr(bench, "close_old_connections", lambda: None)
+    request = rf.get("/bench/a1")
+    request.user = world.manager
+    assert bench.a1(request).content == f"a1 {world.manager.pk}".encode()
+
+    def inner(environ, start_response):  # the Django application behind a0
+        start_response("200 OK", [])
+        return [b"django"]
+
+    app = bench.wrap(inner)
+    seen: list[str] = []
+    assert app({"PATH_INFO": "/bench/a0"}, lambda status, headers: seen.append(status)) == [b"a0"]
+    assert app({"PATH_INFO": "/other"}, lambda status, headers: seen.append(status)) == [b"django"]
+    assert seen == ["200 OK", "200 OK"]

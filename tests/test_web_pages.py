@@ -211,30 +211,37 @@ def queries(client: Client, url: str) -> int:
     return len(ctx.captured_queries)
 
 
-# (page, persona, budget): the budget names its queries.
+# (page, persona, budgets): the queries of consecutive visits after the data grows; each
+# budget names its queries. The session comes from the cache (cached_db sessions). The
+# matrix and the dashboard are answered from the answer cache while nothing they show has
+# changed (imca_commissioning/pagecache.py): a visit after a change computes afresh (the
+# scope's versions + the page's own queries), the next is served from the cache (user,
+# scope's versions).
 BUDGETS = [
-    # session, user, advocates with their provider
-    ("/advocates/", "manager", 3),
-    # session, user, cases with type, advocate and supervisor
-    ("/cases/", "manager", 3),
-    # session, user, provider, advocates, 4 catalogue, 3 facts, contracts, CPD requirements,
-    # CPD records, prices, funding
-    ("/training/matrix/", "manager", 16),
-    # session, user, flags with provider, advocate and case
-    ("/compliance/flags/", "manager", 3),
-    # session, user, awaiting cases with type, advocate, supervisor and report
-    ("/supervision/pending/", "manager", 3),
-    ("/supervision/queue/", "supervisor_user", 3),
-    # session, user, lineage, providers, advocates, 12 for the rows, case issues, new flags,
-    # snapshots, the user's last visit saved
-    ("/compliance/dashboard/", "commissioner", 21),
+    # user, advocates with their provider
+    ("/advocates/", "manager", (2, 2)),
+    # user, cases with type, advocate and supervisor
+    ("/cases/", "manager", (2, 2)),
+    # user, scope's versions, provider, advocates, 4 catalogue, 3 facts, contracts,
+    # CPD requirements, CPD records, prices, funding; then user and scope's versions
+    ("/training/matrix/", "manager", (16, 2)),
+    # user, flags with provider, advocate and case
+    ("/compliance/flags/", "manager", (2, 2)),
+    # user, awaiting cases with type, advocate, supervisor and report
+    ("/supervision/pending/", "manager", (2, 2)),
+    ("/supervision/queue/", "supervisor_user", (2, 2)),
+    # user, scope's versions, lineage, providers, advocates, 12 for the rows, case issues,
+    # new flags, snapshots, the user's last visit saved (the new flags were shown); then
+    # the page afresh (the last visit moved, so the key did) from each provider's cached
+    # figures: user, scope, lineage, providers, new flags, snapshots; then from the cache
+    ("/compliance/dashboard/", "commissioner", (21, 6, 2)),
 ]
 
 
-@pytest.mark.parametrize(("url", "persona", "budget"), BUDGETS)
-def test_list_pages_keep_their_query_budget_whatever_the_rows(world, url, persona, budget):
+@pytest.mark.parametrize(("url", "persona", "budgets"), BUDGETS)
+def test_list_pages_keep_their_query_budget_whatever_the_rows(world, url, persona, budgets):
     client = as_(getattr(world, persona))
-    grow(world, 2)
-    assert queries(client, url) == budget
-    grow(world, 8)
-    assert queries(client, url) == budget
+    client.get(url)  # as a browser: the first page sets its CSRF cookie
+    for n in (2, 8):
+        grow(world, n)
+        assert [queries(client, url) for _ in budgets] == list(budgets)

@@ -1,0 +1,164 @@
+"""The answer cache (issue 7) never serves a stale answer: every write to what a cached
+view shows bumps its provider's data version, and the key moves with the date, the user
+and what the user may see."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from advocates.models import Absence, AbsenceKind
+from organisations.models import Provider
+from qualifications.models import CpdCategory, CpdRecord, CpdRequirement, Funding, PriceList
+from supervision.models import SignOff
+from tests.conftest import api_as
+from tests.factories import (
+    AdvocateFactory,
+    CaseFactory,
+    ContractFactory,
+    FlagFactory,
+    ReportFactory,
+    TrainingRecordFactory,
+    unit,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def version(provider) -> int:  # type: ignore[no-untyped-def]
+    return Provider.objects.get(pk=provider.pk).data_version
+
+
+def browser(user) -> Client:  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(user)
+    client.get("/accounts/password_change/")  # any page: the browser now has a CSRF cookie
+    return client
+
+
+WRITES = {
+    "advocate": lambda w: AdvocateFactory(provider=w.provider),
+    "absence": lambda w: Absence.objects.create(
+        advocate=w.advocate, kind=AbsenceKind.MATERNITY, start_date=date(2025, 3, 1)
+    ),
+    "training": lambda w: TrainingRecordFactory(
+        advocate=w.advocate, unit=unit("310"), trained_on=date(2025, 3, 1)
+    ),
+    "cpd": lambda w: CpdRecord.objects.create(
+        advocate=w.advocate,
+        category=CpdCategory.SAFEGUARDING,
+        title="Safeguarding update",
+        completed_on=date(2025, 3, 1),
+    ),
+    "funding": lambda w: Funding.objects.create(
+        provider=w.provider, amount=Decimal("100"), received_on=date(2025, 3, 1)
+    ),
+    "case": lambda w: CaseFactory(advocate=w.advocate, allocated_on=date(2025, 3, 1)),
+    "report": lambda w: ReportFactory(
+        case=CaseFactory(advocate=w.advocate, allocated_on=date(2025, 3, 1)),
+        submitted_on=date(2025, 3, 2),
+    ),
+    "contract": lambda w: ContractFactory(provider=w.provider),
+    "cpd_requirement": lambda w: CpdRequirement.objects.create(
+        contract=w.contract, category=CpdCategory.SAFEGUARDING
+    ),
+    "flag": lambda w: FlagFactory(provider=w.provider, advocate=w.advocate),
+}
+
+
+@pytest.mark.parametrize("what", sorted(WRITES))
+def test_each_write_bumps_its_providers_version(world, what):
+    before, other = version(world.provider), version(world.other_provider)
+    WRITES[what](world)
+    assert version(world.provider) > before
+    assert version(world.other_provider) == other
+
+
+def test_a_sign_off_bumps_the_version(world):
+    case = CaseFactory(advocate=world.advocate, supervisor=world.supervisor)
+    before = version(world.provider)
+    SignOff.objects.create(
+        case=case, supervisor=world.supervisor, decision="approved", signed_on=date(2025, 3, 2)
+    )
+    assert version(world.provider) > before
+
+
+def test_a_catalogue_change_bumps_every_provider(world):
+    before = (version(world.provider), version(world.other_provider))
+    PriceList.objects.create(
+        effective_from=date(2030, 1, 1),
+        unit_price=Decimal("1"),
+        conversion_price=Decimal("1"),
+        certificate_price=Decimal("1"),
+        diploma_price=Decimal("1"),
+    )
+    assert version(world.provider) > before[0] and version(world.other_provider) > before[1]
+
+
+def test_the_matrix_shows_a_new_advocate_at_once(world):
+    client = browser(world.manager)
+    assert "Nia Newcomer" not in client.get("/training/matrix/").content.decode()
+    assert "Nia Newcomer" not in client.get("/training/matrix/").content.decode()  # cached
+    AdvocateFactory(provider=world.provider, name="Nia Newcomer", role_start=date(2025, 1, 1))
+    assert "Nia Newcomer" in client.get("/training/matrix/").content.decode()
+
+
+def test_the_dashboard_moves_with_a_providers_data(world):
+    client = browser(world.commissioner)
+    client.get("/compliance/dashboard/")  # the first visit: "last seen" is set
+    first = client.get("/compliance/dashboard/").content
+    assert client.get("/compliance/dashboard/").content == first
+    AdvocateFactory(provider=world.provider, role_start=date(2025, 1, 1))
+    assert client.get("/compliance/dashboard/").content != first
+
+
+def test_a_change_elsewhere_does_not_move_the_answer(world, django_assert_num_queries):
+    client = api_as(world.manager)
+    client.get("/api/v1/advocates/")
+    AdvocateFactory(provider=world.other_provider)
+    with django_assert_num_queries(1):  # the scope's versions only: still cached
+        client.get("/api/v1/advocates/")
+
+
+def test_the_api_list_and_compliance_follow_writes(world):
+    client = api_as(world.manager)
+    url = f"/api/v1/advocates/{world.advocate.pk}/compliance/?on=2025-06-01"
+    before = client.get(url).json()
+    assert client.get(url).json() == before
+    names = {a["name"] for a in client.get("/api/v1/advocates/").json()["results"]}
+    TrainingRecordFactory(advocate=world.advocate, unit=unit("310"), trained_on=date(2025, 2, 1))
+    AdvocateFactory(provider=world.provider, name="Late Arrival")
+    assert client.get(url).json() != before
+    after = {a["name"] for a in client.get("/api/v1/advocates/").json()["results"]}
+    assert after == names | {"Late Arrival"}
+
+
+def test_an_answer_cached_for_one_user_is_never_given_to_another(world):
+    url = f"/api/v1/advocates/{world.advocate.pk}/compliance/"
+    assert api_as(world.manager).get(url).status_code == 200
+    assert api_as(world.outsider).get(url).status_code == 404
+    assert api_as(world.stranger_commissioner).get(url).status_code == 404
+
+
+def test_the_answer_moves_with_the_date(world, monkeypatch):
+    from django.utils import timezone
+
+    client = api_as(world.manager)
+    url = f"/api/v1/advocates/{world.advocate.pk}/compliance/"
+    today = timezone.localdate()
+    assert client.get(url).json()["on"] == today.isoformat()
+    monkeypatch.setattr(timezone, "localdate", lambda: today + timedelta(days=1))
+    assert client.get(url).json()["on"] == (today + timedelta(days=1)).isoformat()
+
+
+def test_a_page_without_a_csrf_cookie_is_never_cached(world):
+    client = Client()
+    client.force_login(world.manager)
+    first = client.get("/training/matrix/")
+    assert first.cookies.get("csrftoken")  # the answer sets the cookie...
+    from django.core.cache import cache
+
+    assert not any(k.startswith(":1:answer:") for k in cache._cache)  # type: ignore[attr-defined]
