@@ -49,6 +49,7 @@ from django.utils import timezone
 
 from advocates.models import Absence, AbsenceKind, Advocate
 from casework.models import Case, CaseStatus, CaseType, Report
+from organisations.lineage import lineage_rebuild
 from organisations.models import Commissioner, Contract, Provider, Role, User
 from qualifications.models import CpdCategory, CpdRecord, Route, TrainingRecord, Unit
 from supervision.models import Decision, SignOff
@@ -289,6 +290,7 @@ def generate(
                 for i in range(n_comm)
             ]
         )
+        lineage_rebuild()  # bulk_create sends no signals
         providers = Provider.objects.bulk_create(
             [
                 Provider(name=f"{PLACES[(i * 7) % len(PLACES)]} Advocacy {i:04d} {PROVIDER_MARK}")
@@ -466,9 +468,13 @@ def generate(
             summary.counts[w.model._meta.verbose_name_plural.replace(" ", "_")] = w.written
         _reset_sequences([w.model for w in writers])
     if connection.vendor == "postgresql":
+        # Fresh statistics, so the planner sees the data it will serve.
+        tables = [w.model._meta.db_table for w in writers] + [
+            m._meta.db_table for m in (Commissioner, Provider, Contract, User)
+        ]
         with connection.cursor() as cur:
-            for w in writers:
-                cur.execute(f"ANALYZE {connection.ops.quote_name(w.model._meta.db_table)}")
+            for table in tables:
+                cur.execute(f"ANALYZE {connection.ops.quote_name(table)}")
     return summary
 
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import Commissioner, Contract, Provider, User
+from .models import Commissioner, CommissionerLineage, Contract, Provider, User
 
 
 @admin.register(User)
@@ -42,3 +42,20 @@ class ContractAdmin(admin.ModelAdmin):
     )
     list_filter = ("qualification_target",)
     list_select_related = ("commissioner", "provider")
+
+
+@admin.register(CommissionerLineage)
+class CommissionerLineageAdmin(admin.ModelAdmin):
+    """Derived from the commissioners' successors (organisations/lineage.py): read-only."""
+
+    list_display = ("commissioner", "member")
+    list_filter = ("commissioner",)
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

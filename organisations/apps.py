@@ -6,8 +6,11 @@ class OrganisationsConfig(AppConfig):
     verbose_name = "Organisations and users"
 
     def ready(self) -> None:
+        from . import lineage
         from .models import Contract, Provider
         from .versioning import track
+
+        lineage.connect()
 
         track(Provider, lambda p: [p.pk])
         track(Contract, lambda c: [c.provider_id])

@@ -92,6 +92,25 @@ class Commissioner(AuditedModel):
         return ids
 
 
+class CommissionerLineage(models.Model):
+    """The successor relation's closure: one row per commissioner and each commissioner
+    whose contracts it sees (itself and every one it succeeded, however far back), so
+    that "what may this commissioner see" is a join, not a recursion, on every request.
+    Rebuilt whole whenever a commissioner is saved or deleted (organisations/lineage.py):
+    councils rarely merge and the table is small."""
+
+    commissioner = models.ForeignKey(Commissioner, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(Commissioner, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["commissioner", "member"], name="lineage_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.commissioner_id} sees {self.member_id}"
+
+
 class ProviderQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> QuerySet[Provider]:
         """The one scope for providers (RULES.md section 1)."""

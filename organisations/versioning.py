@@ -73,29 +73,23 @@ def _rows(user: Any) -> list[tuple[Any, ...]]:
             cur.execute(f"SELECT 'p', id, data_version FROM {p} ORDER BY id")
             return list(cur.fetchall())
     if user.role == Role.COMMISSIONER and user.commissioner_id:
-        from .models import Commissioner, Contract
+        from .models import CommissionerLineage, Contract
 
-        c = connection.ops.quote_name(Commissioner._meta.db_table)
+        lin = connection.ops.quote_name(CommissionerLineage._meta.db_table)
         k = connection.ops.quote_name(Contract._meta.db_table)
-        # The lineage (Commissioner.lineage_of) and the providers it contracts, at once.
+        # The lineage's contracts' providers, as (commissioner, provider, version) per
+        # contract: plain joins on indexed keys (the closure table spares a recursion),
+        # because this runs on every cached request.
         sql = f"""
-            WITH RECURSIVE lineage(id) AS (
-                SELECT id FROM {c} WHERE id = %s
-                UNION
-                SELECT c.id FROM {c} c JOIN lineage l ON c.successor_id = l.id
-            )
-            SELECT 'c', id, 0 FROM lineage
-            UNION ALL
-            SELECT 'p', p.id, p.data_version FROM {p} p
-            WHERE EXISTS (
-                SELECT 1 FROM {k} k
-                WHERE k.provider_id = p.id AND k.commissioner_id IN (SELECT id FROM lineage)
-            )
-            ORDER BY 1, 2
+            SELECT k.commissioner_id, p.id, p.data_version
+            FROM {lin} l
+            JOIN {k} k ON k.commissioner_id = l.member_id
+            JOIN {p} p ON p.id = k.provider_id
+            WHERE l.commissioner_id = %s
         """
         with connection.cursor() as cur:
             cur.execute(sql, [user.commissioner_id])
-            return list(cur.fetchall())
+            return sorted(cur.fetchall())
     if user.provider_id:
         with connection.cursor() as cur:
             cur.execute(f"SELECT 'p', id, data_version FROM {p} WHERE id = %s", [user.provider_id])

@@ -255,7 +255,7 @@ def write(big: dict, small: dict, sweep: dict, took: float) -> str:  # type: ign
         r = big[key]
         lines.append(
             f"| {NAMES[key]} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | "
-            f"{r['queries']} | {r['rps'] / a0:.2f} | {r['rps'] / a1:.2f} | {r['errors']:.0f} |"
+            f"{r['queries']} | {r['rps'] / a0:.3f} | {r['rps'] / a1:.3f} | {r['errors']:.0f} |"
         )
     b_ratio = big["b"]["p50"] / small["b"]["p50"]
     b95 = big["b"]["p95"] / small["b"]["p95"]
@@ -286,7 +286,8 @@ def write(big: dict, small: dict, sweep: dict, took: float) -> str:  # type: ign
     ]
 
     def row(name: str, target: str, value: float, ok: bool) -> None:
-        lines.append(f"| {name} | {target} | {value:.2f} | {'yes' if ok else 'NO'} |")
+        shown = f"{value:.0f}" if float(value).is_integer() else f"{value:.3f}"
+        lines.append(f"| {name} | {target} | {shown} | {'yes' if ok else 'NO'} |")
 
     for key in "bcde":
         row(f"{key} throughput / a1", ">= 0.5", big[key]["rps"] / a1, big[key]["rps"] / a1 >= 0.5)

@@ -162,3 +162,32 @@ def test_a_page_without_a_csrf_cookie_is_never_cached(world):
     from django.core.cache import cache
 
     assert not any(k.startswith(":1:answer:") for k in cache._cache)  # type: ignore[attr-defined]
+
+
+def test_the_lineage_closure_is_pure_and_terminates():
+    from organisations.lineage import closure
+
+    # 1 was succeeded by 2, 2 by 3; 4 stands alone; 5 and 6 name each other (bad data).
+    pairs = closure({1: 2, 2: 3, 3: None, 4: None, 5: 6, 6: 5})
+    assert {m for c, m in pairs if c == 3} == {1, 2, 3}
+    assert {m for c, m in pairs if c == 1} == {1}
+    assert {m for c, m in pairs if c == 4} == {4}
+    assert {m for c, m in pairs if c == 5} == {5, 6}
+
+
+def test_the_closure_table_follows_successors_and_the_cache_follows_it(world):
+    from organisations.models import Commissioner, CommissionerLineage
+
+    url = f"/api/v1/advocates/{world.advocate.pk}/compliance/"
+    stranger = api_as(world.stranger_commissioner)
+    assert stranger.get(url).status_code == 404
+    mine = world.contract.commissioner
+    mine.successor = world.stranger_commissioner.commissioner
+    mine.save()
+    for c in Commissioner.objects.all():
+        members = set(
+            CommissionerLineage.objects.filter(commissioner=c).values_list("member_id", flat=True)
+        )
+        assert members == Commissioner.lineage_of(c.pk)
+    fresh = type(world.stranger_commissioner).objects.get(pk=world.stranger_commissioner.pk)
+    assert api_as(fresh).get(url).status_code == 200  # a request loads its user afresh

@@ -150,6 +150,7 @@ def test_admin_pages_list_every_model(world):
     for path in (
         "organisations/user",
         "organisations/contract",
+        "organisations/commissionerlineage",
         "advocates/advocate",
         "advocates/absence",
         "qualifications/unit",

@@ -1,0 +1,37 @@
+"""Token authentication, as DRF's, with the token's user read in one plain query.
+
+DRF's `TokenAuthentication` builds `Token.objects.select_related("user").get(key=...)`
+through the ORM on every API request; building that join is most of an API request's
+own cost once answers are cached (docs/benchmarks.md). The same lookup as one raw query
+returns the same user, with the same checks and messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.authtoken.models import Token
+
+
+class FastTokenAuthentication(TokenAuthentication):
+    def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
+        User = get_user_model()  # noqa: N806
+        users = User._meta.db_table
+        tokens = Token._meta.db_table
+        found = list(
+            User.objects.raw(
+                f'SELECT u.* FROM "{users}" u JOIN "{tokens}" t ON t.user_id = u.id '
+                "WHERE t.key = %s",
+                [key],
+            )
+        )
+        if not found:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        user = found[0]
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        # DRF returns the Token as request.auth; nothing here reads more than its key.
+        return user, Token(key=key, user=user)
