@@ -50,7 +50,14 @@ from django.utils import timezone
 from advocates.models import Absence, AbsenceKind, Advocate
 from casework.models import Case, CaseStatus, CaseType, Report
 from organisations.lineage import lineage_rebuild
-from organisations.models import Commissioner, Contract, Provider, Role, User
+from organisations.models import (
+    Commissioner,
+    CommissionerLineage,
+    Contract,
+    Provider,
+    Role,
+    User,
+)
 from qualifications.models import CpdCategory, CpdRecord, Route, TrainingRecord, Unit
 from supervision.models import Decision, SignOff
 
@@ -470,7 +477,7 @@ def generate(
     if connection.vendor == "postgresql":
         # Fresh statistics, so the planner sees the data it will serve.
         tables = [w.model._meta.db_table for w in writers] + [
-            m._meta.db_table for m in (Commissioner, Provider, Contract, User)
+            m._meta.db_table for m in (Commissioner, CommissionerLineage, Provider, Contract, User)
         ]
         with connection.cursor() as cur:
             for table in tables:

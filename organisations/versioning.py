@@ -81,11 +81,11 @@ def _rows(user: Any) -> list[tuple[Any, ...]]:
         # contract: plain joins on indexed keys (the closure table spares a recursion),
         # because this runs on every cached request.
         sql = f"""
-            SELECT k.commissioner_id, p.id, p.data_version
-            FROM {lin} l
-            JOIN {k} k ON k.commissioner_id = l.member_id
-            JOIN {p} p ON p.id = k.provider_id
-            WHERE l.commissioner_id = %s
+            SELECT k.commissioner_id, k.provider_id, p.data_version
+            FROM {k} k JOIN {p} p ON p.id = k.provider_id
+            WHERE k.commissioner_id IN (
+                SELECT member_id FROM {lin} WHERE commissioner_id = %s
+            )
         """
         with connection.cursor() as cur:
             cur.execute(sql, [user.commissioner_id])
