@@ -20,6 +20,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
@@ -66,6 +67,25 @@ def track_catalogue(model: type[models.Model]) -> None:
     post_delete.connect(handler, sender=model, weak=False, dispatch_uid=uid)
 
 
+def _prepared(name: str, sql: str, *types: str) -> bool:
+    """Prepare `sql` once per PostgreSQL connection (server-side), so the query runs on
+    every cached request without being planned again. Off with SCOPE_PREPARED=false,
+    e.g. behind a transaction-pooling pgbouncer, where a session's statements do not
+    follow it. Prepared statements are not transactional: a rollback keeps them."""
+    if connection.vendor != "postgresql" or not settings.SCOPE_PREPARED:
+        return False
+    raw = connection.connection
+    done = connection.__dict__.setdefault("_imca_prepared", {})
+    if done.get(name) is not raw:
+        params = tuple(f"${i + 1}" for i in range(len(types)))
+        # On the driver's own cursor: part of setting up the connection, not a query of
+        # the request (query budgets count the same on a new connection and an old one).
+        with raw.cursor() as setup:
+            setup.execute(f"PREPARE {name} ({', '.join(types)}) AS {sql % params}")
+        done[name] = raw
+    return True
+
+
 def _rows(user: Any) -> list[tuple[Any, ...]]:
     p = connection.ops.quote_name(Provider._meta.db_table)
     if user.is_superuser:
@@ -88,7 +108,10 @@ def _rows(user: Any) -> list[tuple[Any, ...]]:
             )
         """
         with connection.cursor() as cur:
-            cur.execute(sql, [user.commissioner_id])
+            if _prepared("imca_commissioner_scope", sql, "bigint"):
+                cur.execute("EXECUTE imca_commissioner_scope (%s)", [user.commissioner_id])
+            else:
+                cur.execute(sql, [user.commissioner_id])
             return sorted(cur.fetchall())
     if user.provider_id:
         with connection.cursor() as cur:

@@ -191,3 +191,15 @@ def test_the_closure_table_follows_successors_and_the_cache_follows_it(world):
         assert members == Commissioner.lineage_of(c.pk)
     fresh = type(world.stranger_commissioner).objects.get(pk=world.stranger_commissioner.pk)
     assert api_as(fresh).get(url).status_code == 200  # a request loads its user afresh
+
+
+def test_the_prepared_scope_query_agrees_with_the_plain_one(world, settings):
+    from organisations.versioning import _rows
+
+    settings.SCOPE_PREPARED = True
+    prepared = _rows(world.commissioner)
+    again = _rows(world.commissioner)  # already prepared on this connection
+    settings.SCOPE_PREPARED = False
+    plain = _rows(world.commissioner)
+    assert prepared == again == plain
+    assert {row[1] for row in plain} == {world.provider.pk}
