@@ -58,7 +58,7 @@ NAMES = {
 
 
 def log(msg: str) -> None:
-    print(f"[bench {datetime.now():%H:%M:%S}] {msg}", flush=True)
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
 def db_url(scale: int) -> str:
@@ -244,7 +244,7 @@ def write(big: dict, small: dict, sweep: dict, took: float) -> str:  # type: ign
         f"- Run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}, took {took / 60:.1f} min.",
         f"- Data: `generate_national --scale {BIG}` on PostgreSQL; gunicorn with 2 sync "
         f"workers and production settings (DEBUG off); wrk, 2 threads, {CONNECTIONS} "
-        f"connections, {DURATION} per URL after a 1 s warm-up.",
+        f"connections, {DURATION} per URL, after warming until answers come fast.",
         "",
         f"## Pages and API at scale {BIG}",
         "",
