@@ -74,8 +74,8 @@ def test_main_pages_have_no_serious_accessibility_violations(page, demo, axe_sou
     shot(page, "training-matrix.png")
     # A form showing its errors: the error summary and the messages beside the fields.
     page.goto("/advocates/new/")
-    page.get_by_role("button", name="Register").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Register").click()
     assert page.locator(".govuk-error-summary").is_visible()
     problems += [f"register with errors: {v['id']}" for v in axe_violations(page, axe_source)]
     sign_out(page)

@@ -27,14 +27,14 @@ def sign_in(page, username: str, password: str = PASSWORD) -> None:
     page.goto("/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
     assert "/accounts/login/" not in page.url, page.inner_text("main")
 
 
 def sign_out(page) -> None:
-    page.get_by_role("button", name="Sign out").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign out").click()
 
 
 def fill_date(page, name: str, day: date) -> None:
@@ -45,8 +45,15 @@ def fill_date(page, name: str, day: date) -> None:
 
 
 def submit(page, label: str) -> None:
-    page.get_by_role("button", name=label).click()
-    page.wait_for_load_state()
+    # Wait for the answer to the click itself: a load state checked too early is the old
+    # page's, and what is read next would be read from it.
+    with page.expect_navigation():
+        page.get_by_role("button", name=label).click()
+
+
+def follow(page, name: str) -> None:
+    with page.expect_navigation():
+        page.get_by_role("link", name=name).first.click()
 
 
 def test_manager_registers_trains_and_allocates_a_supervised_case(page, world):
@@ -66,7 +73,7 @@ def test_manager_registers_trains_and_allocates_a_supervised_case(page, world):
     assert page.url.endswith(f"/advocates/{nia.pk}/")
 
     # Train: unit 305, requested then received (not yet assessed).
-    page.get_by_role("link", name="Log training").click()
+    follow(page, "Log training")
     page.select_option("#id_unit", value=str(unit("305").pk))
     fill_date(page, "requested_on", date(2026, 1, 10))
     fill_date(page, "trained_on", date(2026, 3, 2))
@@ -101,8 +108,8 @@ def test_advocate_and_supervisor_take_a_report_to_issue(page, world):
 
     sign_in(page, "advocate")
     page.goto("/cases/")
-    page.get_by_role("link", name="AA-7").click()
-    page.get_by_role("link", name="Submit report").click()
+    follow(page, "AA-7")
+    follow(page, "Submit report")
     fill_date(page, "submitted_on", date(2026, 3, 20))
     page.fill("#id_summary", "Views and wishes recorded; options weighed.")
     submit(page, "Submit report")
@@ -120,7 +127,7 @@ def test_advocate_and_supervisor_take_a_report_to_issue(page, world):
 
     sign_in(page, "supervisor")
     page.goto("/supervision/queue/")
-    page.get_by_role("link", name="AA-7").click()
+    follow(page, "AA-7")
     page.get_by_label("Approve").check()
     fill_date(page, "signed_on", date(2026, 3, 22))
     submit(page, "Save")
@@ -134,7 +141,7 @@ def test_advocate_and_supervisor_take_a_report_to_issue(page, world):
     submit(page, "Issue report")
     case.refresh_from_db()
     assert case.status == CaseStatus.REPORT_ISSUED
-    page.get_by_role("link", name="Printable report").click()
+    follow(page, "Printable report")
     text = page.inner_text("body")
     assert "Ada Advocate" in text and "Sam Supervisor" in text and "22 March 2026" in text
 
@@ -148,9 +155,9 @@ def test_commissioner_reads_the_dashboard_and_drills_down(page, world):
     main = page.inner_text("main")
     assert "Northgate Advocacy" in main and "Southside Advocacy" not in main
 
-    page.get_by_role("link", name="Northgate Advocacy").click()
+    follow(page, "Northgate Advocacy")
     assert "Ada Advocate" in page.inner_text("main")
-    page.get_by_role("link", name="Ada Advocate").first.click()
+    follow(page, "Ada Advocate")
     assert page.url.endswith(f"/advocates/{world.advocate.pk}/")
     # Read-only for a commissioner: no buttons that write.
     assert page.get_by_role("link", name="Log training").count() == 0
