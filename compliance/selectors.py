@@ -33,7 +33,7 @@ from qualifications.rules import (
     net_cost,
     training_wait,
 )
-from qualifications.selectors import catalogue_get, prices_on
+from qualifications.selectors import prices_on, reference_get
 from supervision.rules import needs_supervision
 
 from .rules import Compliance, advocate_compliance
@@ -79,13 +79,14 @@ def contracts_for(
 def advocate_rows(
     advocates: Sequence[Advocate], on: date, *, commissioner_ids: set[int] | None = None
 ) -> list[AdvocateRow]:
-    """Evaluate R1-R10 for every advocate given. Queries: 4 catalogue, 3 facts,
-    1 contracts, 1 CPD requirements, 1 CPD records, 1 prices, 1 funding: 12 in all,
-    whatever the number of advocates."""
+    """Evaluate R1-R10 for every advocate given. Queries: the catalogue's version (the
+    catalogue and prices are cached under it; 5 more when it has just changed), 3 facts,
+    1 contracts, 1 CPD requirements, 1 CPD records, 1 funding: 8 in all, whatever the
+    number of advocates."""
     advocates = list(advocates)
     if not advocates:
         return []
-    catalogue = catalogue_get()
+    catalogue, price_rows = reference_get()
     facts = advocate_facts_many(advocates)
     contracts = contracts_for({a.provider_id for a in advocates}, on, commissioner_ids)
     contract_ids = [c.pk for c in contracts.values() if c is not None]
@@ -99,7 +100,7 @@ def advocate_rows(
         advocate_id__in=[a.pk for a in advocates], archived_at__isnull=True
     ).values_list("advocate_id", "category", "completed_on"):
         completions[adv_id].append((category, completed))
-    prices = prices_on(on)
+    prices = prices_on(on, price_rows)
     funding = dict(
         Funding.objects.filter(advocate_id__in=[a.pk for a in advocates])
         .values("advocate_id")

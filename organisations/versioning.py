@@ -51,13 +51,16 @@ def track(model: type[models.Model], provider_ids: Callable[[Any], Iterable[int 
     post_delete.connect(handler, sender=model, weak=False, dispatch_uid=uid)
 
 
-def track_catalogue(model: type[models.Model]) -> None:
-    """Reference data every provider's figures depend on: a change bumps them all."""
+def track_catalogue(model: type[models.Model], also: Callable[[], None] | None = None) -> None:
+    """Reference data every provider's figures depend on: a change bumps them all (and
+    calls ``also``, e.g. to move the catalogue's own version)."""
 
     def handler(sender: type[models.Model], **kwargs: Any) -> None:
         if kwargs.get("raw") or str(kwargs.get("action", "post")).startswith("pre"):
             return
         all_providers_touch()
+        if also is not None:
+            also()
 
     uid = f"versioning:catalogue:{model._meta.label}"
     if model._meta.auto_created:  # a many-to-many table: its rows change by m2m_changed

@@ -3,6 +3,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
     Award,
+    CatalogueVersion,
     Competence,
     CpdRecord,
     CpdRequirement,
@@ -84,3 +85,19 @@ class CpdRecordAdmin(SimpleHistoryAdmin):
 @admin.register(CpdRequirement)
 class CpdRequirementAdmin(admin.ModelAdmin):
     list_display = ("contract", "category", "validity_months")
+
+
+@admin.register(CatalogueVersion)
+class CatalogueVersionAdmin(admin.ModelAdmin):
+    """Moves by itself with every catalogue change (the cache key): read-only."""
+
+    list_display = ("version",)
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

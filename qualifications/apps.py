@@ -9,10 +9,11 @@ class QualificationsConfig(AppConfig):
         from organisations.versioning import track, track_catalogue
 
         from . import models as m
+        from .selectors import catalogue_touch
 
         for ref in (m.Competence, m.Unit, m.EvidenceRule, m.Award, m.PriceList):
-            track_catalogue(ref)
-        track_catalogue(m.Award.units.through)  # an award's units: m2m_changed
+            track_catalogue(ref, also=catalogue_touch)
+        track_catalogue(m.Award.units.through, also=catalogue_touch)  # m2m_changed
         track(m.TrainingRecord, lambda r: [_provider_of(r.advocate_id)])
         track(m.CpdRecord, lambda r: [_provider_of(r.advocate_id)])
         track(m.Funding, lambda f: [f.provider_id])

@@ -100,6 +100,17 @@ class Award(models.Model):
         return self.name
 
 
+class CatalogueVersion(models.Model):
+    """One row (pk 1): bumped with every change to the catalogue or the price list, in
+    the same transaction (qualifications/apps.py), so that the catalogue can be cached
+    under its version and never read stale (qualifications/selectors.py)."""
+
+    version = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"catalogue version {self.version}"
+
+
 class PriceList(models.Model):
     """Prices and default funding are data with dates; the latest on or before a day
     applies (RULES.md R9; 2009 figures shipped)."""

@@ -5,13 +5,39 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-from django.db.models import Q
+from django.core.cache import cache
+from django.db.models import F, Q
 
-from .models import Award, Competence, EvidenceRule, PriceList, Unit
+from .models import Award, CatalogueVersion, Competence, EvidenceRule, PriceList, Unit
 from .rules import Catalogue, Evidence, Prices
+
+# Never stale (the key moves with the catalogue's version); this only bounds memory.
+REFERENCE_TIMEOUT = 24 * 60 * 60
+
+
+def catalogue_touch() -> None:
+    """A change to the catalogue or the prices: move the version (same transaction)."""
+    if not CatalogueVersion.objects.filter(pk=1).update(version=F("version") + 1):
+        CatalogueVersion.objects.update_or_create(pk=1, defaults={"version": 1})
+
+
+def reference_get() -> tuple[Catalogue, tuple[tuple[date, Prices], ...]]:
+    """The catalogue and the dated price list, from the cache under the catalogue's
+    version: one query while nothing has changed, five after a change."""
+    version = CatalogueVersion.objects.filter(pk=1).values_list("version", flat=True).first()
+    key = f"reference:{version or 0}"
+    hit = cache.get(key)
+    if hit is None:
+        hit = (_catalogue_build(), _price_rows())
+        cache.set(key, hit, REFERENCE_TIMEOUT)
+    return hit
 
 
 def catalogue_get() -> Catalogue:
+    return reference_get()[0]
+
+
+def _catalogue_build() -> Catalogue:
     """The catalogue as plain data: four queries, whatever its size."""
     evidence: dict[int, list[Evidence]] = defaultdict(list)
     for unit_id, stage, competence, level in EvidenceRule.objects.values_list(
@@ -48,14 +74,26 @@ def unit_resolve(code: str) -> Unit | None:
     return None
 
 
-def prices_on(on: date) -> Prices:
-    row = PriceList.objects.filter(effective_from__lte=on).order_by("-effective_from").first()
-    if row is None:
-        return Prices()
-    return Prices(
-        unit=row.unit_price,
-        conversion=row.conversion_price,
-        certificate=row.certificate_price,
-        diploma=row.diploma_price,
-        funding_per_advocate=row.funding_per_advocate,
+def _price_rows() -> tuple[tuple[date, Prices], ...]:
+    return tuple(
+        (
+            row.effective_from,
+            Prices(
+                unit=row.unit_price,
+                conversion=row.conversion_price,
+                certificate=row.certificate_price,
+                diploma=row.diploma_price,
+                funding_per_advocate=row.funding_per_advocate,
+            ),
+        )
+        for row in PriceList.objects.order_by("effective_from")
     )
+
+
+def prices_on(on: date, rows: tuple[tuple[date, Prices], ...] | None = None) -> Prices:
+    """The prices in force on ``on``: the latest list that took effect by then."""
+    current = Prices()
+    for effective_from, prices in rows if rows is not None else reference_get()[1]:
+        if effective_from <= on:
+            current = prices
+    return current

@@ -203,3 +203,31 @@ def test_the_prepared_scope_query_agrees_with_the_plain_one(world, settings):
     plain = _rows(world.commissioner)
     assert prepared == again == plain
     assert {row[1] for row in plain} == {world.provider.pk}
+
+
+def test_the_cached_catalogue_follows_its_changes(django_assert_num_queries, db):
+    from qualifications.models import Competence, EvidenceRule, Unit
+    from qualifications.selectors import catalogue_get, prices_on
+
+    first = catalogue_get()
+    with django_assert_num_queries(1):  # the version only
+        assert catalogue_get() == first
+    unit = Unit.objects.create(code="L4-NEW", title="A new Level 4 unit")
+    EvidenceRule.objects.create(
+        unit=unit,
+        stage="achieved",
+        competence=Competence.objects.get(code="IMCA"),
+        level="assessed",
+    )
+    changed = catalogue_get()
+    assert unit.pk in changed.evidence and unit.pk not in first.evidence
+    before = prices_on(date(2031, 1, 1))
+    PriceList.objects.create(
+        effective_from=date(2030, 1, 1),
+        unit_price=Decimal("600"),
+        conversion_price=Decimal("400"),
+        certificate_price=Decimal("1600"),
+        diploma_price=Decimal("2100"),
+    )
+    assert prices_on(date(2031, 1, 1)).unit == Decimal("600") != before.unit
+    assert prices_on(date(2029, 12, 31)).unit == before.unit

@@ -222,19 +222,21 @@ BUDGETS = [
     ("/advocates/", "manager", (2, 2)),
     # user, cases with type, advocate and supervisor
     ("/cases/", "manager", (2, 2)),
-    # user, scope's versions, provider, advocates, 4 catalogue, 3 facts, contracts,
-    # CPD requirements, CPD records, prices, funding; then user and scope's versions
-    ("/training/matrix/", "manager", (16, 2)),
+    # user, scope's versions, provider, advocates, catalogue version (the catalogue and
+    # prices cached under it), 3 facts, contracts, CPD requirements, CPD records,
+    # funding; then user and scope's versions
+    ("/training/matrix/", "manager", (12, 2)),
     # user, flags with provider, advocate and case
     ("/compliance/flags/", "manager", (2, 2)),
     # user, awaiting cases with type, advocate, supervisor and report
     ("/supervision/pending/", "manager", (2, 2)),
     ("/supervision/queue/", "supervisor_user", (2, 2)),
-    # user, scope's versions, lineage, providers, advocates, 12 for the rows, case issues,
-    # new flags, snapshots, the user's last visit saved (the new flags were shown); then
+    # user, scope's versions, lineage, providers, advocates, 8 for the rows (catalogue
+    # cached), case issues, new flags, snapshots, the user's last visit saved (the new
+    # flags were shown); then
     # the page afresh (the last visit moved, so the key did) from each provider's cached
     # figures: user, scope, lineage, providers, new flags, snapshots; then from the cache
-    ("/compliance/dashboard/", "commissioner", (21, 6, 2)),
+    ("/compliance/dashboard/", "commissioner", (17, 6, 2)),
 ]
 
 
