@@ -3,7 +3,8 @@
 DRF's `TokenAuthentication` builds `Token.objects.select_related("user").get(key=...)`
 through the ORM on every API request; building that join is most of an API request's
 own cost once answers are cached (docs/benchmarks.md). The same lookup as one raw query
-returns the same user, with the same checks and messages."""
+returns the same user, with the same checks and messages, and their provider's data
+version (organisations/backends.py)."""
 
 from __future__ import annotations
 
@@ -15,16 +16,16 @@ from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
+from organisations.backends import user_select_sql
+
 
 class FastTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
         User = get_user_model()  # noqa: N806
-        users = User._meta.db_table
         tokens = Token._meta.db_table
         found = list(
             User.objects.raw(
-                f'SELECT u.* FROM "{users}" u JOIN "{tokens}" t ON t.user_id = u.id '
-                "WHERE t.key = %s",
+                user_select_sql() + f' JOIN "{tokens}" t ON t.user_id = u.id WHERE t.key = %s',
                 [key],
             )
         )

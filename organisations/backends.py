@@ -3,7 +3,9 @@ plain query.
 
 Every logged-in request loads its user (`get_user`); building that SELECT through the
 ORM was most of a cached page's cost (docs/benchmarks.md). The raw query returns the
-same row as the same model, and the same `user_can_authenticate` check applies."""
+same row as the same model, and the same `user_can_authenticate` check applies. It also
+reads the user's provider's data version, the answer cache's key for a provider's people
+(organisations/versioning.py), so a cached page costs this one query."""
 
 from __future__ import annotations
 
@@ -13,6 +15,18 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
 
+def user_select_sql() -> str:
+    """SELECT u.* and `provider_data_version` FROM the users as `u` (add a WHERE)."""
+    from .models import Provider
+
+    users = get_user_model()._meta.db_table
+    providers = Provider._meta.db_table
+    return (
+        f'SELECT u.*, p.data_version AS provider_data_version FROM "{users}" u '
+        f'LEFT JOIN "{providers}" p ON p.id = u.provider_id'
+    )
+
+
 class UserBackend(ModelBackend):
     def get_user(self, user_id: Any) -> Any:
         User = get_user_model()  # noqa: N806
@@ -20,8 +34,7 @@ class UserBackend(ModelBackend):
             pk = int(user_id)
         except (TypeError, ValueError):
             return None
-        table = User._meta.db_table
-        found = list(User.objects.raw(f'SELECT * FROM "{table}" WHERE id = %s', [pk]))
+        found = list(User.objects.raw(user_select_sql() + " WHERE u.id = %s", [pk]))
         if not found:
             return None
         user = found[0]

@@ -117,6 +117,11 @@ def _rows(user: Any) -> list[tuple[Any, ...]]:
                 cur.execute(sql, [user.commissioner_id])
             return sorted(cur.fetchall())
     if user.provider_id:
+        # Read with the user by the login backend or the token authentication, in the
+        # same request: no second query.
+        known = getattr(user, "provider_data_version", None)
+        if known is not None:
+            return [("p", user.provider_id, known)]
         with connection.cursor() as cur:
             cur.execute(f"SELECT 'p', id, data_version FROM {p} WHERE id = %s", [user.provider_id])
             return list(cur.fetchall())

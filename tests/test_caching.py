@@ -231,3 +231,18 @@ def test_the_cached_catalogue_follows_its_changes(django_assert_num_queries, db)
     )
     assert prices_on(date(2031, 1, 1)).unit == Decimal("600") != before.unit
     assert prices_on(date(2029, 12, 31)).unit == before.unit
+
+
+def test_token_requests_read_the_version_with_the_user(world, django_assert_num_queries):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    token = Token.objects.create(user=world.manager)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    names = {a["name"] for a in client.get("/api/v1/advocates/").json()["results"]}
+    with django_assert_num_queries(1):  # the token's user with their provider's version
+        client.get("/api/v1/advocates/")
+    AdvocateFactory(provider=world.provider, name="Token Newcomer")
+    after = {a["name"] for a in client.get("/api/v1/advocates/").json()["results"]}
+    assert after == names | {"Token Newcomer"}

@@ -222,10 +222,10 @@ BUDGETS = [
     ("/advocates/", "manager", (2, 2)),
     # user, cases with type, advocate and supervisor
     ("/cases/", "manager", (2, 2)),
-    # user, scope's versions, provider, advocates, catalogue version (the catalogue and
-    # prices cached under it), 3 facts, contracts, CPD requirements, CPD records,
-    # funding; then user and scope's versions
-    ("/training/matrix/", "manager", (12, 2)),
+    # user with their provider's version, provider, advocates, catalogue version (the
+    # catalogue and prices cached under it), 3 facts, contracts, CPD requirements, CPD
+    # records, funding; then the user alone
+    ("/training/matrix/", "manager", (11, 1)),
     # user, flags with provider, advocate and case
     ("/compliance/flags/", "manager", (2, 2)),
     # user, awaiting cases with type, advocate, supervisor and report
