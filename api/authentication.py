@@ -17,18 +17,17 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
 from organisations.backends import user_select_sql
+from organisations.versioning import prepared
 
 
 class FastTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
         User = get_user_model()  # noqa: N806
         tokens = Token._meta.db_table
-        found = list(
-            User.objects.raw(
-                user_select_sql() + f' JOIN "{tokens}" t ON t.user_id = u.id WHERE t.key = %s',
-                [key],
-            )
-        )
+        sql = user_select_sql() + f' JOIN "{tokens}" t ON t.user_id = u.id WHERE t.key = %s'
+        if prepared("imca_user_by_token", sql, "text"):
+            sql = "EXECUTE imca_user_by_token (%s)"  # planned once per connection
+        found = list(User.objects.raw(sql, [key]))
         if not found:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         user = found[0]

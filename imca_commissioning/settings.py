@@ -102,9 +102,10 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
-# The per-request scope query runs as a server-side prepared statement on PostgreSQL
-# (organisations/versioning.py); turn off behind a transaction-pooling connection pooler.
-SCOPE_PREPARED = env.bool("SCOPE_PREPARED", default=True)
+# The queries every request runs (its user, its API token, a commissioner's scope) are
+# server-side prepared statements on PostgreSQL (organisations/versioning.py: prepared);
+# turn off behind a transaction-pooling connection pooler.
+PREPARED_STATEMENTS = env.bool("PREPARED_STATEMENTS", default=True)
 DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="") or None}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -34,7 +34,12 @@ class UserBackend(ModelBackend):
             pk = int(user_id)
         except (TypeError, ValueError):
             return None
-        found = list(User.objects.raw(user_select_sql() + " WHERE u.id = %s", [pk]))
+        from .versioning import prepared
+
+        sql = user_select_sql() + " WHERE u.id = %s"
+        if prepared("imca_user_by_id", sql, "bigint"):
+            sql = "EXECUTE imca_user_by_id (%s)"  # planned once per connection
+        found = list(User.objects.raw(sql, [pk]))
         if not found:
             return None
         user = found[0]

@@ -196,10 +196,10 @@ def test_the_closure_table_follows_successors_and_the_cache_follows_it(world):
 def test_the_prepared_scope_query_agrees_with_the_plain_one(world, settings):
     from organisations.versioning import _rows
 
-    settings.SCOPE_PREPARED = True
+    settings.PREPARED_STATEMENTS = True
     prepared = _rows(world.commissioner)
     again = _rows(world.commissioner)  # already prepared on this connection
-    settings.SCOPE_PREPARED = False
+    settings.PREPARED_STATEMENTS = False
     plain = _rows(world.commissioner)
     assert prepared == again == plain
     assert {row[1] for row in plain} == {world.provider.pk}
@@ -246,3 +246,23 @@ def test_token_requests_read_the_version_with_the_user(world, django_assert_num_
     AdvocateFactory(provider=world.provider, name="Token Newcomer")
     after = {a["name"] for a in client.get("/api/v1/advocates/").json()["results"]}
     assert after == names | {"Token Newcomer"}
+
+
+def test_the_prepared_user_reads_agree_with_the_plain_ones(world, settings):
+    from rest_framework.authtoken.models import Token
+
+    from api.authentication import FastTokenAuthentication
+    from organisations.backends import UserBackend
+
+    token = Token.objects.create(user=world.manager)
+    answers = []
+    for flag in (True, True, False):  # prepare, reuse, plain
+        settings.PREPARED_STATEMENTS = flag
+        user = UserBackend().get_user(world.manager.pk)
+        by_token, _ = FastTokenAuthentication().authenticate_credentials(token.key)
+        answers.append(
+            (user.pk, user.provider_data_version, by_token.pk, by_token.provider_data_version)
+        )
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0][1] == Provider.objects.get(pk=world.provider.pk).data_version
+    assert UserBackend().get_user(10**9) is None
