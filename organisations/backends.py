@@ -13,17 +13,33 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.db import connection
 
 
 def user_select_sql() -> str:
-    """SELECT u.* and `provider_data_version` FROM the users as `u` (add a WHERE)."""
-    from .models import Provider
+    """SELECT u.* and `provider_data_version` FROM the users as `u` (add a WHERE); on
+    PostgreSQL also `commissioner_scope`, a commissioner's scope signature rows
+    ("commissioner:provider:version", organisations/versioning.py) in the same query."""
+    from .models import CommissionerLineage, Contract, Provider
 
     users = get_user_model()._meta.db_table
     providers = Provider._meta.db_table
+    scope = ""
+    if connection.vendor == "postgresql":
+        scope = f""", (
+            SELECT string_agg(
+                k.commissioner_id || ':' || k.provider_id || ':' || kp.data_version, ','
+            )
+            FROM "{Contract._meta.db_table}" k
+            JOIN "{providers}" kp ON kp.id = k.provider_id
+            WHERE k.commissioner_id IN (
+                SELECT member_id FROM "{CommissionerLineage._meta.db_table}"
+                WHERE commissioner_id = u.commissioner_id
+            )
+        ) AS commissioner_scope"""
     return (
-        f'SELECT u.*, p.data_version AS provider_data_version FROM "{users}" u '
-        f'LEFT JOIN "{providers}" p ON p.id = u.provider_id'
+        f"SELECT u.*, p.data_version AS provider_data_version{scope} "
+        f'FROM "{users}" u LEFT JOIN "{providers}" p ON p.id = u.provider_id'
     )
 
 

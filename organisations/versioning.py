@@ -103,6 +103,14 @@ def _rows(user: Any) -> list[tuple[Any, ...]]:
             cur.execute(f"SELECT 'p', id, data_version FROM {p} ORDER BY id")
             return list(cur.fetchall())
     if user.role == Role.COMMISSIONER and user.commissioner_id:
+        if hasattr(user, "commissioner_scope"):
+            # Read with the user by the login backend or the token authentication
+            # (organisations/backends.py), in the same request: no second query.
+            return sorted(
+                tuple(int(x) for x in part.split(":"))
+                for part in (user.commissioner_scope or "").split(",")
+                if part
+            )
         from .models import CommissionerLineage, Contract
 
         lin = connection.ops.quote_name(CommissionerLineage._meta.db_table)

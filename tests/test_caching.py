@@ -266,3 +266,17 @@ def test_the_prepared_user_reads_agree_with_the_plain_ones(world, settings):
     assert answers[0] == answers[1] == answers[2]
     assert answers[0][1] == Provider.objects.get(pk=world.provider.pk).data_version
     assert UserBackend().get_user(10**9) is None
+
+
+def test_the_scope_read_with_the_user_agrees_with_the_scope_query(world):
+    from organisations.backends import UserBackend
+    from organisations.versioning import _rows
+
+    ContractFactory(provider=world.other_provider, commissioner=world.contract.commissioner)
+    loaded = UserBackend().get_user(world.commissioner.pk)
+    assert hasattr(loaded, "commissioner_scope")
+    plain = type(world.commissioner).objects.get(pk=world.commissioner.pk)
+    assert _rows(loaded) == _rows(plain)
+    assert {row[1] for row in _rows(loaded)} == {world.provider.pk, world.other_provider.pk}
+    stranger = UserBackend().get_user(world.stranger_commissioner.pk)
+    assert _rows(stranger) == []  # no contracts: nothing to see
