@@ -26,7 +26,8 @@ def user_select_sql() -> str:
     providers = Provider._meta.db_table
     scope = ""
     if connection.vendor == "postgresql":
-        scope = f""", (
+        # CASE: the subquery runs for commissioners only, not on everyone's requests.
+        scope = f""", CASE WHEN u.commissioner_id IS NOT NULL THEN (
             SELECT string_agg(
                 k.commissioner_id || ':' || k.provider_id || ':' || kp.data_version, ','
             )
@@ -36,7 +37,7 @@ def user_select_sql() -> str:
                 SELECT member_id FROM "{CommissionerLineage._meta.db_table}"
                 WHERE commissioner_id = u.commissioner_id
             )
-        ) AS commissioner_scope"""
+        ) END AS commissioner_scope"""
     return (
         f"SELECT u.*, p.data_version AS provider_data_version{scope} "
         f'FROM "{users}" u LEFT JOIN "{providers}" p ON p.id = u.provider_id'
