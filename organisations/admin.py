@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from imca_commissioning.admin_base import DerivedDataAdmin
+
 from .models import Commissioner, CommissionerLineage, Contract, Provider, User
 
 
@@ -45,17 +47,8 @@ class ContractAdmin(admin.ModelAdmin):
 
 
 @admin.register(CommissionerLineage)
-class CommissionerLineageAdmin(admin.ModelAdmin):
+class CommissionerLineageAdmin(DerivedDataAdmin):
     """Derived from the commissioners' successors (organisations/lineage.py): read-only."""
 
     list_display = ("commissioner", "member")
     list_filter = ("commissioner",)
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from imca_commissioning.admin_base import DerivedDataAdmin
+
 from .models import (
     Award,
     CatalogueVersion,
@@ -88,16 +90,7 @@ class CpdRequirementAdmin(admin.ModelAdmin):
 
 
 @admin.register(CatalogueVersion)
-class CatalogueVersionAdmin(admin.ModelAdmin):
+class CatalogueVersionAdmin(DerivedDataAdmin):
     """Moves by itself with every catalogue change (the cache key): read-only."""
 
     list_display = ("version",)
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False

@@ -217,3 +217,13 @@ def test_benchmark_views_answer_when_switched_on(rf, world, monkeypatch):
     assert app({"PATH_INFO": "/bench/a0"}, lambda status, headers: seen.append(status)) == [b"a0"]
     assert app({"PATH_INFO": "/other"}, lambda status, headers: seen.append(status)) == [b"django"]
     assert seen == ["200 OK", "200 OK"]
+
+
+@pytest.mark.django_db
+def test_derived_tables_cannot_be_edited_in_the_admin(world):
+    admin = User.objects.create_superuser("root", "root@example.org", PASSWORD)
+    client = Client()
+    client.force_login(admin)
+    for path in ("organisations/commissionerlineage", "qualifications/catalogueversion"):
+        assert client.get(f"/admin/{path}/").status_code == 200
+        assert client.get(f"/admin/{path}/add/").status_code == 403

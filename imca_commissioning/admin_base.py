@@ -1,0 +1,21 @@
+"""Shared admin pieces."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+
+
+class DerivedDataAdmin(admin.ModelAdmin):
+    """Rows the system keeps by itself (a closure table, a version counter): shown to
+    the platform admin, never edited by hand."""
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
