@@ -237,6 +237,19 @@ def _reset_sequences(model_list: Iterable[type[models.Model]]) -> None:
 # --- the world ----------------------------------------------------------------------------
 
 
+def _login(username: str, password: str, role: str, **organisation: Any) -> User:
+    """A generated login (commissioner or manager); its password is PASSWORD, hashed once."""
+    first = "Commissioner" if role == Role.COMMISSIONER else "Manager"
+    return User(
+        username=username,
+        password=password,
+        role=role,
+        first_name=first,
+        last_name=username[-4:],
+        **organisation,
+    )
+
+
 def _contract_count(rng: random.Random) -> int:
     return rng.choices([1, 2, 3, 4], weights=[40, 30, 20, 10])[0]
 
@@ -323,25 +336,11 @@ def generate(
         Contract.objects.bulk_create(contracts)
         User.objects.bulk_create(
             [
-                User(
-                    username=f"nat-c{c_base + i + 1:04d}",
-                    password=password,
-                    role=Role.COMMISSIONER,
-                    commissioner=c,
-                    first_name="Commissioner",
-                    last_name=f"{i + 1:04d}",
-                )
+                _login(f"nat-c{c_base + i + 1:04d}", password, Role.COMMISSIONER, commissioner=c)
                 for i, c in enumerate(commissioners)
             ]
             + [
-                User(
-                    username=f"nat-p{p_base + i + 1:04d}",
-                    password=password,
-                    role=Role.PROVIDER_MANAGER,
-                    provider=p,
-                    first_name="Manager",
-                    last_name=f"{i + 1:04d}",
-                )
+                _login(f"nat-p{p_base + i + 1:04d}", password, Role.PROVIDER_MANAGER, provider=p)
                 for i, p in enumerate(providers)
             ],
             batch_size=2000,

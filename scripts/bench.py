@@ -28,7 +28,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -241,7 +240,7 @@ def write(big: dict, small: dict, sweep: dict, took: float) -> str:  # type: ign
         "Written by `make bench` (scripts/bench.py); do not edit by hand. Issue 7's targets,",
         "measured in one run on this machine; figures, not timed tests.",
         "",
-        f"- Run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}, took {took / 60:.1f} min.",
+        f"- Run: {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, {machine()}, took {took / 60:.1f} min.",
         f"- Data: `generate_national --scale {BIG}` on PostgreSQL; gunicorn with 2 sync "
         f"workers and production settings (DEBUG off); wrk, 2 threads, {CONNECTIONS} "
         f"connections, {DURATION} per URL, after warming until answers come fast.",
