@@ -387,3 +387,37 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
+
+
+class ReturnSerializer(serializers.Serializer):
+    """A quarterly return (API.md 1.1, R13). ``figures`` is recomputed on every read of
+    a draft or queried return, frozen once submitted."""
+
+    id = serializers.IntegerField()
+    contract = serializers.IntegerField(source="contract_id")
+    quarter = serializers.CharField()
+    status = serializers.ChoiceField(choices=["draft", "submitted", "queried", "accepted"])
+    figures = serializers.DictField()
+    narrative = serializers.CharField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    submitted_by = serializers.IntegerField(source="submitted_by_id", allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    decided_by = serializers.IntegerField(source="decided_by_id", allow_null=True)
+    comment = serializers.CharField()
+    due_on = serializers.DateField(help_text="Flagged from the day after (R13).")
+    steps = serializers.ListField(child=serializers.DictField(), help_text="Oldest first.")
+
+
+class ReturnQuerySerializer(serializers.Serializer):
+    contract = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    quarter = serializers.CharField(required=False, max_length=20)
+
+
+class ReturnSubmitSerializer(serializers.Serializer):
+    narrative = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=20000
+    )
+
+
+class ReturnQueryActionSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
