@@ -20,7 +20,7 @@ from supervision.models import SignOff
 
 from .figures import AdvocateStanding, CaseFact, ReturnFacts, return_figures
 from .models import LIVE_STATUSES, QuarterlyReturn, ReturnStatus
-from .quarters import Quarter, due_date, parse_quarter, quarter_of
+from .quarters import Quarter, due_date, parse_quarter
 
 # --- The evaluation ---------------------------------------------------------------------
 # Every rule verdict a return reads (R1-R10: levels, deadlines, waits, CPD, cost, the
@@ -209,42 +209,43 @@ def overdue_return_flags(*, provider_id: int, on: date) -> dict[tuple[str, str],
     """R13/R11: a return not submitted ``return_due_days`` after its quarter's end is
     flagged from the day after, to the commissioner and the provider, until it is
     submitted (a queried return was submitted on time: its resubmission is the
-    commissioner's business, not a flag). The quarters considered, per contract live in
-    them: every quarter whose return has been opened, and the latest quarter already
-    past its due date even if nobody opened it. Two queries."""
+    commissioner's business, not a flag).
+
+    Which quarters are owed: from the first quarter whose return has been opened for a
+    contract (the contract files returns through the service from then on), every
+    quarter the contract was live in, up to the latest one past its due date. A contract
+    that has never had a return opened is not chased for the years before the service
+    compiled returns. Two queries."""
     from compliance.models import FlagKind
     from compliance.services import FlagSpec
 
-    contracts = list(Contract.objects.filter(provider_id=provider_id))
     status: dict[tuple[int, str], str] = {
         (cid, quarter): st
         for cid, quarter, st in QuarterlyReturn.objects.filter(
             contract__provider_id=provider_id
         ).values_list("contract_id", "quarter", "status")
     }
+    if not status:
+        return {}
+    filing = {cid for cid, _ in status}
     out: dict[tuple[str, str], Any] = {}
-    for contract in contracts:
-        quarters = {parse_quarter(q) for cid, q in status if cid == contract.pk}
-        latest = quarter_of(on).previous()
-        while due_date(latest, contract.return_due_days) >= on:
-            latest = latest.previous()
-        quarters.add(latest)
-        for quarter in quarters:
+    for contract in Contract.objects.filter(pk__in=filing):
+        quarter = min(parse_quarter(q) for cid, q in status if cid == contract.pk)
+        while due_date(quarter, contract.return_due_days) < on:
             due = due_date(quarter, contract.return_due_days)
-            if on <= due or not contract_live_in(contract, quarter):
-                continue
-            if status.get((contract.pk, str(quarter)), ReturnStatus.DRAFT) not in UNSUBMITTED:
-                continue
-            spec = FlagSpec(
-                kind=FlagKind.RETURN_OVERDUE,
-                subject=return_subject(contract.pk, quarter),
-                provider_id=provider_id,
-                advocate_id=None,
-                case_id=None,
-                reason=f"Quarterly return for {quarter} not submitted (due {due:%-d %B %Y})",
-                due=due,
-            )
-            out[(spec.kind, spec.subject)] = spec
+            state = status.get((contract.pk, str(quarter)), ReturnStatus.DRAFT)
+            if contract_live_in(contract, quarter) and state in UNSUBMITTED:
+                spec = FlagSpec(
+                    kind=FlagKind.RETURN_OVERDUE,
+                    subject=return_subject(contract.pk, quarter),
+                    provider_id=provider_id,
+                    advocate_id=None,
+                    case_id=None,
+                    reason=f"Quarterly return for {quarter} not submitted (due {due:%-d %B %Y})",
+                    due=due,
+                )
+                out[(spec.kind, spec.subject)] = spec
+            quarter = quarter.next()
     return out
 
 

@@ -171,9 +171,7 @@ def test_a_report_returned_twice_counts_once_as_returned_then_approved():
         supervised_on_submission=True,
         sign_offs=(("approved", date(2026, 7, 2)),),  # after the quarter: not yet
     )
-    unsupervised = CaseFact(
-        "care_review", "IMCA", date(2026, 6, 1), submitted_on=date(2026, 6, 2)
-    )
+    unsupervised = CaseFact("care_review", "IMCA", date(2026, 6, 1), submitted_on=date(2026, 6, 2))
     sup = return_figures(
         facts(cases=(twice, pending, unsupervised), issued_unapproved=0, no_supervisor=2)
     )["supervision"]
@@ -248,9 +246,9 @@ def test_levels_statuses_waits_and_cpd_of_those_in_role_on_the_last_day():
     assert (wf["met"], wf["met_late"], wf["overdue"], wf["due_soon"]) == (1, 0, 1, 1)
     assert wf["median_wait_days"] == 40  # 30 and 50, finished in the quarter
     assert (wf["long_waits"], wf["cpd_gaps"], wf["without_imca_training"]) == (1, 1, 1)
-    imca_only = return_figures(
-        facts(advocates=people, services=("imca",), case_types=TYPES[:2])
-    )["workforce"]
+    imca_only = return_figures(facts(advocates=people, services=("imca",), case_types=TYPES[:2]))[
+        "workforce"
+    ]
     assert (imca_only["overdue"], imca_only["median_wait_days"], imca_only["long_waits"]) == (
         0,
         30,
