@@ -258,3 +258,27 @@ def visible_returns(user: Any, ids: Iterable[int] | None = None) -> Any:
         "contract", "contract__commissioner", "contract__provider"
     )
     return qs if ids is None else qs.filter(pk__in=list(ids))
+
+
+def figures_for(contract: Contract, quarter: Quarter, today: date) -> dict[str, Any]:
+    """A contract's figures for a quarter, without opening a return: the return's own
+    where there is one (frozen once submitted), else computed now."""
+    ret = (
+        QuarterlyReturn.objects.filter(contract=contract, quarter=str(quarter))
+        .select_related("contract")
+        .first()
+    )
+    if ret is not None:
+        return figures_of(ret, today)
+    return compute_figures(contract, quarter, today)
+
+
+def live_contracts(user: Any, quarter: Quarter) -> list[Contract]:
+    """The contracts the user may see that were live at some time in the quarter."""
+    return [
+        c
+        for c in Contract.objects.visible_to(user)
+        .select_related("commissioner", "provider")
+        .order_by("provider__name", "commissioner__name", "pk")
+        if contract_live_in(c, quarter)
+    ]
