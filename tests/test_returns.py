@@ -303,3 +303,27 @@ def test_listing_frozen_returns_costs_the_same_queries_for_one_or_many(
 def test_an_admin_may_read_every_return(world):
     admin = UserFactory(is_superuser=True, is_staff=True)
     assert len(_list(admin, quarter=Q)) == 2
+
+
+def test_drafts_are_computed_in_a_fixed_number_of_queries_each(world, django_assert_num_queries):
+    client = api_as(world.commissioner)
+    client.get("/api/v1/returns/", {"quarter": Q})  # opens the draft
+    # 7 for the list: visible contracts, the insert of missing drafts (with its
+    # savepoint pair), count, page, steps; then 14 per draft: the provider's contract
+    # count, its advocates, the evaluation (catalogue version, absences, training, cases,
+    # contracts, CPD requirements, CPD records, funding, case findings), the return's
+    # cases, case types, funding totals (no sign-offs to read: no cases).
+    with django_assert_num_queries(7 + 14):
+        assert len(client.get("/api/v1/returns/", {"quarter": Q}).json()["results"]) == 1
+    ContractFactory(provider=world.other_provider, commissioner=world.contract.commissioner)
+    client.get("/api/v1/returns/", {"quarter": Q})
+    with django_assert_num_queries(7 + 14 * 2):
+        assert len(client.get("/api/v1/returns/", {"quarter": Q}).json()["results"]) == 2
+
+
+def test_31_march_and_1_april_instructions_fall_on_different_returns(world):
+    for day in (date(2026, 3, 31), date(2026, 4, 1)):
+        CaseFactory(advocate=world.advocate, instructed_on=day, allocated_on=day)
+    q4 = _return(world, "2025Q4")["figures"]["activity"]
+    q1 = _return(world, Q)["figures"]["activity"]
+    assert q4["instructed_imca"] == 1 and q1["instructed_imca"] == 1
