@@ -90,6 +90,39 @@ def return_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+# While a return is live, each figure links to the records behind it: the pages (and
+# filters) that list them, scoped for the reader as everywhere else.
+RECORD_LINKS: dict[str, tuple[str, str]] = {
+    "activity": ("casework:list", ""),
+    "supervision.submitted_supervised": ("casework:list", "?status=report_submitted"),
+    "supervision.approved": ("casework:list", "?status=report_approved"),
+    "supervision.returned": ("casework:list", "?status=report_returned"),
+    "supervision.issued_unapproved": ("compliance:flags", "?kind=issued_without_approval"),
+    "supervision.no_supervisor": ("compliance:flags", "?kind=no_supervisor"),
+    "workforce.without_imca_training": ("compliance:flags", "?kind=practice_gate_breach"),
+    "workforce.overdue": ("compliance:flags", "?kind=assessment_overdue"),
+    "workforce.due_soon": ("compliance:flags", "?kind=assessment_due_soon"),
+    "workforce.long_waits": ("compliance:flags", "?kind=long_wait"),
+    "workforce.cpd_gaps": ("compliance:flags", "?kind=cpd_missing"),
+    "workforce": ("advocates:list", ""),
+    "cost": ("advocates:list", ""),
+}
+
+
+def record_link(key: str, provider_id: int) -> str:
+    """The page listing the records behind figure ``key`` (most specific match)."""
+    parts = key.split(".")
+    for n in range(len(parts), 0, -1):
+        found = RECORD_LINKS.get(".".join(parts[:n]))
+        if found:
+            name, query = found
+            url = reverse(name) + query
+            if name == "compliance:flags":
+                url += f"&provider={provider_id}"
+            return url
+    return ""
+
+
 def _changes(current: dict[str, Any], previous: dict[str, Any]) -> list[dict[str, Any]]:
     """Each figure beside last quarter's, with the change where both are numbers."""
     before = dict(exports.flatten(previous))
@@ -127,6 +160,10 @@ def return_detail(request: HttpRequest, pk: int) -> HttpResponse:
         rows = exports.table([f"{ret.contract.provider.name} {ret.quarter}"], [figures])
         return _file(rows, file_format, f"return-{ret.contract.provider_id}-{ret.quarter}")
     previous = figures_for(ret.contract, quarter.previous(), today)
+    changes = _changes(figures, previous)
+    if ret.status in LIVE_STATUSES:
+        for change in changes:
+            change["link"] = record_link(change["key"], ret.contract.provider_id)
     return render(
         request,
         "returns/detail.html",
@@ -134,7 +171,7 @@ def return_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "ret": ret,
             "quarter": quarter,
             "due_on": return_due_on(ret),
-            "changes": _changes(figures, previous),
+            "changes": changes,
             "live": ret.status in LIVE_STATUSES,
             "can_submit": is_manager_of(user, ret.contract.provider_id)
             and ret.status in LIVE_STATUSES,

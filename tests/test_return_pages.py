@@ -41,11 +41,19 @@ def test_manager_sees_the_draft_build_and_submits_it(world):
     ret = QuarterlyReturn.objects.get(contract=world.contract, quarter="2026Q1")
     detail = manager.get(f"/returns/{ret.pk}/").content.decode()
     assert "Submit the return" in detail and "Last quarter" in detail
+    # While a draft, each figure links to the records behind it.
+    assert (
+        f'href="/compliance/flags/?kind=assessment_overdue&amp;provider={world.provider.pk}"'
+        in detail
+    )
+    assert 'href="/cases/"' in detail
     resp = manager.post(f"/returns/{ret.pk}/submit/", {"narrative": "Two vacancies."})
     assert resp.status_code == 302
     ret.refresh_from_db()
     assert ret.status == "submitted" and ret.narrative == "Two vacancies."
     assert ret.figures["activity"]["instructed_imca"] == 1
+    frozen = manager.get(f"/returns/{ret.pk}/").content.decode()
+    assert "kind=assessment_overdue" not in frozen
 
 
 def test_a_refused_submission_says_why_on_the_page(world):
