@@ -10,12 +10,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Q, Sum
 from django.utils import timezone
 
 from advocates.models import Advocate
 from casework.models import Case, CaseType
-from organisations.models import SERVICE_CATEGORY, Contract
+from organisations.models import SERVICE_CATEGORY, Contract, Provider
 from supervision.models import SignOff
 
 from .figures import AdvocateStanding, CaseFact, ReturnFacts, return_figures
@@ -175,9 +176,32 @@ def as_at(quarter: Quarter, today: date) -> date:
     return min(quarter.last_day, today)
 
 
-def compute_figures(contract: Contract, quarter: Quarter, today: date) -> dict[str, Any]:
-    """R13's figures for one contract and quarter (see ``returns.figures``)."""
-    return return_figures(return_facts(contract, quarter, as_at(quarter, today)))
+# Figures are never stale (their key moves with the provider's data); this bounds memory.
+FIGURES_TIMEOUT = 24 * 60 * 60
+
+
+def compute_figures(
+    contract: Contract, quarter: Quarter, today: date, *, cached: bool = True
+) -> dict[str, Any]:
+    """R13's figures for one contract and quarter (see ``returns.figures``), as at the
+    quarter's last day or today if earlier. Kept in the cache under the provider's data
+    version (ADR 0006: every write to what the figures read moves it, contracts and the
+    catalogue included), so a draft read again with nothing changed costs one query;
+    ``cached=False`` (submission) always computes afresh."""
+    on = as_at(quarter, today)
+    if not cached:
+        return return_figures(return_facts(contract, quarter, on))
+    version = (
+        Provider.objects.filter(pk=contract.provider_id)
+        .values_list("data_version", flat=True)
+        .first()
+    )
+    key = f"return-figures:{contract.pk}:{version}:{quarter}:{on.isoformat()}"
+    figures = cache.get(key)
+    if figures is None:
+        figures = return_figures(return_facts(contract, quarter, on))
+        cache.set(key, figures, FIGURES_TIMEOUT)
+    return figures  # type: ignore[no-any-return]
 
 
 def figures_of(ret: QuarterlyReturn, today: date | None = None) -> dict[str, Any]:

@@ -70,7 +70,7 @@ def return_submit(
             f"The quarter ends on {quarter.last_day:%-d %B %Y}; submit the return after that"
         )
     now = timezone.now()
-    ret.figures = compute_figures(ret.contract, quarter, today)
+    ret.figures = compute_figures(ret.contract, quarter, today, cached=False)
     ret.status = ReturnStatus.SUBMITTED
     ret.narrative = (narrative or "").strip()
     ret.submitted_at, ret.submitted_by = now, by

@@ -306,19 +306,40 @@ def test_an_admin_may_read_every_return(world):
 
 
 def test_drafts_are_computed_in_a_fixed_number_of_queries_each(world, django_assert_num_queries):
+    from organisations.versioning import providers_touch
+
     client = api_as(world.commissioner)
     client.get("/api/v1/returns/", {"quarter": Q})  # opens the draft
+    providers_touch([world.provider.pk])  # as any write would: the cached figures move
     # 7 for the list: visible contracts, the insert of missing drafts (with its
-    # savepoint pair), count, page, steps; then 14 per draft: the provider's contract
-    # count, its advocates, the evaluation (catalogue version, absences, training, cases,
-    # contracts, CPD requirements, CPD records, funding, case findings), the return's
-    # cases, case types, funding totals (no sign-offs to read: no cases).
-    with django_assert_num_queries(7 + 14):
+    # savepoint pair), count, page, steps; then 15 per draft: the provider's data
+    # version, its contract count, its advocates, the evaluation (catalogue version,
+    # absences, training, cases, contracts, CPD requirements, CPD records, funding, case
+    # findings), the return's cases, case types, funding totals (no sign-offs to read).
+    with django_assert_num_queries(7 + 15):
         assert len(client.get("/api/v1/returns/", {"quarter": Q}).json()["results"]) == 1
+    # Read again with nothing changed: each draft's figures come from the cache under
+    # its provider's data version (one query each).
+    with django_assert_num_queries(7 + 1):
+        client.get("/api/v1/returns/", {"quarter": Q})
     ContractFactory(provider=world.other_provider, commissioner=world.contract.commissioner)
     client.get("/api/v1/returns/", {"quarter": Q})
-    with django_assert_num_queries(7 + 14 * 2):
+    providers_touch([world.provider.pk, world.other_provider.pk])
+    with django_assert_num_queries(7 + 15 * 2):
         assert len(client.get("/api/v1/returns/", {"quarter": Q}).json()["results"]) == 2
+    with django_assert_num_queries(7 + 1 * 2):
+        client.get("/api/v1/returns/", {"quarter": Q})
+
+
+def test_a_write_to_the_records_moves_a_cached_draft(world):
+    before = _return(world)["figures"]["activity"]["instructed_imca"]
+    CaseFactory(
+        advocate=world.advocate, instructed_on=date(2026, 5, 1), allocated_on=date(2026, 5, 1)
+    )
+    assert _return(world)["figures"]["activity"]["instructed_imca"] == before + 1
+    world.contract.services = ["imca"]
+    world.contract.save()
+    assert "instructed_dols" not in _return(world)["figures"]["activity"]
 
 
 def test_31_march_and_1_april_instructions_fall_on_different_returns(world):
