@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from advocates.models import Advocate
 from casework.models import Case, CaseType
+from compliance.models import FlagKind
 from organisations.models import SERVICE_CATEGORY, Contract, Provider
 from supervision.models import SignOff
 
@@ -133,13 +134,12 @@ def return_facts(contract: Contract, quarter: Quarter, on: date) -> ReturnFacts:
         )
     our_ids = {c[0] for c in ours}
     covered_ids = {c[0] for c in provider_cases}
+    # R1 breaches are a workforce figure (the provider's, in the covered services); the
+    # others are the return's own cases'.
     kinds: dict[str, int] = defaultdict(int)
     for issue in issues:
-        if (
-            issue.kind == "practice_gate_breach"
-            and issue.case_id in covered_ids
-            or issue.case_id in our_ids
-        ):
+        ids = covered_ids if issue.kind == FlagKind.PRACTICE_GATE_BREACH else our_ids
+        if issue.case_id in ids:
             kinds[issue.kind] += 1
     case_types = tuple(
         CaseType.objects.filter(category__in=categories, active_from__lte=quarter.last_day)
@@ -154,9 +154,9 @@ def return_facts(contract: Contract, quarter: Quarter, on: date) -> ReturnFacts:
         case_types=case_types,
         cases=tuple(cases),
         advocates=tuple(_standing(rows[a.pk]) for a in advocates),
-        issued_unapproved=kinds["issued_without_approval"],
-        no_supervisor=kinds["no_supervisor"],
-        without_imca_training=kinds["practice_gate_breach"],
+        issued_unapproved=kinds[FlagKind.ISSUED_WITHOUT_APPROVAL],
+        no_supervisor=kinds[FlagKind.NO_SUPERVISOR],
+        without_imca_training=kinds[FlagKind.PRACTICE_GATE_BREACH],
         funding=funding[0],
         provider_funding=funding[1],
     )
@@ -240,7 +240,6 @@ def overdue_return_flags(*, provider_id: int, on: date) -> dict[tuple[str, str],
     quarter the contract was live in, up to the latest one past its due date. A contract
     that has never had a return opened is not chased for the years before the service
     compiled returns. Two queries."""
-    from compliance.models import FlagKind
     from compliance.services import FlagSpec
 
     status: dict[tuple[int, str], str] = {

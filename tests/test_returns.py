@@ -13,6 +13,7 @@ from returns.models import QuarterlyReturn, ReturnStep
 from returns.quarters import quarter_of
 from tests.conftest import api_as
 from tests.factories import (
+    AdvocateFactory,
     CaseFactory,
     ContractFactory,
     ReportFactory,
@@ -348,3 +349,29 @@ def test_31_march_and_1_april_instructions_fall_on_different_returns(world):
     q4 = _return(world, "2025Q4")["figures"]["activity"]
     q1 = _return(world, Q)["figures"]["activity"]
     assert q4["instructed_imca"] == 1 and q1["instructed_imca"] == 1
+
+
+def test_the_evaluations_case_findings_reach_the_return(world):
+    untrained = AdvocateFactory(provider=world.provider, role_start=date(2026, 1, 1))
+    CaseFactory(  # R1 broken (imported data): no IMCA training
+        advocate=untrained, instructed_on=date(2026, 4, 2), allocated_on=date(2026, 4, 2)
+    )
+    CaseFactory(  # needs supervision, none named, open 60 days by 30 June
+        advocate=world.advocate, instructed_on=date(2026, 5, 1), allocated_on=date(2026, 5, 1)
+    )
+    issued = CaseFactory(
+        advocate=world.advocate,
+        instructed_on=date(2026, 4, 1),
+        allocated_on=date(2026, 4, 1),
+        supervisor=world.supervisor,
+        status="report_issued",
+    )
+    ReportFactory(case=issued, submitted_on=date(2026, 4, 5), issued_on=date(2026, 4, 6))
+    figures = _return(world)["figures"]
+    assert figures["workforce"]["without_imca_training"] == 1
+    assert figures["supervision"]["issued_unapproved"] == 1
+    # The untrained advocate's case and the one without a supervisor, both past grace.
+    assert figures["supervision"]["no_supervisor"] == 2
+    assert figures["supervision"]["submitted_supervised"] == 1
+    assert figures["activity"]["reports_issued"] == 1
+    assert figures["activity"]["median_days_to_report"] == 5
