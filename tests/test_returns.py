@@ -375,3 +375,10 @@ def test_the_evaluations_case_findings_reach_the_return(world):
     assert figures["supervision"]["submitted_supervised"] == 1
     assert figures["activity"]["reports_issued"] == 1
     assert figures["activity"]["median_days_to_report"] == 5
+
+
+def test_an_overdue_return_is_told_to_the_commissioner_and_the_provider(world, mailoutbox):
+    _return(world)
+    compliance_sweep(on=date(2026, 7, 31))
+    told = {m.to[0] for m in mailoutbox if "Quarterly return for 2026Q1" in m.body}
+    assert told == {world.commissioner.email, world.manager.email}
