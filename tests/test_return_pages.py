@@ -121,3 +121,18 @@ def test_one_return_and_its_history_download(world):
     assert text.splitlines()[0] == "figure,Northgate Advocacy 2026Q1"
     history = manager.get(f"/returns/contracts/{world.contract.pk}/")
     assert history.status_code == 200 and "Returns quarter on quarter" in history.content.decode()
+
+
+def test_the_side_by_side_page_costs_one_query_per_unchanged_draft(
+    world, django_assert_num_queries
+):
+    commissioner = as_(world.commissioner)
+    commissioner.get("/returns/?quarter=2026Q1")  # opens and computes the draft
+    # user, commissioner lineage, contracts, the insert of missing drafts (savepoint
+    # pair), the returns; then each draft's provider data version (figures cached).
+    with django_assert_num_queries(7 + 1):
+        assert commissioner.get("/returns/?quarter=2026Q1").status_code == 200
+    ContractFactory(provider=world.other_provider, commissioner=world.contract.commissioner)
+    commissioner.get("/returns/?quarter=2026Q1")
+    with django_assert_num_queries(7 + 2):
+        assert commissioner.get("/returns/?quarter=2026Q1").status_code == 200
