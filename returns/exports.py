@@ -50,7 +50,7 @@ DEFINITIONS: dict[str, str] = {
     "workforce.overdue": "Owed assessments overdue on the quarter's last day",
     "workforce.due_soon": "Owed assessments due soon on the quarter's last day",
     "workforce.median_wait_days": "Median days waited for a training place, over the "
-    "waits that ended in the quarter (R8)",
+    "finished waits of the advocates in role on the last day (R8)",
     "workforce.long_waits": "Places still waited for longer than the contract allows (R8)",
     "workforce.cpd_gaps": "Required CPD missing or lapsed, per advocate and category (R10)",
     "cost.net_cost": "Net cost of bringing the advocates in role to the contract's "

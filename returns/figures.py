@@ -161,8 +161,9 @@ def workforce(facts: ReturnFacts) -> dict[str, Any]:
     (role_start in the quarter), leavers (left_on, the last day in role, in the
     quarter), turnover; of those in role on the last day, how many hold IMCA and DOLS
     at least TRAINED and ASSESSED, the owed assessments of the covered services in each
-    R7 status, the median wait finished in the quarter and the long waits (R8), and the
-    CPD gaps (R10)."""
+    R7 status, the median of their finished waits for a training place and the places
+    still waited for too long (R8), and the CPD gaps (R10): standings as at the day
+    judged, like the dashboard's."""
     q = facts.quarter
     covered = covered_competences(facts.services)
     first = sum(1 for a in facts.advocates if in_role(a.role_start, a.left_on, q.first_day))
@@ -194,12 +195,7 @@ def workforce(facts: ReturnFacts) -> dict[str, Any]:
         "overdue": in_status(OVERDUE),
         "due_soon": in_status(DUE_SOON),
         "median_wait_days": median_or_none(
-            [
-                days
-                for a in current
-                for gives, trained_on, days in a.finished_waits
-                if gives & covered and within(trained_on, q)
-            ]
+            [days for a in current for gives, _, days in a.finished_waits if gives & covered]
         ),
         "long_waits": sum(1 for a in current for gives in a.long_waits if gives & covered),
         "cpd_gaps": sum(a.cpd_gaps for a in current),

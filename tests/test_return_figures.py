@@ -228,7 +228,7 @@ def test_levels_statuses_waits_and_cpd_of_those_in_role_on_the_last_day():
             date(2026, 1, 1),
             levels={"IMCA": "trained", "DOLS": None},
             deadlines={"IMCA": "due_soon", "DOLS": "not_applicable"},
-            finished_waits=((imca, date(2026, 1, 20), 99),),  # finished in 2025Q4
+            finished_waits=((imca, date(2026, 1, 20), 99),),  # finished before the quarter
             long_waits=(dols,),
         ),
         AdvocateStanding(  # left before the last day: not counted
@@ -244,14 +244,15 @@ def test_levels_statuses_waits_and_cpd_of_those_in_role_on_the_last_day():
     assert (wf["dols_trained"], wf["dols_assessed"]) == (1, 0)
     # IMHA is not a service of this contract: its deadline is not counted.
     assert (wf["met"], wf["met_late"], wf["overdue"], wf["due_soon"]) == (1, 0, 1, 1)
-    assert wf["median_wait_days"] == 40  # 30 and 50, finished in the quarter
+    # Every finished wait of those in role, as at the last day: 30, 50 and 99.
+    assert wf["median_wait_days"] == 50
     assert (wf["long_waits"], wf["cpd_gaps"], wf["without_imca_training"]) == (1, 1, 1)
     imca_only = return_figures(facts(advocates=people, services=("imca",), case_types=TYPES[:2]))[
         "workforce"
     ]
     assert (imca_only["overdue"], imca_only["median_wait_days"], imca_only["long_waits"]) == (
         0,
-        30,
+        64.5,  # the IMCA waits only: 30 and 99
         0,
     )
 
