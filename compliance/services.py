@@ -25,6 +25,7 @@ from django.utils import timezone
 from advocates.models import Advocate
 from organisations.models import Commissioner, Contract, Provider, Role
 
+from .flag_sources import extra_flags
 from .locks import provider_xact_lock, sweep_lock
 from .models import Flag, FlagKind, Notification, Snapshot, SweepRun
 from .selectors import AdvocateRow, CaseIssue, advocate_rows, case_issues, provider_figures
@@ -203,6 +204,7 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
             rows.extend(chunk)
             issues.extend(case_issues(chunk, on))
         desired = desired_flags(rows, issues)
+        desired.update(extra_flags(provider_id=provider_id, on=on))
         existing = {
             (f.kind, f.subject): f
             for f in Flag.objects.select_for_update().filter(

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "casework",
     "supervision",
     "compliance",
+    "returns",
     "api",
 ]
 
