@@ -22,6 +22,7 @@ PERSONAS = ("manager", "owner", "colleague", "commissioner", "outsider", "strang
 EXPECTED: dict[str, tuple[str | None, tuple[int, ...]]] = {
     "home": (None, (302, 302, 302, 302, 302, 302, 302)),
     "healthz": (None, (200, 200, 200, 200, 200, 200, 200)),
+    "favicon": (None, (301, 301, 301, 301, 301, 301, 301)),
     "login": (None, (200, 200, 200, 200, 200, 200, 200)),
     "logout": (None, (405, 405, 405, 405, 405, 405, 302)),
     "password_change": (None, (200, 200, 200, 200, 200, 200, 302)),
