@@ -214,10 +214,10 @@ def _post_action(request: HttpRequest, pk: int, form_class, action, success: str
 
 
 def _supervisor(case, by, data):  # type: ignore[no-untyped-def]
-    from supervision.services import case_supervisor_assign
-
     supervisor = Advocate.objects.active().get(pk=data["supervisor"], provider_id=case.provider_id)
-    case_supervisor_assign(case=case, supervisor=supervisor, on=data.get("assigned_on"), by=by)
+    services.case_update(
+        case=case, supervisor=supervisor, supervisor_assigned_on=data.get("assigned_on"), by=by
+    )
 
 
 # Each action: the service it calls, the page's title and the button's label.

@@ -101,6 +101,9 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+# Every request is one transaction: a view whose later step fails leaves nothing of its
+# earlier steps (ADR 0008; tests/test_records.py walks every write path to prove it).
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 # The queries every request runs (its user, its API token, a commissioner's scope) are
 # server-side prepared statements on PostgreSQL (organisations/versioning.py: prepared);
