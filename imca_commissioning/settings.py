@@ -73,6 +73,8 @@ MIDDLEWARE = [
     # Secure by default: every page needs a login unless marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A form submitted twice stores once (one-time tokens; ADR 0008).
+    "imca_commissioning.once.OnceMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks.
@@ -93,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "organisations.context_processors.navigation",
+                "imca_commissioning.once.form_token",
             ],
         },
     },
