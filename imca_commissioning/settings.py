@@ -107,6 +107,8 @@ DATABASES = {
 # Every request is one transaction: a view whose later step fails leaves nothing of its
 # earlier steps (ADR 0008; tests/test_records.py walks every write path to prove it).
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# How long an API Idempotency-Key is remembered (API.md 1.1: at least 24 hours).
+IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 # The queries every request runs (its user, its API token, a commissioner's scope) are
 # server-side prepared statements on PostgreSQL (organisations/versioning.py: prepared);
