@@ -47,7 +47,10 @@ class SignOff(models.Model):
         related_name="+",
         editable=False,
     )
-    entered_in_error_reason = models.CharField(max_length=255, blank=True, editable=False)
+    # db_default: bulk loaders (the national generator's COPY) may leave it out.
+    entered_in_error_reason = models.CharField(
+        max_length=255, blank=True, default="", db_default="", editable=False
+    )
 
     objects = SignOffQuerySet.as_manager()
 
