@@ -899,3 +899,42 @@ def test_an_advocate_asks_and_the_manager_sees_the_request(world):
     assert resp.status_code == 302
     page = as_(world.manager).get(f"/cases/{case.pk}/").content.decode()
     assert "A supervisor was asked for" in page
+
+
+def test_the_case_list_shows_managers_which_cases_asked_for_a_supervisor(world):
+    case = CaseFactory(advocate=world.advocate, allocated_on=date(2025, 3, 1))
+    as_(world.advocate_user).post(f"/cases/{case.pk}/supervisor/request/")
+    assert "Asked for" in as_(world.manager).get("/cases/").content.decode()
+
+
+@pytest.mark.parametrize("changes", [1, 6])
+def test_a_history_costs_the_same_queries_whatever_its_length(
+    world, changes, django_assert_num_queries
+):
+    case = CaseFactory(advocate=world.advocate, allocated_on=date(2025, 3, 1))
+    client = api_as(world.manager)
+    for i in range(changes):
+        client.patch(f"/api/v1/cases/{case.pk}/", {"hours": str(i + 1)}, format="json")
+    # The request's savepoint and release, the case through its scope, the history rows
+    # with their users.
+    with django_assert_num_queries(4):
+        resp = client.get(f"/api/v1/cases/{case.pk}/history/")
+    assert len(resp.json()) == changes + 1
+
+
+@pytest.mark.parametrize("archived", [1, 5])
+def test_the_archived_advocates_page_costs_the_same_whatever_the_rows(
+    world, archived, django_assert_num_queries
+):
+    from advocates.services import advocate_archive
+
+    for _ in range(archived):
+        advocate_archive(
+            advocate=AdvocateFactory(provider=world.provider), by=world.manager, reason="twice"
+        )
+    client = as_(world.manager)
+    client.get("/advocates/archived/")
+    # The request's savepoint and release, the user (session cached), the advocates with
+    # their provider and archiver.
+    with django_assert_num_queries(4):
+        assert client.get("/advocates/archived/").status_code == 200
