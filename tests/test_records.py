@@ -938,3 +938,44 @@ def test_the_archived_advocates_page_costs_the_same_whatever_the_rows(
     # their provider and archiver.
     with django_assert_num_queries(4):
         assert client.get("/advocates/archived/").status_code == 200
+
+
+def test_an_advocate_may_not_name_a_supervisor_on_a_new_case(world):
+    resp = api_as(world.advocate_user).post(
+        "/api/v1/cases/",
+        {
+            "advocate": world.advocate.pk,
+            "case_type": "care_review",
+            "instructed_on": "2025-03-01",
+            "allocated_on": "2025-03-01",
+            "client_reference": "S-1",
+            "supervisor": world.supervisor.pk,
+        },
+        format="json",
+    )
+    assert resp.status_code == 403
+    assert not Case.objects.exists()
+
+
+def test_an_advocate_may_resend_the_supervisor_a_manager_named(world):
+    case = CaseFactory(
+        advocate=world.advocate, allocated_on=date(2025, 3, 1), supervisor=world.supervisor
+    )
+    resp = api_as(world.advocate_user).patch(
+        f"/api/v1/cases/{case.pk}/",
+        {"supervisor": world.supervisor.pk, "hours": "2"},
+        format="json",
+    )
+    assert resp.status_code == 200
+
+
+def test_the_schema_describes_the_corrections(api, world):
+    paths = (
+        api_as(world.manager).get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()["paths"]
+    )
+    for resource in ("cases", "absences", "training-records", "cpd-records"):
+        assert f"/api/v1/{resource}/{{id}}/entered-in-error/" in paths
+        assert f"/api/v1/{resource}/{{id}}/history/" in paths
+    assert "/api/v1/advocates/{id}/history/" in paths
+    assert "/api/v1/advocates/{id}/restore/" in paths
+    assert "/api/v1/cases/{id}/sign-offs/{sign_off_id}/entered-in-error/" in paths
