@@ -979,3 +979,33 @@ def test_the_schema_describes_the_corrections(api, world):
     assert "/api/v1/advocates/{id}/history/" in paths
     assert "/api/v1/advocates/{id}/restore/" in paths
     assert "/api/v1/cases/{id}/sign-offs/{sign_off_id}/entered-in-error/" in paths
+
+
+def test_every_page_keeps_nothing_of_a_post_that_fails_after_a_write(world, monkeypatch):
+    """Walks the URLconf: each page's view is replaced by one that stores a row and then
+    fails; a POST to every page must leave no row (the request's transaction). A page
+    added without it would fail here."""
+    import functools
+
+    from django.urls import reverse
+
+    from tests.test_web_tenancy import named_patterns
+
+    def probe(view):
+        @functools.wraps(view)
+        def store_then_fail(request, *args, **kwargs):
+            Provider.objects.create(name="Half-stored")
+            raise RuntimeError("a later step failed")
+
+        return store_then_fail
+
+    client = Client(raise_request_exception=False)
+    client.force_login(world.manager)
+    patterns = list(named_patterns())
+    assert len(patterns) > 40
+    for name, pattern in patterns:
+        monkeypatch.setattr(pattern, "callback", probe(pattern.callback))
+        url = reverse(name, kwargs=dict.fromkeys(pattern.pattern.regex.groupindex, "1"))
+        resp = client.post(url, {})
+        assert resp.status_code == 500, (name, resp.status_code)
+        assert not Provider.objects.filter(name="Half-stored").exists(), name
