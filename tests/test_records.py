@@ -1009,3 +1009,15 @@ def test_every_page_keeps_nothing_of_a_post_that_fails_after_a_write(world, monk
         resp = client.post(url, {})
         assert resp.status_code == 500, (name, resp.status_code)
         assert not Provider.objects.filter(name="Half-stored").exists(), name
+
+
+def test_keys_are_remembered_a_day_and_then_forgotten(world):
+    from api.models import IdempotencyKey
+    from api.services import idempotency_keys_forget
+
+    client = api_as(world.advocate_user)
+    client.post("/api/v1/cpd-records/", _cpd_body(world), format="json", HTTP_IDEMPOTENCY_KEY="d")
+    assert idempotency_keys_forget(now=timezone.now() + timedelta(hours=24)) == 0
+    assert IdempotencyKey.objects.filter(key="d").exists()
+    assert idempotency_keys_forget(now=timezone.now() + timedelta(days=3)) == 1
+    assert not IdempotencyKey.objects.exists()
