@@ -330,7 +330,9 @@ SUBMITTABLE = {
 @transaction.atomic
 def report_submit(*, case: Case, submitted_on: date, summary: str, by: Any = None) -> Report:
     """The advocate submits (or, after a return, resubmits) the case's report. A new
-    submission needs a new approval where R3 applies."""
+    submission needs a new approval where R3 applies. ``submitted_on`` is on or after the
+    allocation and not after today (ValidationError naming it); Conflict (409) once the
+    report is issued or the case was entered in error."""
     case = Case.objects.select_for_update().get(pk=case.pk)
     refuse_if_entered_in_error(case)
     if case.status not in SUBMITTABLE:
@@ -373,8 +375,10 @@ def latest_approval(case: Case) -> date | None:
 @transaction.atomic
 def report_issue(*, case: Case, issued_on: date, by: Any = None) -> Report:
     """Issue the report to the decision maker. Where R3 applied on the submission date,
-    R5 needs the supervisor's approval first (Conflict, HTTP 409, while it is missing).
-    The issued report names the supervisor and the date of approval."""
+    R5 needs the supervisor's approval first (Conflict, HTTP 409, while it is missing;
+    a sign-off entered in error is no approval). ``issued_on`` is on or after the
+    submission and not after today. The issued report names the supervisor and the date
+    of approval."""
     case = (
         Case.objects.select_for_update(of=("self",))
         .select_related("case_type", "advocate")
