@@ -7,6 +7,8 @@ from datetime import date
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from advocates.models import Absence, AbsenceKind, Advocate
@@ -47,6 +49,47 @@ class BoundedModelSerializer(serializers.ModelSerializer):
         if cls is serializers.DateField:
             cls = BoundedDateField
         return cls, kwargs
+
+
+class EnteredInErrorSerializer(serializers.Serializer):
+    """Who marked a record entered in error, on which day, and why (ADR 0008)."""
+
+    on = serializers.DateField()
+    by = serializers.CharField(allow_null=True)
+    reason = serializers.CharField()
+
+
+def entered_in_error_data(at: Any, by: Any, reason: str) -> dict[str, Any] | None:
+    if at is None:
+        return None
+    return {
+        "on": timezone.localdate(at).isoformat(),
+        "by": by.get_username() if by is not None else None,
+        "reason": reason,
+    }
+
+
+class CorrectableSerializer(BoundedModelSerializer):
+    """Adds ``entered_in_error`` (null for a live record) to a record's representation."""
+
+    entered_in_error = serializers.SerializerMethodField()
+
+    @extend_schema_field(EnteredInErrorSerializer(allow_null=True))
+    def get_entered_in_error(self, obj: Any) -> dict[str, Any] | None:
+        return entered_in_error_data(obj.archived_at, obj.archived_by, obj.archived_reason)
+
+
+class EnteredInErrorRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=255, help_text="Why the record was entered in error")
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    by = serializers.CharField(allow_null=True)
+    change = serializers.CharField(help_text="created, changed, entered in error, restored")
+    fields = serializers.DictField(
+        child=serializers.DictField(), help_text='{"field": {"from": old, "to": new}}'
+    )
 
 
 class CommissionerSerializer(BoundedModelSerializer):
@@ -189,16 +232,18 @@ class AdvocateSerializer(BoundedModelSerializer):
         return fields
 
 
-class AbsenceSerializer(BoundedModelSerializer):
+class AbsenceSerializer(CorrectableSerializer):
     advocate = VisibleAdvocateField()
     kind = serializers.ChoiceField(choices=AbsenceKind.values)
 
     class Meta:
         model = Absence
-        fields = ["id", "advocate", "kind", "start_date", "end_date"]
+        fields = ["id", "advocate", "kind", "start_date", "end_date", "entered_in_error"]
+        # The services check one absence per start date with a clear message.
+        validators: list[Any] = []
 
 
-class TrainingRecordSerializer(BoundedModelSerializer):
+class TrainingRecordSerializer(CorrectableSerializer):
     advocate = VisibleAdvocateField()
     unit = UnitField()
     route = serializers.ChoiceField(choices=Route.values, required=False, default=Route.FULL)
@@ -214,12 +259,13 @@ class TrainingRecordSerializer(BoundedModelSerializer):
             "booked_for",
             "trained_on",
             "achieved_on",
+            "entered_in_error",
         ]
         # The services check one-record-per-unit and stage order with clear messages.
         validators: list[Any] = []
 
 
-class CaseSerializer(BoundedModelSerializer):
+class CaseSerializer(CorrectableSerializer):
     advocate = VisibleAdvocateField()
     supervisor = VisibleAdvocateField(required=False, allow_null=True)
     case_type = serializers.SlugRelatedField(slug_field="code", queryset=CaseType.objects.all())
@@ -262,8 +308,12 @@ class CaseSerializer(BoundedModelSerializer):
             "withdrawn_on",
             "report_due_on",
             "commissioner",
+            "supervisor_requested_at",
+            "entered_in_error",
         ]
-        read_only_fields = ["provider"]
+        read_only_fields = ["provider", "supervisor_requested_at"]
+        # The services check the client reference is unique among live cases.
+        validators: list[Any] = []
         extra_kwargs = {"hours": {"min_value": 0, "max_value": 99999}}
 
     def to_representation(self, instance: Case) -> dict[str, Any]:
@@ -296,6 +346,13 @@ class SignOffSerializer(serializers.ModelSerializer):
     signed_on = BoundedDateField()
     supervisor = serializers.PrimaryKeyRelatedField(read_only=True)
     decided_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    entered_in_error = serializers.SerializerMethodField()
+
+    @extend_schema_field(EnteredInErrorSerializer(allow_null=True))
+    def get_entered_in_error(self, obj: SignOff) -> dict[str, Any] | None:
+        return entered_in_error_data(
+            obj.entered_in_error_at, obj.entered_in_error_by, obj.entered_in_error_reason
+        )
 
     class Meta:
         model = SignOff
@@ -307,6 +364,7 @@ class SignOffSerializer(serializers.ModelSerializer):
             "supervisor",
             "decided_by",
             "created_at",
+            "entered_in_error",
         ]
         read_only_fields = ["created_at"]
 
@@ -324,13 +382,22 @@ class ReportSerializer(serializers.Serializer):
     summary = serializers.CharField(allow_null=True)
 
 
-class CpdRecordSerializer(BoundedModelSerializer):
+class CpdRecordSerializer(CorrectableSerializer):
     advocate = VisibleAdvocateField()
     category = serializers.ChoiceField(choices=CpdCategory.values)
 
     class Meta:
         model = CpdRecord
-        fields = ["id", "advocate", "category", "title", "completed_on", "hours"]
+        fields = [
+            "id",
+            "advocate",
+            "category",
+            "title",
+            "completed_on",
+            "hours",
+            "entered_in_error",
+        ]
+        validators: list[Any] = []
         extra_kwargs = {"hours": {"min_value": 0, "max_value": 9999}}
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from imca_commissioning.forms import GovDateField, GovForm
+from imca_commissioning.validators import in_window
 
 from .models import CaseType
 
@@ -22,6 +23,14 @@ class AllocationQueryForm(forms.Form):
             attrs={"type": "date", "class": "govuk-input govuk-input--width-10"}
         ),
     )
+
+    def clean_allocated_on(self):  # type: ignore[no-untyped-def]
+        # The shared window (imca_commissioning/validators.py): 1950 to today + 2 years.
+        value = self.cleaned_data["allocated_on"]
+        message = in_window(value, "The allocation date")
+        if message:
+            raise forms.ValidationError(message)
+        return value
 
 
 class AllocationForm(GovForm):
