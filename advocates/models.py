@@ -11,7 +11,8 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from imca_commissioning.models import ArchivableModel
-from organisations.models import Provider, Role
+from organisations import scope
+from organisations.models import Provider
 
 if TYPE_CHECKING:
     from django.db.models.query import QuerySet
@@ -22,15 +23,9 @@ class AdvocateQuerySet(models.QuerySet):
         return self.filter(archived_at__isnull=True)
 
     def visible_to(self, user) -> QuerySet[Advocate]:  # type: ignore[no-untyped-def]
-        """The one scope for advocates: everything else that hangs off an advocate is
-        scoped through this. An advocate user reads the provider's advocates (to see who
-        may supervise) but writes only their own cases and CPD (ADR 0002)."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_superuser:
-            return self.all()
-        providers = Provider.objects.visible_to(user)
-        return self.filter(provider__in=providers, archived_at__isnull=True)
+        """The advocates ``user`` may see (organisations/scope.py): an advocate user
+        only their own record (ADR 0009)."""
+        return self.filter(scope.advocates(user))
 
 
 class Advocate(ArchivableModel):
@@ -81,10 +76,7 @@ class AbsenceKind(models.TextChoices):
 class AbsenceQuerySet(models.QuerySet):
     def visible_to(self, user) -> QuerySet[Absence]:  # type: ignore[no-untyped-def]
         """Absences are personal: an advocate user sees only their own."""
-        qs = self.filter(advocate__in=Advocate.objects.visible_to(user), archived_at__isnull=True)
-        if user.is_authenticated and user.role == Role.ADVOCATE:
-            qs = qs.filter(advocate__user=user)
-        return qs
+        return self.filter(scope.advocate_records(user), archived_at__isnull=True)
 
 
 class Absence(ArchivableModel):

@@ -17,7 +17,7 @@ from organisations.policy import TARGETS, Policy
 from qualifications.models import CpdCategory, CpdRecord, Route, TrainingRecord
 from supervision.models import Decision, SignOff
 
-from .fields import UnitField, VisibleAdvocateField
+from .fields import ScopedRelatedField, SupervisorField, UnitField, VisibleAdvocateField
 
 User = get_user_model()
 
@@ -38,6 +38,8 @@ class BoundedDateField(serializers.DateField):
 
 
 class BoundedModelSerializer(serializers.ModelSerializer):
+    # Every relation a client names resolves through the tenancy scope (api/fields.py).
+    serializer_related_field = ScopedRelatedField
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
     }
@@ -139,9 +141,7 @@ class UserSerializer(BoundedModelSerializer):
         write_only=True, required=False, style={"input_type": "password"}
     )
     role = serializers.ChoiceField(choices=Role.values, required=False, allow_blank=True)
-    advocate = serializers.PrimaryKeyRelatedField(
-        queryset=Advocate.objects.all(), required=False, allow_null=True
-    )
+    advocate = VisibleAdvocateField(required=False, allow_null=True)
 
     class Meta:
         model = User
@@ -164,7 +164,7 @@ class UserSerializer(BoundedModelSerializer):
 
 
 class AdvocateSerializer(BoundedModelSerializer):
-    provider = serializers.PrimaryKeyRelatedField(queryset=Provider.objects.all(), required=False)
+    provider = ScopedRelatedField(queryset=Provider.objects.all(), required=False)
 
     class Meta:
         model = Advocate
@@ -179,13 +179,6 @@ class AdvocateSerializer(BoundedModelSerializer):
             "prior_experience_months",
             "prior_imca_cases",
         ]
-
-    def get_fields(self) -> dict[str, Any]:
-        fields = super().get_fields()
-        request = self.context.get("request")
-        if request is not None:
-            fields["provider"].queryset = Provider.objects.visible_to(request.user)
-        return fields
 
 
 class AbsenceSerializer(BoundedModelSerializer):
@@ -220,7 +213,7 @@ class TrainingRecordSerializer(BoundedModelSerializer):
 
 class CaseSerializer(BoundedModelSerializer):
     advocate = VisibleAdvocateField()
-    supervisor = VisibleAdvocateField(required=False, allow_null=True)
+    supervisor = SupervisorField(required=False, allow_null=True)
     case_type = serializers.SlugRelatedField(slug_field="code", queryset=CaseType.objects.all())
     status = serializers.ChoiceField(
         choices=["allocated", "withdrawn"],
@@ -327,7 +320,9 @@ class FlagSerializer(serializers.ModelSerializer):
             "resolved_on",
             "notified_at",
             "reason",
+            "category",
         ]
+        read_only_fields = fields  # raised by the sweep only
 
 
 class ComplianceQuerySerializer(serializers.Serializer):

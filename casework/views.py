@@ -16,6 +16,7 @@ from advocates.rules import Judged
 from advocates.selectors import advocate_facts_many
 from imca_commissioning.exceptions import Conflict
 from imca_commissioning.forms import add_service_errors
+from organisations import scope
 from organisations.access import can_write_case, get_visible_or_404, is_manager_of, require
 from organisations.selectors import policy_for_provider
 from qualifications.selectors import catalogue_get
@@ -79,7 +80,10 @@ def case_allocate(request: HttpRequest) -> HttpResponse:
         if user.role == "advocate":
             pool = pool.filter(user=user)
         pool = list(pool)
-        everyone = list(Advocate.objects.visible_to(user).filter(provider_id=user.provider_id))
+        # Colleagues as supervisor choices: names only (organisations/scope.py).
+        everyone = list(
+            Advocate.objects.filter(scope.supervisor_choices(user), provider_id=user.provider_id)
+        )
         rows = _eligibility(user.provider_id, case_type, on, pool)
         eligible = [adv for adv, _, d in rows if d.allowed]
         facts = advocate_facts_many(everyone)
@@ -138,9 +142,9 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     supervisors = []
     if is_manager_of(request.user, case.provider_id):
         others = list(
-            Advocate.objects.active()
-            .filter(provider_id=case.provider_id)
-            .exclude(pk=case.advocate_id)
+            Advocate.objects.filter(
+                scope.supervisor_choices(request.user), provider_id=case.provider_id
+            ).exclude(pk=case.advocate_id)
         )
         facts = advocate_facts_many(others)
         catalogue = catalogue_get()
@@ -216,7 +220,9 @@ def _post_action(request: HttpRequest, pk: int, form_class, action, success: str
 def _supervisor(case, by, data):  # type: ignore[no-untyped-def]
     from supervision.services import case_supervisor_assign
 
-    supervisor = Advocate.objects.active().get(pk=data["supervisor"], provider_id=case.provider_id)
+    supervisor = Advocate.objects.filter(scope.supervisor_choices(by)).get(
+        pk=data["supervisor"], provider_id=case.provider_id
+    )
     case_supervisor_assign(case=case, supervisor=supervisor, on=data.get("assigned_on"), by=by)
 
 
@@ -256,9 +262,9 @@ def case_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 def case_supervisor(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_visible_or_404(Case.objects.visible_to(request.user), pk)
-    choices = (
-        Advocate.objects.active().filter(provider_id=case.provider_id).exclude(pk=case.advocate_id)
-    )
+    choices = Advocate.objects.filter(
+        scope.supervisor_choices(request.user), provider_id=case.provider_id
+    ).exclude(pk=case.advocate_id)
     return _post_action(
         request, pk, SupervisorForm, "supervisor", "Supervisor named.", supervisors=choices
     )

@@ -16,6 +16,7 @@ from simple_history.models import HistoricalRecords
 
 from advocates.models import Advocate
 from imca_commissioning.models import ArchivableModel, AuditedModel
+from organisations import scope
 from organisations.models import Contract, Provider
 
 if TYPE_CHECKING:
@@ -155,7 +156,8 @@ class Route(models.TextChoices):
 
 class TrainingRecordQuerySet(models.QuerySet):
     def visible_to(self, user) -> QuerySet[TrainingRecord]:  # type: ignore[no-untyped-def]
-        return self.filter(advocate__in=Advocate.objects.visible_to(user), archived_at__isnull=True)
+        """Training records of the advocates ``user`` sees (organisations/scope.py)."""
+        return self.filter(scope.advocate_records(user), archived_at__isnull=True)
 
 
 def _ordered(earlier: str, later: str) -> Q:
@@ -219,11 +221,8 @@ class CpdCategory(models.TextChoices):
 
 class CpdRecordQuerySet(models.QuerySet):
     def visible_to(self, user) -> QuerySet[CpdRecord]:  # type: ignore[no-untyped-def]
-        """An advocate user sees only their own CPD."""
-        qs = self.filter(advocate__in=Advocate.objects.visible_to(user), archived_at__isnull=True)
-        if user.is_authenticated and user.role == "advocate":
-            qs = qs.filter(advocate__user=user)
-        return qs
+        """An advocate user sees only their own CPD (organisations/scope.py)."""
+        return self.filter(scope.advocate_records(user), archived_at__isnull=True)
 
 
 class CpdRecord(ArchivableModel):
