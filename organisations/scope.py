@@ -96,16 +96,23 @@ def contract_categories(services: Iterable[str] | None) -> frozenset[str]:
 
 def categories_by_provider(user: Any, on: date | None = None) -> dict[int, frozenset[str]] | None:
     """For a commissioner user: provider id -> the case categories its lineage's
-    contracts with that provider cover (one query). ``None`` for everyone else: the admin
-    and a provider's people see every category of what they see."""
+    contracts with that provider cover (one query, kept on the user object: a user is
+    loaded afresh for every request, as ``commissioner_lineage`` is). ``None`` for
+    everyone else: the admin and a provider's people see every category of what they
+    see."""
     if not _active(user) or not _is_commissioner(user) or user.is_superuser:
         return None
-    out: dict[int, set[str]] = defaultdict(set)
-    for provider_id, services in lineage_contracts(user.commissioner_id, on).values_list(
-        "provider_id", "services"
-    ):
-        out[provider_id] |= contract_categories(services)
-    return {pid: frozenset(cats) for pid, cats in out.items()}
+    known: dict[date | None, dict[int, frozenset[str]]] = user.__dict__.setdefault(
+        "_scope_categories", {}
+    )
+    if on not in known:
+        out: dict[int, set[str]] = defaultdict(set)
+        for provider_id, services in lineage_contracts(user.commissioner_id, on).values_list(
+            "provider_id", "services"
+        ):
+            out[provider_id] |= contract_categories(services)
+        known[on] = {pid: frozenset(cats) for pid, cats in out.items()}
+    return known[on]
 
 
 def _by_category(

@@ -17,7 +17,7 @@ PERSONAS = ("manager", "owner", "colleague", "commissioner", "outsider", "strang
 
 # name -> (object the URL names, expected status per persona in PERSONAS order)
 # owner = the advocate user the object belongs to; colleague = another advocate user of
-# the same provider; outsider = another provider's manager; stranger = a commissioner
+# the same provider, who sees only their own record and cases (ADR 0009); outsider = another provider's manager; stranger = a commissioner
 # with no contract with the provider.
 EXPECTED: dict[str, tuple[str | None, tuple[int, ...]]] = {
     "home": (None, (302, 302, 302, 302, 302, 302, 302)),
@@ -33,27 +33,27 @@ EXPECTED: dict[str, tuple[str | None, tuple[int, ...]]] = {
     "advocates:list": (None, (200, 302, 302, 200, 200, 200, 302)),
     "advocates:register": (None, (200, 403, 403, 403, 200, 403, 302)),
     "advocates:me": (None, (404, 200, 200, 404, 404, 404, 302)),
-    "advocates:detail": ("advocate", (200, 200, 200, 200, 404, 404, 302)),
-    "advocates:edit": ("advocate", (200, 403, 403, 403, 404, 404, 302)),
-    "advocates:archive": ("advocate", (200, 403, 403, 403, 404, 404, 302)),
-    "advocates:absence_add": ("advocate", (200, 403, 403, 403, 404, 404, 302)),
+    "advocates:detail": ("advocate", (200, 200, 404, 200, 404, 404, 302)),
+    "advocates:edit": ("advocate", (200, 403, 404, 403, 404, 404, 302)),
+    "advocates:archive": ("advocate", (200, 403, 404, 403, 404, 404, 302)),
+    "advocates:absence_add": ("advocate", (200, 403, 404, 403, 404, 404, 302)),
     "advocates:absence_edit": ("absence", (200, 403, 404, 403, 404, 404, 302)),
     "qualifications:matrix": (None, (200, 403, 403, 404, 200, 404, 302)),
-    "qualifications:add": ("advocate", (200, 403, 403, 403, 404, 404, 302)),
-    "qualifications:edit": ("training", (200, 403, 403, 403, 404, 404, 302)),
-    "qualifications:cpd_add": ("advocate", (200, 200, 403, 403, 404, 404, 302)),
+    "qualifications:add": ("advocate", (200, 403, 404, 403, 404, 404, 302)),
+    "qualifications:edit": ("training", (200, 403, 404, 403, 404, 404, 302)),
+    "qualifications:cpd_add": ("advocate", (200, 200, 404, 403, 404, 404, 302)),
     "casework:list": (None, (200, 200, 200, 200, 200, 200, 302)),
     "casework:allocate": (None, (200, 200, 200, 403, 200, 403, 302)),
-    "casework:detail": ("case", (200, 200, 200, 200, 404, 404, 302)),
-    "casework:report": ("case", (200, 200, 200, 200, 404, 404, 302)),
-    "casework:submit": ("case", (200, 200, 403, 403, 404, 404, 302)),
-    "casework:issue": ("case", (200, 200, 403, 403, 404, 404, 302)),
-    "casework:hours": ("case", (200, 200, 403, 403, 404, 404, 302)),
-    "casework:withdraw": ("case", (200, 200, 403, 403, 404, 404, 302)),
-    "casework:supervisor": ("case", (200, 403, 403, 403, 404, 404, 302)),
+    "casework:detail": ("case", (200, 200, 404, 200, 404, 404, 302)),
+    "casework:report": ("case", (200, 200, 404, 200, 404, 404, 302)),
+    "casework:submit": ("case", (200, 200, 404, 403, 404, 404, 302)),
+    "casework:issue": ("case", (200, 200, 404, 403, 404, 404, 302)),
+    "casework:hours": ("case", (200, 200, 404, 403, 404, 404, 302)),
+    "casework:withdraw": ("case", (200, 200, 404, 403, 404, 404, 302)),
+    "casework:supervisor": ("case", (200, 403, 404, 403, 404, 404, 302)),
     "supervision:queue": (None, (200, 200, 200, 200, 200, 200, 302)),
     "supervision:pending": (None, (200, 403, 403, 403, 200, 403, 302)),
-    "supervision:sign_off": ("case", (403, 403, 403, 403, 404, 404, 302)),
+    "supervision:sign_off": ("case", (403, 403, 404, 403, 404, 404, 302)),
     "compliance:dashboard": (None, (403, 403, 403, 200, 403, 200, 302)),
     "compliance:flags": (None, (200, 200, 200, 200, 200, 200, 302)),
 }
