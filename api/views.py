@@ -127,6 +127,7 @@ class ScopedFilter(filters.ModelChoiceFilter):
     """A filter by a related row, its choices scoped by ``scoped_choices``."""
 
     def __init__(self, model: Any, **kwargs: Any) -> None:
+        self.model = model
         super().__init__(queryset=scoped_choices(model), **kwargs)
 
 
