@@ -35,9 +35,7 @@ def _commissioner_ids(request: HttpRequest) -> set[int] | None:
     return request.user.commissioner_lineage if request.user.role == "commissioner" else None
 
 
-def _snapshot_count(
-    figures: dict[str, object], key: str, categories: frozenset[str] | None
-) -> int:
+def _snapshot_count(figures: dict[str, object], key: str, categories: frozenset[str] | None) -> int:
     """One snapshot's count, of the reader's services only (a snapshot taken before
     the sweep kept counts per service counts nothing for a restricted reader)."""
     if categories is None:
@@ -130,7 +128,9 @@ def _dashboard_csv(entries: list[dict[str, object]], keys: tuple[str, ...]) -> H
         for e in entries
         for f in [e["figures"]]
     ]
-    return table_response(Table("compliance-dashboard", ["provider", *keys, "net_cost", "rag"], rows))
+    return table_response(
+        Table("compliance-dashboard", ["provider", *keys, "net_cost", "rag"], rows)
+    )
 
 
 def flag_list(request: HttpRequest) -> HttpResponse:

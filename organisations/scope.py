@@ -156,9 +156,9 @@ def commissioners(user: Any) -> Q:
         return EVERYTHING
     if _is_commissioner(user):
         return Q(
-            pk__in=CommissionerLineage.objects.filter(
-                commissioner_id=user.commissioner_id
-            ).values("member_id")
+            pk__in=CommissionerLineage.objects.filter(commissioner_id=user.commissioner_id).values(
+                "member_id"
+            )
         )
     if _is_provider_staff(user):
         return Q(

@@ -78,7 +78,9 @@ def _organisation(
         raise ValidationError({"role": f"Choose one of: {', '.join(Role.values)}"})
     if linked is not None and role != Role.ADVOCATE:
         raise ValidationError(
-            {"role": f"This login belongs to {linked.name}'s advocate record: its role stays advocate."}
+            {
+                "role": f"This login belongs to {linked.name}'s advocate record: its role stays advocate."
+            }
         )
     if advocate is not None and role != Role.ADVOCATE:
         raise ValidationError({"advocate": "Only an advocate user is linked to an advocate."})
@@ -91,7 +93,9 @@ def _organisation(
         if provider is None:
             raise ValidationError({"provider": "A provider manager needs a provider."})
         if commissioner is not None:
-            raise ValidationError({"commissioner": "A provider manager belongs to no commissioner."})
+            raise ValidationError(
+                {"commissioner": "A provider manager belongs to no commissioner."}
+            )
     elif role == Role.ADVOCATE:
         advocate = advocate or linked
         if advocate is None:
