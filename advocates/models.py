@@ -12,7 +12,7 @@ from simple_history.models import HistoricalRecords
 
 from imca_commissioning.models import ArchivableModel
 from organisations import scope
-from organisations.models import Provider
+from organisations.models import Provider, Role
 
 if TYPE_CHECKING:
     from django.db.models.query import QuerySet
@@ -64,6 +64,26 @@ class Advocate(ArchivableModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """Identity stays whole (ADR 0009): an advocate never moves to another provider
+        (its cases, training and login stay where they were recorded), and its login is
+        an advocate user of the same provider. Run by every service and the admin."""
+        from django.core.exceptions import ValidationError
+
+        super().clean()
+        if self.pk is not None:
+            before = (
+                Advocate.objects.filter(pk=self.pk).values_list("provider_id", flat=True).first()
+            )
+            if before is not None and before != self.provider_id:
+                raise ValidationError({"provider": "An advocate's provider cannot change."})
+        if self.user_id is not None:
+            user = self.user
+            if user is None or user.role != Role.ADVOCATE or user.provider_id != self.provider_id:
+                raise ValidationError(
+                    {"user": "The login must be an advocate user of the advocate's provider."}
+                )
 
 
 class AbsenceKind(models.TextChoices):

@@ -244,3 +244,32 @@ def test_an_email_change_keeps_the_identity(world, admin_api):
     assert resp.status_code == 200, resp.json()
     assert resp.json()["provider"] == world.provider.pk
     assert resp.json()["advocate"] == world.advocate.pk
+
+
+def test_an_advocate_record_cannot_move_provider_or_take_a_foreign_login(world):
+    from django.core.exceptions import ValidationError
+
+    world.advocate.provider = world.other_provider
+    with pytest.raises(ValidationError) as moved:
+        world.advocate.full_clean()
+    assert "provider" in moved.value.message_dict
+    world.advocate.refresh_from_db()
+    world.advocate.user = world.manager
+    with pytest.raises(ValidationError) as foreign:
+        world.advocate.full_clean()
+    assert "user" in foreign.value.message_dict
+
+
+def test_the_commissioner_flags_list_keeps_its_query_budget(world, django_assert_num_queries):
+    for _ in range(3):
+        FlagFactory(provider=world.provider, category="DOLS")
+    client = api_as(world.commissioner)
+    # The services of the commissioner's contracts (organisations/scope.py), the count,
+    # the page.
+    with django_assert_num_queries(3):
+        assert client.get("/api/v1/flags/").status_code == 200
+    for _ in range(5):
+        FlagFactory(provider=world.provider, category="IMCA")
+    client = api_as(type(world.commissioner).objects.get(pk=world.commissioner.pk))
+    with django_assert_num_queries(3):
+        assert client.get("/api/v1/flags/").status_code == 200
