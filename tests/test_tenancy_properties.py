@@ -11,18 +11,22 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from casework.models import Case
 from compliance.models import Flag
 from organisations import scope
 from organisations.backends import UserBackend
 from organisations.models import Provider
 from organisations.versioning import _rows
 from tests.factories import (
+    AdvocateFactory,
+    CaseFactory,
     CommissionerFactory,
     CommissionerUserFactory,
     ContractFactory,
     FlagFactory,
     ManagerFactory,
     ProviderFactory,
+    case_type,
 )
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +35,7 @@ ON = date(2026, 1, 1)
 SERVICES = ("imca", "dols", "imha", "care_act")
 CATEGORY = {"imca": "IMCA", "dols": "DOLS", "imha": "IMHA", "care_act": "CARE_ACT"}
 STARTS = (date(2020, 1, 1), date(2025, 6, 1), date(2026, 6, 1))  # before, before, after ON
+CASE_TYPES = {"IMCA": "care_review", "DOLS": "dols_39a"}  # the shipped categories
 ENDS = (None, date(2025, 12, 31), date(2026, 12, 31))  # open, ended before ON, after ON
 
 
@@ -106,6 +111,11 @@ def _check(n, successors, m, contract_specs):  # noqa: C901 - one world, every d
         )
     users = [CommissionerUserFactory(commissioner=c) for c in commissioners]
     managers = [ManagerFactory(provider=p) for p in providers]
+    cases = {}
+    for p_idx, provider in enumerate(providers):
+        advocate = AdvocateFactory(provider=provider)
+        for category, code in CASE_TYPES.items():
+            cases[(p_idx, category)] = CaseFactory(advocate=advocate, case_type=case_type(code))
     flags = {}
     for p_idx, provider in enumerate(providers):
         for category in ["", *CATEGORY.values()]:
@@ -136,6 +146,11 @@ def _check(n, successors, m, contract_specs):  # noqa: C901 - one world, every d
         assert {row[1] for row in _rows(user)} == orm
         loaded = UserBackend().get_user(user.pk)
         assert {row[1] for row in _rows(loaded)} == orm
+        # Cases: the categories its contracts (ever) cover.
+        seen_cases = set(Case.objects.visible_to(user).values_list("pk", flat=True))
+        assert seen_cases == {
+            c.pk for (p, category), c in cases.items() if model_sees(u_idx, p, category, None)
+        }
         # Flags: every service ever covered; the digest's day, those covered that day.
         for on in (None, ON):
             fresh = type(user).objects.get(pk=user.pk)
