@@ -127,7 +127,8 @@ class ScopedFilter(filters.ModelChoiceFilter):
     """A filter by a related row, its choices scoped by ``scoped_choices``."""
 
     def __init__(self, model: Any, **kwargs: Any) -> None:
-        self.model = model
+        # Not ``model``: django-filter sets that to the FilterSet's own model.
+        self.scope_model = model
         super().__init__(queryset=scoped_choices(model), **kwargs)
 
 

@@ -320,7 +320,7 @@ def _relational_filters(viewset: Any) -> list[tuple[str, Any]]:
         if target is None or target._meta.label_lower in REFERENCE_MODELS:
             continue
         assert isinstance(flt, ScopedFilter), f"{viewset.__name__}.{name}: an unscoped filter"
-        out.append((name, flt.model))
+        out.append((name, flt.scope_model))
     return out
 
 
