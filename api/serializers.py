@@ -89,6 +89,7 @@ class PolicySerializer(serializers.Serializer):
     qualification_target = serializers.ChoiceField(choices=TARGETS, required=False)
     default_wait_days = serializers.IntegerField(min_value=0, max_value=3650, required=False)
     usual_assessment_days = serializers.IntegerField(min_value=0, max_value=3650, required=False)
+    return_due_days = serializers.IntegerField(min_value=0, max_value=3650, required=False)
 
 
 class ContractSerializer(BoundedModelSerializer):
@@ -226,6 +227,16 @@ class CaseSerializer(BoundedModelSerializer):
         help_text="The day the supervisor takes the case on (R4 is checked then); default allocated_on.",
     )
     withdrawn_on = BoundedDateField(required=False, allow_null=True)
+    report_due_on = BoundedDateField(
+        required=False, allow_null=True, help_text="The day agreed with the decision maker."
+    )
+    commissioner = serializers.PrimaryKeyRelatedField(
+        queryset=Commissioner.objects.none(),
+        required=False,
+        allow_null=True,
+        help_text="The commissioner responsible for the instruction; default: the "
+        "commissioner of the provider's only live contract.",
+    )
 
     class Meta:
         model = Case
@@ -242,6 +253,8 @@ class CaseSerializer(BoundedModelSerializer):
             "hours",
             "supervisor_assigned_on",
             "withdrawn_on",
+            "report_due_on",
+            "commissioner",
         ]
         read_only_fields = ["provider"]
         extra_kwargs = {"hours": {"min_value": 0, "max_value": 99999}}
@@ -250,6 +263,14 @@ class CaseSerializer(BoundedModelSerializer):
         data = super().to_representation(instance)
         data["status"] = instance.status
         return data
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None:
+            # One scope: an id the caller cannot see answers as one that does not exist.
+            fields["commissioner"].queryset = Commissioner.objects.visible_to(request.user)
+        return fields
 
     def validate_client_reference(self, value: str) -> str:
         if not value.strip():
@@ -361,3 +382,37 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
+
+
+class ReturnSerializer(serializers.Serializer):
+    """A quarterly return (API.md 1.1, R13). ``figures`` is recomputed on every read of
+    a draft or queried return, frozen once submitted."""
+
+    id = serializers.IntegerField()
+    contract = serializers.IntegerField(source="contract_id")
+    quarter = serializers.CharField()
+    status = serializers.ChoiceField(choices=["draft", "submitted", "queried", "accepted"])
+    figures = serializers.DictField()
+    narrative = serializers.CharField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    submitted_by = serializers.IntegerField(source="submitted_by_id", allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    decided_by = serializers.IntegerField(source="decided_by_id", allow_null=True)
+    comment = serializers.CharField()
+    due_on = serializers.DateField(help_text="Flagged from the day after (R13).")
+    steps = serializers.ListField(child=serializers.DictField(), help_text="Oldest first.")
+
+
+class ReturnQuerySerializer(serializers.Serializer):
+    contract = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    quarter = serializers.CharField(required=False, max_length=20)
+
+
+class ReturnSubmitSerializer(serializers.Serializer):
+    narrative = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=20000
+    )
+
+
+class ReturnQueryActionSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)

@@ -42,6 +42,10 @@ from organisations.services import user_create, user_update
 from qualifications import services as training_services
 from qualifications.models import CpdRecord, TrainingRecord
 from qualifications.selectors import catalogue_get
+from returns.models import QuarterlyReturn
+from returns.quarters import QuarterError, parse_quarter
+from returns.selectors import figures_of, return_due_on, visible_returns
+from returns.services import return_accept, return_query, return_submit, returns_open
 from supervision.models import SignOff
 from supervision.services import case_supervisor_assign, report_sign_off
 
@@ -507,3 +511,109 @@ class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return Flag.objects.visible_to(self.request.user).order_by("pk")
+
+
+def _return_data(ret: QuarterlyReturn, figures: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": ret.pk,
+        "contract": ret.contract_id,
+        "quarter": ret.quarter,
+        "status": ret.status,
+        "figures": figures,
+        "narrative": ret.narrative,
+        "submitted_at": ret.submitted_at.isoformat() if ret.submitted_at else None,
+        "submitted_by": ret.submitted_by_id,
+        "decided_at": ret.decided_at.isoformat() if ret.decided_at else None,
+        "decided_by": ret.decided_by_id,
+        "comment": ret.comment,
+        "due_on": return_due_on(ret).isoformat(),
+        "steps": [
+            {"action": st.action, "by": st.by_id, "at": st.at.isoformat(), "comment": st.comment}
+            for st in ret.steps.all()
+        ],
+    }
+
+
+class ReturnViewSet(viewsets.GenericViewSet):
+    """Quarterly returns (R13): who can see the contract reads them; the provider's
+    manager submits, the contract's commissioner accepts or queries."""
+
+    serializer_class = s.ReturnSerializer
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return visible_returns(self.request.user).prefetch_related("steps").order_by("pk")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("contract", int, description="A contract's id"),
+            OpenApiParameter(
+                "quarter", str, description="YYYYQn, Q1 = April to June; opens missing drafts"
+            ),
+        ],
+        responses={200: s.ReturnSerializer(many=True)},
+    )
+    def list(self, request: Request) -> Response:
+        query = s.ReturnQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        contracts = Contract.objects.visible_to(request.user).order_by("pk")
+        contract_id = query.validated_data.get("contract")
+        if contract_id is not None:
+            contracts = contracts.filter(pk=contract_id)
+            if not contracts.exists():
+                # Outside the tenancy answers exactly as an id that does not exist.
+                raise serializers.ValidationError(
+                    {"contract": [f'Invalid pk "{contract_id}" - object does not exist.']}
+                )
+        rows = self.get_queryset().filter(contract__in=contracts)
+        text = query.validated_data.get("quarter")
+        if text is not None:
+            try:
+                quarter = parse_quarter(text)
+            except QuarterError as exc:
+                raise serializers.ValidationError({"quarter": [str(exc)]}) from exc
+            returns_open(contracts=list(contracts), quarter=quarter)
+            rows = rows.filter(quarter=str(quarter))
+        page = self.paginate_queryset(rows)
+        today = timezone.localdate()
+        return self.get_paginated_response(
+            [_return_data(r, figures_of(r, today)) for r in page or []]
+        )
+
+    @extend_schema(responses={200: s.ReturnSerializer})
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        ret = self.get_object()
+        return Response(_return_data(ret, figures_of(ret)))
+
+    def _answer(self, ret: QuarterlyReturn) -> Response:
+        ret = self.get_queryset().get(pk=ret.pk)
+        return Response(_return_data(ret, figures_of(ret)))
+
+    @extend_schema(request=s.ReturnSubmitSerializer, responses={200: s.ReturnSerializer})
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk: str | None = None) -> Response:
+        ret = self.get_object()
+        ser = s.ReturnSubmitSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        return self._answer(
+            return_submit(
+                quarterly_return=ret, by=request.user, narrative=ser.validated_data["narrative"]
+            )
+        )
+
+    @extend_schema(request=None, responses={200: s.ReturnSerializer})
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: str | None = None) -> Response:
+        ret = self.get_object()
+        return self._answer(return_accept(quarterly_return=ret, by=request.user))
+
+    @extend_schema(request=s.ReturnQueryActionSerializer, responses={200: s.ReturnSerializer})
+    @action(detail=True, methods=["post"])
+    def query(self, request: Request, pk: str | None = None) -> Response:
+        ret = self.get_object()
+        ser = s.ReturnQueryActionSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        return self._answer(
+            return_query(
+                quarterly_return=ret, by=request.user, comment=ser.validated_data["comment"]
+            )
+        )

@@ -11,7 +11,7 @@ from simple_history.models import HistoricalRecords
 from advocates.models import Advocate
 from imca_commissioning.models import ArchivableModel, AuditedModel
 from organisations import scope
-from organisations.models import Provider
+from organisations.models import Commissioner, Provider
 
 if TYPE_CHECKING:
     from django.db.models.query import QuerySet
@@ -75,6 +75,14 @@ class Case(ArchivableModel):
     )
     hours = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
     withdrawn_on = models.DateField(null=True, blank=True)
+    # The day the report is due, as agreed with the decision maker.
+    report_due_on = models.DateField(null=True, blank=True)
+    # The commissioner responsible for the instruction: the case counts on the quarterly
+    # return of that commissioner's contract (R13). Null only where the provider had no
+    # single live contract to default to and none was named.
+    commissioner = models.ForeignKey(
+        Commissioner, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
     # The supervisor named on the case (R4 checked by supervision.services).
     supervisor = models.ForeignKey(
         Advocate, null=True, blank=True, on_delete=models.PROTECT, related_name="supervised_cases"
@@ -95,6 +103,11 @@ class Case(ArchivableModel):
                 condition=~Q(supervisor=models.F("advocate")), name="case_supervisor_not_self"
             ),
             models.CheckConstraint(condition=Q(hours__gte=0), name="case_hours_not_negative"),
+            models.CheckConstraint(
+                condition=Q(report_due_on__isnull=True)
+                | Q(report_due_on__gte=models.F("instructed_on")),
+                name="case_report_due_after_instructed",
+            ),
         ]
         indexes = [
             models.Index(fields=["advocate", "allocated_on"]),

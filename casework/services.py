@@ -14,6 +14,7 @@ from advocates.models import Advocate
 from advocates.selectors import advocate_judged
 from imca_commissioning.exceptions import Conflict
 from imca_commissioning.services import apply_fields, archive, stamp
+from organisations.models import Commissioner, Contract
 from organisations.selectors import policy_for_provider
 from qualifications.selectors import catalogue_get
 from supervision.models import Decision, SignOff
@@ -42,11 +43,40 @@ def allocation_check(
         raise ValidationError({"advocate": decision.reasons})
 
 
-def _check_dates(instructed_on: date, allocated_on: date) -> None:
+def _check_dates(
+    instructed_on: date, allocated_on: date, report_due_on: date | None = None
+) -> None:
     if allocated_on < instructed_on:
         raise ValidationError(
             {"allocated_on": f"Must be on or after the instruction date ({instructed_on})"}
         )
+    if report_due_on is not None and report_due_on < instructed_on:
+        raise ValidationError(
+            {"report_due_on": f"Must be on or after the instruction date ({instructed_on})"}
+        )
+
+
+def case_commissioner(
+    *, provider_id: int, commissioner: Commissioner | None, instructed_on: date
+) -> Commissioner | None:
+    """The commissioner responsible for an instruction (API.md 1.1 "Cases", R13).
+
+    A named commissioner must be one the provider has a contract with (ValidationError
+    naming ``commissioner`` otherwise). None named: the commissioner of the provider's
+    only contract live on the instruction date, or None where there is no single one
+    (the case then counts on a return only where the provider has one contract).
+    """
+    contracts = list(
+        Contract.objects.filter(provider_id=provider_id).select_related("commissioner")
+    )
+    if commissioner is not None:
+        if all(c.commissioner_id != commissioner.pk for c in contracts):
+            raise ValidationError(
+                {"commissioner": f"{commissioner.name} has no contract with this provider"}
+            )
+        return commissioner
+    live = {c.commissioner_id: c.commissioner for c in contracts if c.active_on(instructed_on)}
+    return next(iter(live.values())) if len(live) == 1 else None
 
 
 @transaction.atomic
@@ -58,15 +88,21 @@ def case_allocate(
     allocated_on: date,
     client_reference: str,
     hours: Decimal | None = None,
+    report_due_on: date | None = None,
+    commissioner: Commissioner | None = None,
     supervisor: Advocate | None = None,
     supervisor_assigned_on: date | None = None,
     by: Any = None,
 ) -> Case:
     """Allocate a case: R1 (and R2 for a DoLS case) on ``allocated_on``; a supervisor,
-    if named, must pass R4. A refusal stores nothing."""
+    if named, must pass R4; the commissioner defaults as ``case_commissioner`` says.
+    A refusal stores nothing."""
     # Lock the advocate so two allocations cannot both pass on the same counts.
     advocate = Advocate.objects.select_for_update().get(pk=advocate.pk)
-    _check_dates(instructed_on, allocated_on)
+    _check_dates(instructed_on, allocated_on, report_due_on)
+    responsible = case_commissioner(
+        provider_id=advocate.provider_id, commissioner=commissioner, instructed_on=instructed_on
+    )
     allocation_check(advocate=advocate, case_type=case_type, on=allocated_on)
     case = Case(
         provider_id=advocate.provider_id,
@@ -76,6 +112,8 @@ def case_allocate(
         allocated_on=allocated_on,
         client_reference=(client_reference or "").strip(),
         hours=hours,
+        report_due_on=report_due_on,
+        commissioner=responsible,
     )
     if supervisor is not None:
         on = supervisor_assigned_on or allocated_on
@@ -95,6 +133,8 @@ CASE_FIELDS = {
     "allocated_on",
     "client_reference",
     "hours",
+    "report_due_on",
+    "commissioner",
 }
 
 
@@ -112,7 +152,13 @@ def case_update(*, case: Case, by: Any = None, **fields: Any) -> Case:
         return case
     if "advocate" in changed and case.advocate.provider_id != case.provider_id:
         raise ValidationError({"advocate": "A case stays with its provider's advocates"})
-    _check_dates(case.instructed_on, case.allocated_on)
+    _check_dates(case.instructed_on, case.allocated_on, case.report_due_on)
+    if "commissioner" in changed and case.commissioner is not None:
+        case_commissioner(
+            provider_id=case.provider_id,
+            commissioner=case.commissioner,
+            instructed_on=case.instructed_on,
+        )
     if {"advocate", "case_type", "allocated_on"} & set(changed):
         allocation_check(
             advocate=case.advocate,

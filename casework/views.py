@@ -18,6 +18,7 @@ from imca_commissioning.exceptions import Conflict
 from imca_commissioning.forms import add_service_errors
 from organisations import scope
 from organisations.access import can_write_case, get_visible_or_404, is_manager_of, require
+from organisations.models import Commissioner
 from organisations.selectors import policy_for_provider
 from qualifications.selectors import catalogue_get
 from supervision.models import SignOff
@@ -35,6 +36,11 @@ from .forms import (
 )
 from .models import Case
 from .rules import allocation_decision
+
+
+def _provider_commissioners(provider_id: int | None) -> list[Commissioner]:
+    """The commissioners a provider's case may name: those it has a contract with."""
+    return list(Commissioner.objects.filter(contracts__provider_id=provider_id).distinct())
 
 
 def case_list(request: HttpRequest) -> HttpResponse:
@@ -99,10 +105,12 @@ def case_allocate(request: HttpRequest) -> HttpResponse:
                 on=on,
             ).allowed
         ]
+        commissioners = _provider_commissioners(user.provider_id)
         form = AllocationForm(
             request.POST or None,
             advocates=eligible,
             supervisors=supervisors,
+            commissioners=commissioners,
             initial={"instructed_on": on},
         )
         if request.method == "POST" and form.is_valid():
@@ -116,6 +124,11 @@ def case_allocate(request: HttpRequest) -> HttpResponse:
                     instructed_on=data["instructed_on"],
                     allocated_on=on,
                     client_reference=data["client_reference"],
+                    hours=data["hours"],
+                    report_due_on=data["report_due_on"],
+                    commissioner=next(
+                        (c for c in commissioners if str(c.pk) == data["commissioner"]), None
+                    ),
                     supervisor=supervisor,
                     by=user,
                 )
@@ -133,7 +146,7 @@ def case_allocate(request: HttpRequest) -> HttpResponse:
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_visible_or_404(
         Case.objects.visible_to(request.user).select_related(
-            "case_type", "advocate", "supervisor", "provider"
+            "case_type", "advocate", "supervisor", "provider", "commissioner"
         ),
         pk,
     )
@@ -217,6 +230,22 @@ def _post_action(request: HttpRequest, pk: int, form_class, action, success: str
     )
 
 
+def _details(case, by, data):  # type: ignore[no-untyped-def]
+    chosen = data.get("commissioner")
+    commissioner = (
+        next((c for c in _provider_commissioners(case.provider_id) if str(c.pk) == chosen), None)
+        if chosen
+        else case.commissioner
+    )
+    services.case_update(
+        case=case,
+        by=by,
+        hours=data.get("hours"),
+        report_due_on=data.get("report_due_on"),
+        commissioner=commissioner,
+    )
+
+
 def _supervisor(case, by, data):  # type: ignore[no-untyped-def]
     from supervision.services import case_supervisor_assign
 
@@ -230,7 +259,7 @@ def _supervisor(case, by, data):  # type: ignore[no-untyped-def]
 TITLES = {
     "submit": ("Submit the report", "Submit report"),
     "issue": ("Issue the report", "Issue report"),
-    "hours": ("Record hours", "Save hours"),
+    "hours": ("Record hours and the report's due date", "Save"),
     "withdraw": ("Record that the instruction was withdrawn", "Record withdrawal"),
     "supervisor": ("Name a supervisor", "Name supervisor"),
 }
@@ -238,7 +267,7 @@ TITLES = {
 ACTIONS = {
     "submit": lambda case, by, d: services.report_submit(case=case, by=by, **d),
     "issue": lambda case, by, d: services.report_issue(case=case, by=by, **d),
-    "hours": lambda case, by, d: services.case_update(case=case, by=by, **d),
+    "hours": _details,
     "withdraw": lambda case, by, d: services.case_withdraw(case=case, by=by, **d),
     "supervisor": _supervisor,
 }
@@ -253,7 +282,20 @@ def report_issue(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def case_hours(request: HttpRequest, pk: int) -> HttpResponse:
-    return _post_action(request, pk, HoursForm, "hours", "Hours saved.")
+    case = get_visible_or_404(Case.objects.visible_to(request.user), pk)
+    return _post_action(
+        request,
+        pk,
+        HoursForm,
+        "hours",
+        "Case details saved.",
+        commissioners=_provider_commissioners(case.provider_id),
+        initial={
+            "hours": case.hours,
+            "report_due_on": case.report_due_on,
+            "commissioner": case.commissioner_id or "",
+        },
+    )
 
 
 def case_withdraw(request: HttpRequest, pk: int) -> HttpResponse:

@@ -26,6 +26,7 @@ from advocates.models import Advocate
 from organisations import scope
 from organisations.models import Provider, Role
 
+from .flag_sources import extra_flags
 from .locks import provider_xact_lock, sweep_lock
 from .models import Flag, FlagKind, Notification, Snapshot, SweepRun
 from .selectors import (
@@ -187,6 +188,7 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
             rows.extend(chunk)
             issues.extend(case_issues(chunk, on))
         desired = desired_flags(rows, issues)
+        desired.update(extra_flags(provider_id=provider_id, on=on))
         existing = {
             (f.kind, f.subject): f
             for f in Flag.objects.select_for_update().filter(

@@ -60,11 +60,14 @@ INSTALLED_APPS = [
     "casework",
     "supervision",
     "compliance",
+    "returns",
     "api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost but one: sees every 404, including Django's debug page (imca_commissioning/errors.py).
+    "imca_commissioning.errors.FriendlyNotFoundMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

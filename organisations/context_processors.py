@@ -9,15 +9,21 @@ NAV = {
     "admin": [
         ("Dashboard", "compliance:dashboard"),
         ("Flags", "compliance:flags"),
+        ("Quarterly returns", "returns:list"),
         ("Admin", "admin:index"),
     ],
-    "commissioner": [("Dashboard", "compliance:dashboard"), ("Flags", "compliance:flags")],
+    "commissioner": [
+        ("Dashboard", "compliance:dashboard"),
+        ("Flags", "compliance:flags"),
+        ("Quarterly returns", "returns:list"),
+    ],
     "provider_manager": [
         ("Training matrix", "qualifications:matrix"),
         ("Advocates", "advocates:list"),
         ("Cases", "casework:list"),
         ("Sign-offs", "supervision:pending"),
         ("Flags", "compliance:flags"),
+        ("Quarterly returns", "returns:list"),
     ],
     "advocate": [
         ("My record", "advocates:me"),

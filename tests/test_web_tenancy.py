@@ -22,6 +22,7 @@ PERSONAS = ("manager", "owner", "colleague", "commissioner", "outsider", "strang
 EXPECTED: dict[str, tuple[str | None, tuple[int, ...]]] = {
     "home": (None, (302, 302, 302, 302, 302, 302, 302)),
     "healthz": (None, (200, 200, 200, 200, 200, 200, 200)),
+    "favicon": (None, (301, 301, 301, 301, 301, 301, 301)),
     "login": (None, (200, 200, 200, 200, 200, 200, 200)),
     "logout": (None, (405, 405, 405, 405, 405, 405, 302)),
     "password_change": (None, (200, 200, 200, 200, 200, 200, 302)),
@@ -56,6 +57,11 @@ EXPECTED: dict[str, tuple[str | None, tuple[int, ...]]] = {
     "supervision:sign_off": ("case", (403, 403, 404, 403, 404, 404, 302)),
     "compliance:dashboard": (None, (403, 403, 403, 200, 403, 200, 302)),
     "compliance:flags": (None, (200, 200, 200, 200, 200, 200, 302)),
+    "returns:list": (None, (200, 403, 403, 200, 200, 200, 302)),
+    "returns:detail": ("return", (200, 403, 403, 200, 404, 404, 302)),
+    "returns:submit": ("return", (200, 403, 403, 403, 404, 404, 302)),
+    "returns:decide": ("return", (403, 403, 403, 200, 404, 404, 302)),
+    "returns:history": ("contract", (200, 403, 403, 200, 404, 404, 302)),
 }
 # Covered elsewhere: the admin (Django's own login) and the API (tests/test_api.py).
 SKIPPED_NAMESPACES = ("admin", "api")
@@ -81,6 +87,7 @@ def test_every_named_pattern_has_an_expectation():
 
 def _objects(world):
     from qualifications.models import TrainingRecord
+    from returns.models import QuarterlyReturn
 
     case = CaseFactory(
         advocate=world.advocate, allocated_on=date(2025, 3, 1), supervisor=world.supervisor
@@ -93,6 +100,10 @@ def _objects(world):
             "pk": TrainingRecord.objects.get(advocate=world.advocate, unit=unit("305")).pk
         },
         "case": {"pk": case.pk},
+        "return": {
+            "pk": QuarterlyReturn.objects.create(contract=world.contract, quarter="2026Q1").pk
+        },
+        "contract": {"pk": world.contract.pk},
         "reset": {"uidb64": "MQ", "token": "set-password"},
         None: {},
     }
