@@ -230,8 +230,8 @@ class CaseSerializer(BoundedModelSerializer):
     report_due_on = BoundedDateField(
         required=False, allow_null=True, help_text="The day agreed with the decision maker."
     )
-    commissioner = serializers.PrimaryKeyRelatedField(
-        queryset=Commissioner.objects.none(),
+    commissioner = ScopedRelatedField(
+        queryset=Commissioner.objects.all(),
         required=False,
         allow_null=True,
         help_text="The commissioner responsible for the instruction; default: the "
@@ -263,14 +263,6 @@ class CaseSerializer(BoundedModelSerializer):
         data = super().to_representation(instance)
         data["status"] = instance.status
         return data
-
-    def get_fields(self) -> dict[str, Any]:
-        fields = super().get_fields()
-        request = self.context.get("request")
-        if request is not None:
-            # One scope: an id the caller cannot see answers as one that does not exist.
-            fields["commissioner"].queryset = Commissioner.objects.visible_to(request.user)
-        return fields
 
     def validate_client_reference(self, value: str) -> str:
         if not value.strip():
@@ -342,6 +334,7 @@ class FlagSerializer(serializers.ModelSerializer):
             "notified_at",
             "reason",
             "category",
+            "contract",
         ]
         read_only_fields = fields  # raised by the sweep only
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from advocates.models import Advocate
 from casework.models import Case, Category
 from organisations import scope
-from organisations.models import Provider
+from organisations.models import Contract, Provider
 
 if TYPE_CHECKING:
     from django.db.models.query import QuerySet
@@ -58,6 +58,11 @@ class Flag(models.Model):
     # of the assessment or unit; blank for what concerns every service (CPD). A
     # commissioner sees a flag only when its contract covers it (organisations/scope.py).
     category = models.CharField(max_length=10, choices=Category.choices, blank=True, default="")
+    # A flag about one contract (a quarterly return not submitted, R13) is that contract's
+    # commissioner's business, not every commissioner's of the provider.
+    contract = models.ForeignKey(
+        Contract, null=True, blank=True, on_delete=models.PROTECT, related_name="flags"
+    )
     due = models.DateField(null=True, blank=True)
     raised_on = models.DateField()
     raised_at = models.DateTimeField(default=timezone.now)

@@ -52,6 +52,7 @@ class FlagSpec:
     reason: str
     due: date | None = None
     category: str = ""  # the service it concerns (Flag.category; organisations/scope.py)
+    contract_id: int | None = None  # the one contract it concerns, if any (a return)
 
 
 @dataclass
@@ -161,11 +162,17 @@ def desired_flags(
     return out
 
 
-def recipients_for(provider_id: int, on: date, category: str = scope.ALL_SERVICES) -> list[int]:
+def recipients_for(
+    provider_id: int,
+    on: date,
+    category: str = scope.ALL_SERVICES,
+    contract_id: int | None = None,
+) -> list[int]:
     """Each commissioner user covering the provider for the flag's service (through a
-    contract active on the day, or a successor of its commissioner) and the provider's
-    managers: organisations/scope.py, ``digest_recipients``."""
-    return scope.digest_recipients(provider_id, category, on)
+    contract active on the day, or a successor of its commissioner; for a flag about one
+    contract, that contract's) and the provider's managers: organisations/scope.py,
+    ``digest_recipients``."""
+    return scope.digest_recipients(provider_id, category, on, contract_id)
 
 
 def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
@@ -200,11 +207,15 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
             Flag.objects.filter(pk__in=to_close).update(resolved_on=on)
         for key, flag in existing.items():
             spec = desired.get(key)
-            if spec and (
-                flag.due != spec.due or flag.reason != spec.reason or flag.category != spec.category
+            if spec and (flag.due, flag.reason, flag.category, flag.contract_id) != (
+                spec.due,
+                spec.reason,
+                spec.category,
+                spec.contract_id,
             ):
-                flag.due, flag.reason, flag.category = spec.due, spec.reason, spec.category
-                flag.save(update_fields=["due", "reason", "category"])
+                flag.due, flag.reason = spec.due, spec.reason
+                flag.category, flag.contract_id = spec.category, spec.contract_id
+                flag.save(update_fields=["due", "reason", "category", "contract"])
         new = [
             Flag(
                 kind=s.kind,
@@ -214,6 +225,7 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
                 case_id=s.case_id,
                 reason=s.reason,
                 category=s.category,
+                contract_id=s.contract_id,
                 due=s.due,
                 raised_on=on,
             )
@@ -225,14 +237,14 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
             # Each flag to those who may see it: a commissioner is told only of the
             # services its contract covers (one query per category among the new flags).
             people = {
-                category: recipients_for(provider_id, on, category)
-                for category in {f.category for f in created}
+                key: recipients_for(provider_id, on, *key)
+                for key in {(f.category, f.contract_id) for f in created}
             }
             Notification.objects.bulk_create(
                 [
                     Notification(flag=f, recipient_id=uid)
                     for f in created
-                    for uid in people[f.category]
+                    for uid in people[(f.category, f.contract_id)]
                 ],
                 ignore_conflicts=True,
             )

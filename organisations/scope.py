@@ -263,16 +263,26 @@ def cases(user: Any, prefix: str = "") -> Q:
 def flags(user: Any, on: date | None = None) -> Q:
     """Flags: a commissioner only those of the services its contracts with the flag's
     provider cover (a flag's ``category``: the case's category, or the competence of the
-    assessment or unit it concerns; blank for CPD, which concerns every service); a
-    manager its provider's; an advocate user their own. With ``on``, a commissioner's
-    contracts active that day only: who is told by the digest (R12)."""
+    assessment or unit it concerns; blank for CPD, which concerns every service), and of
+    a flag about one contract (a return not submitted) only if that contract is its
+    lineage's; a manager its provider's; an advocate user their own. With ``on``, a
+    commissioner's contracts active that day only: who is told by the digest (R12)."""
     if not _active(user):
         return NOTHING
     if user.is_superuser:
         return EVERYTHING
     if _is_commissioner(user):
-        return _by_category(
-            categories_by_provider(user, on) or {}, "provider_id", "category", blank_is_all=True
+        own_contract = Q(contract__isnull=True) | Q(
+            contract_id__in=lineage_contracts(user.commissioner_id, on).values("pk")
+        )
+        return (
+            _by_category(
+                categories_by_provider(user, on) or {},
+                "provider_id",
+                "category",
+                blank_is_all=True,
+            )
+            & own_contract
         )
     if user.role == Role.PROVIDER_MANAGER and user.provider_id:
         return Q(provider_id=user.provider_id)
@@ -293,12 +303,15 @@ def figure_categories(user: Any, provider_id: int) -> frozenset[str] | None:
 # --- The digest (R12) ------------------------------------------------------------------
 
 
-def digest_recipients(provider_id: int, category: str, on: date) -> list[int]:
+def digest_recipients(
+    provider_id: int, category: str, on: date, contract_id: int | None = None
+) -> list[int]:
     """Who is told of a new flag of ``provider_id`` and ``category`` (blank: every
     service) raised on ``on``: each active commissioner user whose lineage holds a
-    contract with the provider active that day covering the category, and the
-    provider's active managers. The same rows as ``flags(user, on)``: a recipient is
-    never told of a flag they may not see (tests/test_tenancy_properties.py)."""
+    contract with the provider active that day covering the category (for a flag about
+    one contract, ``contract_id``: that contract), and the provider's active managers.
+    The same rows as ``flags(user, on)``: a recipient is never told of a flag they may
+    not see (tests/test_tenancy_properties.py)."""
     from django.contrib.auth import get_user_model
 
     User = get_user_model()  # noqa: N806
@@ -306,6 +319,8 @@ def digest_recipients(provider_id: int, category: str, on: date) -> list[int]:
     contract_rows = Contract.objects.filter(provider_id=provider_id, start_date__lte=on).exclude(
         end_date__lt=on
     )
+    if contract_id is not None:
+        contract_rows = contract_rows.filter(pk=contract_id)
     commissioner_ids = {
         cid
         for cid, svc in contract_rows.values_list("commissioner_id", "services")

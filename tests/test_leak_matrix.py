@@ -17,9 +17,11 @@ import io
 import json
 from dataclasses import dataclass
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core import mail
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -34,7 +36,9 @@ from casework.models import Case
 from compliance.models import Flag, Notification
 from compliance.services import compliance_sweep
 from imca_commissioning.exports import BOM, FORMULA_STARTS
+from organisations.models import Contract
 from qualifications.models import TrainingRecord
+from returns.models import QuarterlyReturn
 from tests.factories import (
     AbsenceFactory,
     AdvocateFactory,
@@ -86,6 +90,7 @@ def build(world: Any) -> tuple[dict[str, Any], list[Secret]]:
     imca_only = CommissionerUserFactory(
         username="imca_only", commissioner=imca_contract.commissioner
     )
+    outsider_contract = Contract.objects.get(provider=world.other_provider)
     ada, cal = world.advocate, world.colleague
     olly = world.outsider_advocate
     dols_case = CaseFactory(
@@ -149,6 +154,40 @@ def build(world: Any) -> tuple[dict[str, Any], list[Secret]]:
         Secret(flag(ada, "IMCA", "FLAG-IMCA-ADA-1U"), ada_and_commissioners, "FLAG-IMCA-ADA-1U"),
         Secret(flag(cal, "IMCA", "FLAG-IMCA-CAL-6T"), cal_and_commissioners, "FLAG-IMCA-CAL-6T"),
         Secret(flag(olly, "", "FLAG-OLLY-3S"), _seen("outsider"), "FLAG-OLLY-3S"),
+        # Returns are the contract's: who sees the contract sees them (API.md 1.1).
+        Secret(
+            QuarterlyReturn.objects.create(
+                contract=world.contract, quarter="2026Q1", narrative="RET-FULL-6H"
+            ),
+            PROVIDER_PEOPLE | _seen("commissioner"),
+            "RET-FULL-6H",
+        ),
+        Secret(
+            QuarterlyReturn.objects.create(
+                contract=imca_contract, quarter="2026Q1", narrative="RET-IMCA-3J"
+            ),
+            PROVIDER_PEOPLE | _seen("imca_only"),
+            "RET-IMCA-3J",
+        ),
+        Secret(
+            QuarterlyReturn.objects.create(
+                contract=outsider_contract, quarter="2026Q1", narrative="RET-OLLY-2G"
+            ),
+            _seen("outsider"),
+            "RET-OLLY-2G",
+        ),
+        # A return not submitted is its contract's commissioner's business only.
+        Secret(
+            FlagFactory(
+                provider=world.provider,
+                contract=world.contract,
+                kind="return_overdue",
+                subject=f"return:{world.contract.pk}:2025Q4",
+                reason="FLAG-RETURN-FULL-4M",
+            ),
+            _seen("manager", "commissioner"),
+            "FLAG-RETURN-FULL-4M",
+        ),
     ]
     users = {
         "manager": world.manager,
@@ -253,7 +292,14 @@ class Matrix:
 
 # --- The web pages ------------------------------------------------------------------------
 
-KIND_MODELS = {"advocate": Advocate, "absence": Absence, "training": TrainingRecord, "case": Case}
+KIND_MODELS = {
+    "advocate": Advocate,
+    "absence": Absence,
+    "training": TrainingRecord,
+    "case": Case,
+    "return": QuarterlyReturn,
+    "contract": Contract,
+}
 LIST_QUERIES = ("", "?format=csv", "?provider={p}", "?provider={p}&format=csv", "?provider={o}")
 
 
@@ -294,7 +340,10 @@ def walk_pages(m: Matrix, world: Any) -> None:
 
 
 def _model_of(viewset: Any) -> Any:
-    return getattr(viewset, "model", None) or viewset.serializer_class.Meta.model
+    """The model a route serves: its queryset's (as no one, so nothing is read)."""
+    view = viewset()
+    view.request, view.kwargs, view.format_kwarg = SimpleNamespace(user=AnonymousUser()), {}, None
+    return view.get_queryset().model
 
 
 def _same(a: Any, b: Any, hidden_id: int) -> bool:

@@ -101,8 +101,8 @@ def test_commissioner_sees_its_providers_side_by_side_and_no_one_else(world):
 def test_side_by_side_downloads_as_csv_xlsx_and_ods_with_definitions(world):
     commissioner = as_(world.commissioner)
     csv = commissioner.get("/returns/?quarter=2026Q1&format=csv")
-    assert csv["Content-Type"] == "text/csv"
-    lines = csv.content.decode().splitlines()
+    assert csv["Content-Type"] == "text/csv; charset=utf-8"
+    lines = csv.content.decode("utf-8-sig").splitlines()
     assert lines[0] == "figure,Northgate Advocacy"
     assert any(line.startswith("workforce.in_role_last_day,3") for line in lines)
     for fmt in ("xlsx", "ods"):
@@ -117,7 +117,7 @@ def test_side_by_side_downloads_as_csv_xlsx_and_ods_with_definitions(world):
 def test_one_return_and_its_history_download(world):
     ret = _draft(world)
     manager = as_(world.manager)
-    text = manager.get(f"/returns/{ret.pk}/?format=csv").content.decode()
+    text = manager.get(f"/returns/{ret.pk}/?format=csv").content.decode("utf-8-sig")
     assert text.splitlines()[0] == "figure,Northgate Advocacy 2026Q1"
     history = manager.get(f"/returns/contracts/{world.contract.pk}/")
     assert history.status_code == 200 and "Returns quarter on quarter" in history.content.decode()
