@@ -101,7 +101,7 @@ def _check(n, successors, m, contract_specs):  # noqa: C901 - one world, every d
             successor=commissioners[s] if s is not None else None
         )
     providers = [ProviderFactory() for _ in range(m)]
-    for c, p, services, start, end in contract_specs:
+    contracts = [
         ContractFactory(
             commissioner=commissioners[c],
             provider=providers[p],
@@ -109,6 +109,8 @@ def _check(n, successors, m, contract_specs):  # noqa: C901 - one world, every d
             start_date=start,
             end_date=end,
         )
+        for c, p, services, start, end in contract_specs
+    ]
     users = [CommissionerUserFactory(commissioner=c) for c in commissioners]
     managers = [ManagerFactory(provider=p) for p in providers]
     cases = {}
@@ -159,6 +161,21 @@ def _check(n, successors, m, contract_specs):  # noqa: C901 - one world, every d
                 f.pk for (p, category), f in flags.items() if model_sees(u_idx, p, category, on)
             }
             assert seen == want, (on, successors, contract_specs)
+
+    # A flag about one contract (a return not submitted): that contract's lineage only.
+    for k, (c, p, _, start, end) in enumerate(contract_specs):
+        flag = FlagFactory(provider=providers[p], contract=contracts[k], subject=f"return:{k}")
+        active = start <= ON and (end is None or end >= ON)
+        for u_idx, user in enumerate(users):
+            fresh = type(user).objects.get(pk=user.pk)
+            sees = c in lineage(u_idx, successors)
+            assert Flag.objects.filter(scope.flags(fresh), pk=flag.pk).exists() == sees
+            assert Flag.objects.filter(scope.flags(fresh, ON), pk=flag.pk).exists() == (
+                sees and active
+            )
+        told = set(scope.digest_recipients(providers[p].pk, "", ON, contracts[k].pk))
+        want = {users[u].pk for u in range(n) if active and c in lineage(u, successors)}
+        assert told == want | {managers[p].pk}
 
     # The digest's recipients are exactly those who see the flag on the day.
     for (p, category), flag in flags.items():
