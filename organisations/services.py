@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 
 from .models import Commissioner, Provider, Role
@@ -142,7 +142,7 @@ def user_update(
     user = User.objects.select_for_update().get(pk=user.pk)
     try:
         linked = user.advocate
-    except Exception:  # noqa: BLE001 - RelatedObjectDoesNotExist: no advocate record
+    except ObjectDoesNotExist:  # no advocate record is linked to this login
         linked = None
     new_role = user.role if role is None else role
     if role is not None or any(v is not _UNSET for v in (commissioner, provider, advocate)):
