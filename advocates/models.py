@@ -11,6 +11,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from imca_commissioning.models import ArchivableModel
+from organisations import scope
 from organisations.models import Provider, Role
 
 if TYPE_CHECKING:
@@ -22,17 +23,10 @@ class AdvocateQuerySet(models.QuerySet):
         return self.filter(archived_at__isnull=True)
 
     def visible_to(self, user, *, include_archived: bool = False) -> QuerySet[Advocate]:  # type: ignore[no-untyped-def]
-        """The one scope for advocates: everything else that hangs off an advocate is
-        scoped through this. An advocate user reads the provider's advocates (to see who
-        may supervise) but writes only their own cases and CPD (ADR 0002). Archived
-        advocates are left out unless ``include_archived`` (to restore one)."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_superuser:
-            return self.all()
-        providers = Provider.objects.visible_to(user)
-        qs = self.filter(provider__in=providers)
-        return qs if include_archived else qs.active()
+        """The advocates ``user`` may see (organisations/scope.py): an advocate user
+        only their own record (ADR 0009). Archived advocates are left out unless
+        ``include_archived`` (to restore one; ADR 0008)."""
+        return self.filter(scope.advocates(user, include_archived=include_archived))
 
 
 class Advocate(ArchivableModel):
@@ -72,6 +66,26 @@ class Advocate(ArchivableModel):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        """Identity stays whole (ADR 0009): an advocate never moves to another provider
+        (its cases, training and login stay where they were recorded), and its login is
+        an advocate user of the same provider. Run by every service and the admin."""
+        from django.core.exceptions import ValidationError
+
+        super().clean()
+        if self.pk is not None:
+            before = (
+                Advocate.objects.filter(pk=self.pk).values_list("provider_id", flat=True).first()
+            )
+            if before is not None and before != self.provider_id:
+                raise ValidationError({"provider": "An advocate's provider cannot change."})
+        if self.user_id is not None:
+            user = self.user
+            if user is None or user.role != Role.ADVOCATE or user.provider_id != self.provider_id:
+                raise ValidationError(
+                    {"user": "The login must be an advocate user of the advocate's provider."}
+                )
+
 
 class AbsenceKind(models.TextChoices):
     MATERNITY = "maternity", "Maternity leave"
@@ -86,11 +100,10 @@ class AbsenceQuerySet(models.QuerySet):
         return self.filter(archived_at__isnull=True)
 
     def visible_to(self, user, *, include_entered_in_error: bool = False) -> QuerySet[Absence]:  # type: ignore[no-untyped-def]
-        """Absences are personal: an advocate user sees only their own. Absences entered
-        in error are left out unless ``include_entered_in_error``."""
-        qs = self.filter(advocate__in=Advocate.objects.visible_to(user))
-        if user.is_authenticated and user.role == Role.ADVOCATE:
-            qs = qs.filter(advocate__user=user)
+        """Absences are personal: an advocate user sees only their own
+        (organisations/scope.py). Absences entered in error are left out unless
+        ``include_entered_in_error``."""
+        qs = self.filter(scope.advocate_records(user))
         return qs if include_entered_in_error else qs.live()
 
 

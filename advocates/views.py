@@ -15,6 +15,7 @@ from imca_commissioning.corrections import correction_page
 from imca_commissioning.exceptions import Conflict
 from imca_commissioning.forms import add_service_errors
 from imca_commissioning.history import history_merged, history_of
+from organisations import scope
 from organisations.access import can_manage_advocates, can_write_cpd, get_visible_or_404, require
 from qualifications.models import CpdRecord, TrainingRecord
 
@@ -48,17 +49,24 @@ def _record_context(request: HttpRequest, advocate: Advocate) -> dict[str, objec
         request.user.commissioner_lineage if request.user.role == "commissioner" else None
     )
     row = advocate_rows([advocate], today, commissioner_ids=commissioner_ids)[0]
+    # A commissioner reads the competences of the services its contract covers only.
+    covered = scope.figure_categories(request.user, advocate.provider_id)
     return {
         "advocate": advocate,
         "row": row,
         "c": row.compliance,
+        "competences": [
+            (code, level)
+            for code, level in row.compliance.competences.items()
+            if covered is None or code in covered
+        ],
         "today": today,
         "training": TrainingRecord.objects.filter(
             advocate=advocate, archived_at__isnull=True
         ).select_related("unit"),
         "absences": Absence.objects.visible_to(request.user).filter(advocate=advocate),
         "cpd": CpdRecord.objects.visible_to(request.user).filter(advocate=advocate),
-        "flags": advocate.flags.filter(resolved_on__isnull=True),
+        "flags": advocate.flags.filter(scope.flags(request.user), resolved_on__isnull=True),
         "can_manage": can_manage_advocates(request.user, advocate.provider_id),
         "can_write_cpd": can_write_cpd(request.user, advocate),
         "history": _history(request, advocate),

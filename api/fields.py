@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from advocates.models import Advocate
+from organisations import scope
 from qualifications.models import Unit
 from qualifications.selectors import unit_resolve
 
@@ -34,11 +35,46 @@ class UnitField(serializers.Field):
         return unit
 
 
-class VisibleAdvocateField(serializers.PrimaryKeyRelatedField):
-    """An advocate the requester can see; any other id "does not exist"."""
+# Reference data every user reads alike (not tenanted): a related field to these needs
+# no scope. Anything else must be a ScopedRelatedField (tests/test_leak_matrix.py).
+REFERENCE_MODELS = frozenset({"casework.casetype", "qualifications.unit"})
+
+
+class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
+    """A reference to a row the requester may see: the field's model's ``visible_to``
+    (or the ``scope`` given, a function of the user answering a ``Q``), so an id
+    outside the tenancy answers exactly as an id that does not exist, and the browsable
+    API's form lists only what the user may see. The serializers' default related
+    field (api/serializers.py)."""
+
+    def __init__(self, *args: Any, scope: Any = None, **kwargs: Any) -> None:
+        self.scope = scope
+        super().__init__(*args, **kwargs)
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
+        queryset = super().get_queryset()
         request = self.context.get("request")
-        if request is None:
-            return Advocate.objects.none()
-        return Advocate.objects.visible_to(request.user)
+        user = getattr(request, "user", None)
+        if user is None:
+            return queryset.none()
+        model = queryset.model
+        if self.scope is not None:
+            return model._default_manager.filter(self.scope(user))
+        return model._default_manager.visible_to(user)
+
+
+class VisibleAdvocateField(ScopedRelatedField):
+    """An advocate the requester can see; any other id "does not exist"."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("queryset", Advocate.objects.all())
+        super().__init__(**kwargs)
+
+
+class SupervisorField(ScopedRelatedField):
+    """An advocate the requester may name as supervisor: a colleague at their provider
+    (organisations/scope.py, ``supervisor_choices``); R4 is the service's to check."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("queryset", Advocate.objects.all())
+        super().__init__(scope=scope.supervisor_choices, **kwargs)

@@ -19,7 +19,7 @@ from organisations.policy import TARGETS, Policy
 from qualifications.models import CpdCategory, CpdRecord, Route, TrainingRecord
 from supervision.models import Decision, SignOff
 
-from .fields import UnitField, VisibleAdvocateField
+from .fields import ScopedRelatedField, SupervisorField, UnitField, VisibleAdvocateField
 
 User = get_user_model()
 
@@ -40,6 +40,8 @@ class BoundedDateField(serializers.DateField):
 
 
 class BoundedModelSerializer(serializers.ModelSerializer):
+    # Every relation a client names resolves through the tenancy scope (api/fields.py).
+    serializer_related_field = ScopedRelatedField
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
     }
@@ -183,9 +185,7 @@ class UserSerializer(BoundedModelSerializer):
         write_only=True, required=False, style={"input_type": "password"}
     )
     role = serializers.ChoiceField(choices=Role.values, required=False, allow_blank=True)
-    advocate = serializers.PrimaryKeyRelatedField(
-        queryset=Advocate.objects.all(), required=False, allow_null=True
-    )
+    advocate = VisibleAdvocateField(required=False, allow_null=True)
 
     class Meta:
         model = User
@@ -208,7 +208,7 @@ class UserSerializer(BoundedModelSerializer):
 
 
 class AdvocateSerializer(BoundedModelSerializer):
-    provider = serializers.PrimaryKeyRelatedField(queryset=Provider.objects.all(), required=False)
+    provider = ScopedRelatedField(queryset=Provider.objects.all(), required=False)
 
     class Meta:
         model = Advocate
@@ -223,13 +223,6 @@ class AdvocateSerializer(BoundedModelSerializer):
             "prior_experience_months",
             "prior_imca_cases",
         ]
-
-    def get_fields(self) -> dict[str, Any]:
-        fields = super().get_fields()
-        request = self.context.get("request")
-        if request is not None:
-            fields["provider"].queryset = Provider.objects.visible_to(request.user)
-        return fields
 
 
 class AbsenceSerializer(CorrectableSerializer):
@@ -267,7 +260,7 @@ class TrainingRecordSerializer(CorrectableSerializer):
 
 class CaseSerializer(CorrectableSerializer):
     advocate = VisibleAdvocateField()
-    supervisor = VisibleAdvocateField(required=False, allow_null=True)
+    supervisor = SupervisorField(required=False, allow_null=True)
     case_type = serializers.SlugRelatedField(slug_field="code", queryset=CaseType.objects.all())
     status = serializers.ChoiceField(
         choices=["allocated", "withdrawn"],
@@ -283,8 +276,8 @@ class CaseSerializer(CorrectableSerializer):
     report_due_on = BoundedDateField(
         required=False, allow_null=True, help_text="The day agreed with the decision maker."
     )
-    commissioner = serializers.PrimaryKeyRelatedField(
-        queryset=Commissioner.objects.none(),
+    commissioner = ScopedRelatedField(
+        queryset=Commissioner.objects.all(),
         required=False,
         allow_null=True,
         help_text="The commissioner responsible for the instruction; default: the "
@@ -320,14 +313,6 @@ class CaseSerializer(CorrectableSerializer):
         data = super().to_representation(instance)
         data["status"] = instance.status
         return data
-
-    def get_fields(self) -> dict[str, Any]:
-        fields = super().get_fields()
-        request = self.context.get("request")
-        if request is not None:
-            # One scope: an id the caller cannot see answers as one that does not exist.
-            fields["commissioner"].queryset = Commissioner.objects.visible_to(request.user)
-        return fields
 
     def validate_client_reference(self, value: str) -> str:
         if not value.strip():
@@ -415,7 +400,10 @@ class FlagSerializer(serializers.ModelSerializer):
             "resolved_on",
             "notified_at",
             "reason",
+            "category",
+            "contract",
         ]
+        read_only_fields = fields  # raised by the sweep only
 
 
 class ComplianceQuerySerializer(serializers.Serializer):

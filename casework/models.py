@@ -11,7 +11,8 @@ from simple_history.models import HistoricalRecords
 
 from advocates.models import Advocate
 from imca_commissioning.models import ArchivableModel, AuditedModel
-from organisations.models import SERVICE_CATEGORY, Commissioner, Contract, Provider, Role
+from organisations import scope
+from organisations.models import Commissioner, Provider
 
 if TYPE_CHECKING:
     from django.db.models.query import QuerySet
@@ -60,31 +61,12 @@ class CaseQuerySet(models.QuerySet):
         return self.filter(archived_at__isnull=True)
 
     def visible_to(self, user, *, include_entered_in_error: bool = False) -> QuerySet[Case]:  # type: ignore[no-untyped-def]
-        """The one scope for cases. A commissioner sees only the categories its contracts
-        with the provider cover; an advocate user reads the cases of their own provider
-        (writes are checked per case: only the allocated advocate and the managers).
-        Cases entered in error are left out unless ``include_entered_in_error``."""
-        if not include_entered_in_error:
-            return self.live().visible_to(user, include_entered_in_error=True)
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_superuser:
-            return self.all()
-        if user.role == Role.PROVIDER_MANAGER and user.provider_id:
-            return self.filter(provider_id=user.provider_id)
-        if user.role == Role.ADVOCATE and user.provider_id:
-            # Read: the provider's cases (pseudonymous); writes are checked per case.
-            return self.filter(provider_id=user.provider_id)
-        if user.role == Role.COMMISSIONER and user.commissioner_id:
-            contracts = Contract.objects.filter(
-                commissioner_id__in=user.commissioner_lineage
-            ).values_list("provider_id", "services")
-            cond = Q(pk__in=[])
-            for provider_id, services in contracts:
-                cats = [SERVICE_CATEGORY[s] for s in services or [] if s in SERVICE_CATEGORY]
-                cond |= Q(provider_id=provider_id, case_type__category__in=cats)
-            return self.filter(cond)
-        return self.none()
+        """The cases ``user`` may see (organisations/scope.py): a commissioner only the
+        categories its contracts with the provider cover; an advocate user the cases
+        allocated to them and those they supervise. Cases entered in error are left out
+        unless ``include_entered_in_error``."""
+        qs = self.filter(scope.cases(user))
+        return qs if include_entered_in_error else qs.live()
 
 
 class Case(ArchivableModel):

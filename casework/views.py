@@ -19,6 +19,7 @@ from imca_commissioning.corrections import correction_page
 from imca_commissioning.exceptions import Conflict
 from imca_commissioning.forms import add_service_errors
 from imca_commissioning.history import history_merged, history_of
+from organisations import scope
 from organisations.access import (
     can_write_case,
     get_visible_or_404,
@@ -129,7 +130,12 @@ def case_allocate(request: HttpRequest) -> HttpResponse:
         supervisors = []
         if is_manager_of(user, user.provider_id):
             # Only a manager names a supervisor; an advocate asks from the case's page.
-            everyone = list(Advocate.objects.visible_to(user).filter(provider_id=user.provider_id))
+            # Colleagues as supervisor choices: names only (organisations/scope.py).
+            everyone = list(
+                Advocate.objects.filter(
+                    scope.supervisor_choices(user), provider_id=user.provider_id
+                )
+            )
             facts = advocate_facts_many(everyone)
             catalogue = catalogue_get()
             supervisors = [
@@ -203,9 +209,9 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     supervisors = []
     if is_manager_of(request.user, case.provider_id) and case.archived_at is None:
         others = list(
-            Advocate.objects.active()
-            .filter(provider_id=case.provider_id)
-            .exclude(pk=case.advocate_id)
+            Advocate.objects.filter(
+                scope.supervisor_choices(request.user), provider_id=case.provider_id
+            ).exclude(pk=case.advocate_id)
         )
         facts = advocate_facts_many(others)
         catalogue = catalogue_get()
@@ -301,7 +307,9 @@ def _details(case, by, data):  # type: ignore[no-untyped-def]
 
 
 def _supervisor(case, by, data):  # type: ignore[no-untyped-def]
-    supervisor = Advocate.objects.active().get(pk=data["supervisor"], provider_id=case.provider_id)
+    supervisor = Advocate.objects.filter(scope.supervisor_choices(by)).get(
+        pk=data["supervisor"], provider_id=case.provider_id
+    )
     services.case_update(
         case=case, supervisor=supervisor, supervisor_assigned_on=data.get("assigned_on"), by=by
     )
@@ -356,9 +364,9 @@ def case_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 def case_supervisor(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_visible_or_404(Case.objects.visible_to(request.user), pk)
-    choices = (
-        Advocate.objects.active().filter(provider_id=case.provider_id).exclude(pk=case.advocate_id)
-    )
+    choices = Advocate.objects.filter(
+        scope.supervisor_choices(request.user), provider_id=case.provider_id
+    ).exclude(pk=case.advocate_id)
     return _post_action(
         request, pk, SupervisorForm, "supervisor", "Supervisor named.", supervisors=choices
     )

@@ -10,8 +10,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from advocates.models import Advocate
-from casework.models import Case
-from organisations.models import Provider, Role
+from casework.models import Case, Category
+from organisations import scope
+from organisations.models import Contract, Provider
 
 if TYPE_CHECKING:
     from django.db.models.query import QuerySet
@@ -35,13 +36,9 @@ class FlagQuerySet(models.QuerySet):
         return self.filter(resolved_on__isnull=True)
 
     def visible_to(self, user) -> QuerySet[Flag]:  # type: ignore[no-untyped-def]
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_superuser:
-            return self.all()
-        if user.role == Role.ADVOCATE:
-            return self.filter(advocate__user=user)
-        return self.filter(provider__in=Provider.objects.visible_to(user))
+        """The flags ``user`` may see (organisations/scope.py): a commissioner only those
+        of the services its contracts cover; an advocate user their own."""
+        return self.filter(scope.flags(user))
 
 
 class Flag(models.Model):
@@ -57,6 +54,15 @@ class Flag(models.Model):
         Case, null=True, blank=True, on_delete=models.PROTECT, related_name="flags"
     )
     reason = models.CharField(max_length=300)
+    # The service the flag concerns, as a case category: the case's, or the competence
+    # of the assessment or unit; blank for what concerns every service (CPD). A
+    # commissioner sees a flag only when its contract covers it (organisations/scope.py).
+    category = models.CharField(max_length=10, choices=Category.choices, blank=True, default="")
+    # A flag about one contract (a quarterly return not submitted, R13) is that contract's
+    # commissioner's business, not every commissioner's of the provider.
+    contract = models.ForeignKey(
+        Contract, null=True, blank=True, on_delete=models.PROTECT, related_name="flags"
+    )
     due = models.DateField(null=True, blank=True)
     raised_on = models.DateField()
     raised_at = models.DateTimeField(default=timezone.now)

@@ -4,7 +4,7 @@ behind the training matrix, the dashboard, the sweep and the CSV exports."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -17,12 +17,14 @@ from advocates.rules import Judged, in_role
 from advocates.selectors import advocate_facts_many
 from casework.models import Case, CaseStatus
 from casework.rules import allocation_decision
+from organisations import scope
 from organisations.models import Contract
 from organisations.policy import DEFAULT_POLICY, Policy
 from organisations.selectors import _choose
 from qualifications.models import CpdRecord, CpdRequirement, Funding
 from qualifications.rules import (
     ASSESSED,
+    Catalogue,
     CpdState,
     Wait,
     at_risk,
@@ -223,6 +225,7 @@ class CaseIssue:
     kind: str  # practice_gate_breach | dols_gate_breach | issued_without_approval | no_supervisor
     reason: str
     due: date | None = None
+    category: str = ""  # the case's category: which commissioners see it (scope.flags)
 
 
 def case_issues(rows: Sequence[AdvocateRow], on: date) -> list[CaseIssue]:
@@ -265,7 +268,11 @@ def case_issues(rows: Sequence[AdvocateRow], on: date) -> list[CaseIssue]:
                 if any(r.startswith("R1") for r in decision.reasons)
                 else "dols_gate_breach"
             )
-            issues.append(CaseIssue(pk, provider_id, adv_id, kind, "; ".join(decision.reasons)))
+            issues.append(
+                CaseIssue(
+                    pk, provider_id, adv_id, kind, "; ".join(decision.reasons), category=category
+                )
+            )
         if category not in ("IMCA", "DOLS"):
             continue
         if status == CaseStatus.REPORT_ISSUED and submitted and issued:
@@ -277,6 +284,7 @@ def case_issues(rows: Sequence[AdvocateRow], on: date) -> list[CaseIssue]:
                         adv_id,
                         "issued_without_approval",
                         f"Report issued on {issued} without a supervisor's approval (R5)",
+                        category=category,
                     )
                 )
             continue
@@ -293,34 +301,71 @@ def case_issues(rows: Sequence[AdvocateRow], on: date) -> list[CaseIssue]:
                         "no_supervisor",
                         f"Open {(on - allocated).days} days without a named supervisor (R3/R4; grace {grace} days)",
                         due=allocated.fromordinal(allocated.toordinal() + grace),
+                        category=category,
                     )
                 )
     return issues
 
 
-def provider_figures(rows: Sequence[AdvocateRow], issues: Sequence[CaseIssue]) -> dict[str, object]:
-    """The dashboard's figures for one provider, with red/amber/green."""
+def unit_category(catalogue: Catalogue, unit_code: str) -> str:
+    """The case category (service) a unit's training serves: the first competence its
+    evidence gives (305 -> IMCA, 310 and A4A-DOLS -> DOLS); blank for a unit that gives
+    none on its own (the core units), which concerns every service."""
+    found = {
+        ev.competence
+        for uid, code in catalogue.unit_codes.items()
+        if code == unit_code
+        for ev in catalogue.evidence.get(uid, ())
+    }
+    return next((c for c in scope.CATEGORIES if c in found), scope.ALL_SERVICES)
+
+
+def provider_figures(
+    rows: Sequence[AdvocateRow],
+    issues: Sequence[CaseIssue],
+    categories: frozenset[str] | None = None,
+) -> dict[str, object]:
+    """The dashboard's figures for one provider, with red/amber/green (RULES.md section
+    12, Figures). ``categories``: the services the reader's contracts cover, as case
+    categories (None: all); deadlines, case issues, waits and risks of other services
+    are not counted, and a DoLS figure is None where DoLS is not covered."""
+
+    def covered(category: str) -> bool:
+        return categories is None or category == scope.ALL_SERVICES or category in categories
+
     in_role_rows = [r for r in rows if r.in_role]
 
     def count_status(status: str) -> int:
         return sum(
-            1 for r in in_role_rows for d in r.compliance.deadlines.values() if d.status == status
+            1
+            for r in in_role_rows
+            for code, d in r.compliance.deadlines.items()
+            if d.status == status and covered(code)
         )
 
     kinds = defaultdict(int)
     for issue in issues:
-        kinds[issue.kind] += 1
-    figures = {
+        if covered(issue.category):
+            kinds[issue.kind] += 1
+    dols = categories is None or "DOLS" in categories
+    figures: dict[str, object] = {
         "advocates_in_role": len(in_role_rows),
         "practising_without_training": kinds["practice_gate_breach"],
         "overdue": count_status("overdue"),
         "due_soon": count_status("due_soon"),
-        "dols_without_training_or_experience": kinds["dols_gate_breach"],
+        "dols_without_training_or_experience": kinds["dols_gate_breach"] if dols else None,
         "issued_without_approval": kinds["issued_without_approval"],
         "without_supervisor": kinds["no_supervisor"],
-        "long_waits": sum(len(r.long_waits) for r in in_role_rows),
+        "long_waits": sum(
+            1
+            for r in in_role_rows
+            for code, _ in r.long_waits
+            if covered(unit_category(r.judged.catalogue, code))
+        ),
         "cpd_gaps": sum(len(r.cpd_gaps) for r in in_role_rows),
-        "at_risk": sum(1 for r in in_role_rows if any(r.at_risk.values())),
+        "at_risk": sum(
+            1 for r in in_role_rows if any(v for c, v in r.at_risk.items() if covered(c))
+        ),
         "net_cost": str(sum((r.cost for r in in_role_rows), Decimal("0"))),
     }
     red = any(
@@ -339,21 +384,37 @@ def provider_figures(rows: Sequence[AdvocateRow], issues: Sequence[CaseIssue]) -
     return figures
 
 
-def _figures_key(provider: object, on: date, commissioner_ids: set[int] | None) -> str:
+def _figures_key(
+    provider: object,
+    on: date,
+    commissioner_ids: set[int] | None,
+    categories: frozenset[str] | None,
+) -> str:
     # The provider's data version moves with every write to what its figures read
-    # (organisations/versioning.py); the commissioners decide which contract's policy.
-    scope = ",".join(map(str, sorted(commissioner_ids))) if commissioner_ids is not None else "-"
-    return f"figures:{provider.pk}:{provider.data_version}:{on.isoformat()}:{scope}"  # type: ignore[attr-defined]
+    # (organisations/versioning.py); the commissioners decide which contract's policy,
+    # the categories which services are counted.
+    who = ",".join(map(str, sorted(commissioner_ids))) if commissioner_ids is not None else "-"
+    cats = ",".join(sorted(categories)) if categories is not None else "*"
+    return f"figures:{provider.pk}:{provider.data_version}:{on.isoformat()}:{who}:{cats}"  # type: ignore[attr-defined]
 
 
 def dashboard_data(
-    providers: Sequence[object], on: date, commissioner_ids: set[int] | None
+    providers: Sequence[object],
+    on: date,
+    commissioner_ids: set[int] | None,
+    categories: Mapping[int, frozenset[str]] | None = None,
 ) -> list[dict[str, object]]:
     """Per provider figures for the dashboard. Each provider's figures are kept in the
     cache under its data version, so a change to one provider recomputes that one only.
     Those not cached are computed together in a fixed number of queries: one for the
-    advocates, ``advocate_rows``' twelve and one for the case issues."""
-    keys = {p.pk: _figures_key(p, on, commissioner_ids) for p in providers}  # type: ignore[attr-defined]
+    advocates, ``advocate_rows``' twelve and one for the case issues. ``categories``
+    (organisations/scope.py: categories_by_provider) limits each provider's figures to
+    the services the reader's contracts cover; None counts every service."""
+
+    def cats(pid: int) -> frozenset[str] | None:
+        return None if categories is None else categories.get(pid, frozenset())
+
+    keys = {p.pk: _figures_key(p, on, commissioner_ids, cats(p.pk)) for p in providers}  # type: ignore[attr-defined]
     figures: dict[int, dict[str, object]] = {}
     cached = cache.get_many(list(keys.values()))
     for pid, key in keys.items():
@@ -371,7 +432,8 @@ def dashboard_data(
         for i in issues:
             issues_by[i.provider_id].append(i)
         fresh = {
-            pid: provider_figures(rows_by.get(pid, []), issues_by.get(pid, [])) for pid in missing
+            pid: provider_figures(rows_by.get(pid, []), issues_by.get(pid, []), cats(pid))
+            for pid in missing
         }
         cache.set_many({keys[pid]: f for pid, f in fresh.items()}, FIGURES_TIMEOUT)
         figures.update(fresh)
@@ -392,7 +454,22 @@ FIGURE_KEYS = (
 )
 
 
+def shown_keys(entries: Sequence[dict[str, object]]) -> tuple[str, ...]:
+    """The figures at least one entry counts: a figure of a service no contract of the
+    reader covers (None everywhere) is not shown at all."""
+    if not entries:
+        return FIGURE_KEYS
+    return tuple(
+        k
+        for k in FIGURE_KEYS
+        if any(e["figures"].get(k) is not None for e in entries)  # type: ignore[attr-defined]
+    )
+
+
 def totals(entries: Sequence[dict[str, object]]) -> dict[str, object]:
-    out: dict[str, object] = {k: sum(int(e["figures"][k]) for e in entries) for k in FIGURE_KEYS}  # type: ignore[index]
+    out: dict[str, object] = {
+        k: sum(int(e["figures"][k] or 0) for e in entries)  # type: ignore[index]
+        for k in FIGURE_KEYS
+    }
     out["net_cost"] = str(sum((Decimal(e["figures"]["net_cost"]) for e in entries), Decimal("0")))  # type: ignore[index]
     return out

@@ -23,12 +23,20 @@ from django.urls import reverse
 from django.utils import timezone
 
 from advocates.models import Advocate
-from organisations.models import Commissioner, Contract, Provider, Role
+from organisations import scope
+from organisations.models import Provider, Role
 
 from .flag_sources import extra_flags
 from .locks import provider_xact_lock, sweep_lock
 from .models import Flag, FlagKind, Notification, Snapshot, SweepRun
-from .selectors import AdvocateRow, CaseIssue, advocate_rows, case_issues, provider_figures
+from .selectors import (
+    AdvocateRow,
+    CaseIssue,
+    advocate_rows,
+    case_issues,
+    provider_figures,
+    unit_category,
+)
 
 log = logging.getLogger(__name__)
 User = get_user_model()
@@ -43,6 +51,8 @@ class FlagSpec:
     case_id: int | None
     reason: str
     due: date | None = None
+    category: str = ""  # the service it concerns (Flag.category; organisations/scope.py)
+    contract_id: int | None = None  # the one contract it concerns, if any (a return)
 
 
 @dataclass
@@ -87,6 +97,7 @@ def desired_flags(
                         None,
                         f"{adv.name}: {label} assessment overdue since {d.due}",
                         d.due,
+                        code,
                     )
                 )
             elif d.status == "due_soon":
@@ -99,6 +110,7 @@ def desired_flags(
                         None,
                         f"{adv.name}: {label} assessment due by {d.due}",
                         d.due,
+                        code,
                     )
                 )
         if not row.in_role:
@@ -113,6 +125,7 @@ def desired_flags(
                     None,
                     f"{adv.name}: waiting {wait.days} days for unit {unit_code} training "
                     f"(requested {wait.requested_on})",
+                    category=unit_category(row.judged.catalogue, unit_code),
                 )
             )
         for state in row.cpd_gaps:
@@ -143,45 +156,23 @@ def desired_flags(
                 issue.case_id,
                 issue.reason[:300],
                 issue.due,
+                issue.category,
             )
         )
     return out
 
 
-def recipients_for(provider_id: int, on: date) -> list[int]:
-    """Each commissioner user covering the provider (through a contract active on the day,
-    or a successor of its commissioner) and the provider's managers."""
-    commissioner_ids = set(
-        Contract.objects.filter(provider_id=provider_id, start_date__lte=on)
-        .exclude(end_date__lt=on)
-        .values_list("commissioner_id", flat=True)
-    )
-    frontier = set(commissioner_ids)
-    while frontier:  # successors take over their predecessors' contracts
-        nxt = (
-            set(
-                Commissioner.objects.filter(pk__in=frontier, successor__isnull=False).values_list(
-                    "successor_id", flat=True
-                )
-            )
-            - commissioner_ids
-        )
-        commissioner_ids |= nxt
-        frontier = nxt
-    return list(
-        User.objects.filter(is_active=True)
-        .filter(
-            (models_q(role=Role.COMMISSIONER, commissioner_id__in=commissioner_ids))
-            | models_q(role=Role.PROVIDER_MANAGER, provider_id=provider_id)
-        )
-        .values_list("pk", flat=True)
-    )
-
-
-def models_q(**kwargs):  # type: ignore[no-untyped-def]
-    from django.db.models import Q
-
-    return Q(**kwargs)
+def recipients_for(
+    provider_id: int,
+    on: date,
+    category: str = scope.ALL_SERVICES,
+    contract_id: int | None = None,
+) -> list[int]:
+    """Each commissioner user covering the provider for the flag's service (through a
+    contract active on the day, or a successor of its commissioner; for a flag about one
+    contract, that contract's) and the provider's managers: organisations/scope.py,
+    ``digest_recipients``."""
+    return scope.digest_recipients(provider_id, category, on, contract_id)
 
 
 def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
@@ -216,9 +207,15 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
             Flag.objects.filter(pk__in=to_close).update(resolved_on=on)
         for key, flag in existing.items():
             spec = desired.get(key)
-            if spec and (flag.due != spec.due or flag.reason != spec.reason):
+            if spec and (flag.due, flag.reason, flag.category, flag.contract_id) != (
+                spec.due,
+                spec.reason,
+                spec.category,
+                spec.contract_id,
+            ):
                 flag.due, flag.reason = spec.due, spec.reason
-                flag.save(update_fields=["due", "reason"])
+                flag.category, flag.contract_id = spec.category, spec.contract_id
+                flag.save(update_fields=["due", "reason", "category", "contract"])
         new = [
             Flag(
                 kind=s.kind,
@@ -227,6 +224,8 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
                 advocate_id=s.advocate_id,
                 case_id=s.case_id,
                 reason=s.reason,
+                category=s.category,
+                contract_id=s.contract_id,
                 due=s.due,
                 raised_on=on,
             )
@@ -235,13 +234,31 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
         ]
         created = Flag.objects.bulk_create(new)
         if created:
-            people = recipients_for(provider_id, on)
+            # Each flag to those who may see it: a commissioner is told only of the
+            # services its contract covers (one query per category among the new flags).
+            people = {
+                key: recipients_for(provider_id, on, *key)
+                for key in {(f.category, f.contract_id) for f in created}
+            }
             Notification.objects.bulk_create(
-                [Notification(flag=f, recipient_id=uid) for f in created for uid in people],
+                [
+                    Notification(flag=f, recipient_id=uid)
+                    for f in created
+                    for uid in people[(f.category, f.contract_id)]
+                ],
                 ignore_conflicts=True,
             )
+        figures = provider_figures(rows, issues)
+        # Per service, for a commissioner's trend of the services it covers.
+        figures["by_category"] = {
+            category: {
+                k: provider_figures(rows, issues, frozenset({category}))[k]
+                for k in ("overdue", "due_soon")
+            }
+            for category in scope.CATEGORIES
+        }
         Snapshot.objects.update_or_create(
-            provider_id=provider_id, on=on, defaults={"figures": provider_figures(rows, issues)}
+            provider_id=provider_id, on=on, defaults={"figures": figures}
         )
         result.providers = 1
         result.raised = len(created)
@@ -301,8 +318,16 @@ def digests_send() -> int:
                 continue
             user = rows[0].recipient
             now = timezone.now()
-            if user.email:
-                _send_digest(user, [r.flag for r in rows])
+            # What each recipient reads is what they may see today: a contract that
+            # ended or lost a service since the flag was raised takes it out.
+            visible = set(
+                Flag.objects.visible_to(user)
+                .filter(pk__in=[r.flag_id for r in rows])
+                .values_list("pk", flat=True)
+            )
+            shown = [r.flag for r in rows if r.flag_id in visible]
+            if user.email and shown:
+                _send_digest(user, shown)
                 sent += 1
             Notification.objects.filter(pk__in=[r.pk for r in rows]).update(sent_at=now)
             Flag.objects.filter(pk__in=[r.flag_id for r in rows], notified_at__isnull=True).update(

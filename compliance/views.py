@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import csv
+from collections.abc import Mapping
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from imca_commissioning.exports import Table, table_response
 from imca_commissioning.pagecache import versioned_cache
+from organisations import scope
 from organisations.access import require
 from organisations.models import Provider
 
 from .models import Flag, FlagKind, Snapshot
-from .selectors import FIGURE_KEYS, dashboard_data, totals
+from .selectors import dashboard_data, shown_keys, totals
 
 LABELS = {
     "advocates_in_role": "Advocates in role",
@@ -33,18 +35,31 @@ def _commissioner_ids(request: HttpRequest) -> set[int] | None:
     return request.user.commissioner_lineage if request.user.role == "commissioner" else None
 
 
-def _trend_points(provider_ids: list[int]) -> dict[str, object]:
+def _snapshot_count(figures: dict[str, object], key: str, categories: frozenset[str] | None) -> int:
+    """One snapshot's count, of the reader's services only (a snapshot taken before
+    the sweep kept counts per service counts nothing for a restricted reader)."""
+    if categories is None:
+        return int(figures.get(key, 0))  # type: ignore[call-overload]
+    by = figures.get("by_category") or {}
+    return sum(int(by.get(c, {}).get(key, 0)) for c in categories)  # type: ignore[attr-defined]
+
+
+def _trend_points(
+    provider_ids: list[int], categories: Mapping[int, frozenset[str]] | None = None
+) -> dict[str, object]:
     """Daily totals of overdue and due-soon assessments from the sweep's snapshots, as
-    SVG polyline points (the last 60 days on record)."""
+    SVG polyline points (the last 60 days on record), of the services the reader's
+    contracts cover (``categories``, None: all)."""
     by_day: dict[str, dict[str, int]] = {}
-    for on, figures in (
+    for provider_id, on, figures in (
         Snapshot.objects.filter(provider_id__in=provider_ids)
         .order_by("-on")
-        .values_list("on", "figures")[: 60 * max(1, len(provider_ids))]
+        .values_list("provider_id", "on", "figures")[: 60 * max(1, len(provider_ids))]
     ):
+        cats = None if categories is None else categories.get(provider_id, frozenset())
         day = by_day.setdefault(on.isoformat(), {"overdue": 0, "due_soon": 0})
-        day["overdue"] += int(figures.get("overdue", 0))
-        day["due_soon"] += int(figures.get("due_soon", 0))
+        day["overdue"] += _snapshot_count(figures, "overdue", cats)
+        day["due_soon"] += _snapshot_count(figures, "due_soon", cats)
     days = sorted(by_day)[-60:]
     if len(days) < 2:
         return {"days": days, "series": []}
@@ -73,14 +88,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     require(user.is_superuser or user.role == "commissioner", "The dashboard is for commissioners.")
     today = timezone.localdate()
     providers = list(Provider.objects.visible_to(user).order_by("name"))
-    entries = dashboard_data(providers, today, _commissioner_ids(request))
+    categories = scope.categories_by_provider(user)
+    entries = dashboard_data(providers, today, _commissioner_ids(request), categories)
+    keys = shown_keys(entries)
     seen = user.dashboard_seen_at
     new_flags = Flag.objects.visible_to(user).open().select_related("advocate", "provider")
     if seen:
         new_flags = new_flags.filter(raised_at__gt=seen)
     new_flags = list(new_flags.order_by("-raised_at")[:50])
     if request.GET.get("format") == "csv":
-        return _dashboard_csv(entries)
+        return _dashboard_csv(entries, keys)
     response = render(
         request,
         "compliance/dashboard.html",
@@ -88,11 +105,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "entries": entries,
             "totals": totals(entries),
             "labels": LABELS,
-            "keys": FIGURE_KEYS,
+            "keys": keys,
             "today": today,
             "new_flags": new_flags,
             "seen": seen,
-            "trend": _trend_points([p.pk for p in providers]),
+            "trend": _trend_points([p.pk for p in providers], categories),
         },
     )
     if new_flags or seen is None:
@@ -104,15 +121,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _dashboard_csv(entries: list[dict[str, object]]) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv")
-    response["Content-Disposition"] = 'attachment; filename="compliance-dashboard.csv"'
-    writer = csv.writer(response)
-    writer.writerow(["provider", *FIGURE_KEYS, "net_cost", "rag"])
-    for e in entries:
-        f = e["figures"]
-        writer.writerow([e["provider"].name, *(f[k] for k in FIGURE_KEYS), f["net_cost"], f["rag"]])  # type: ignore[index,attr-defined]
-    return response
+def _dashboard_csv(entries: list[dict[str, object]], keys: tuple[str, ...]) -> HttpResponse:
+    """The dashboard's figures per provider, the reader's services only (``keys``)."""
+    rows = [
+        [e["provider"].name, *(f[k] for k in keys), f["net_cost"], f["rag"]]  # type: ignore[attr-defined,index]
+        for e in entries
+        for f in [e["figures"]]
+    ]
+    return table_response(
+        Table("compliance-dashboard", ["provider", *keys, "net_cost", "rag"], rows)
+    )
 
 
 def flag_list(request: HttpRequest) -> HttpResponse:
@@ -130,25 +148,24 @@ def flag_list(request: HttpRequest) -> HttpResponse:
         flags = flags.filter(provider_id=int(provider))
     flags = flags.order_by("-raised_on", "-pk")[:1000]
     if request.GET.get("format") == "csv":
-        response = HttpResponse(content_type="text/csv")
-        response["Content-Disposition"] = 'attachment; filename="flags.csv"'
-        writer = csv.writer(response)
-        writer.writerow(
-            ["kind", "provider", "advocate", "reason", "due", "raised_on", "resolved_on"]
-        )
-        for f in flags:
-            writer.writerow(
+        return table_response(
+            Table(
+                "flags",
+                ["kind", "provider", "advocate", "reason", "due", "raised_on", "resolved_on"],
                 [
-                    f.kind,
-                    f.provider.name,
-                    f.advocate.name if f.advocate else "",
-                    f.reason,
-                    f.due or "",
-                    f.raised_on,
-                    f.resolved_on or "",
-                ]
+                    [
+                        f.kind,
+                        f.provider.name,
+                        f.advocate.name if f.advocate else "",
+                        f.reason,
+                        f.due,
+                        f.raised_on,
+                        f.resolved_on,
+                    ]
+                    for f in flags
+                ],
             )
-        return response
+        )
     return render(
         request,
         "compliance/flags.html",

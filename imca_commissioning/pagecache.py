@@ -33,7 +33,7 @@ from django.utils import timezone
 from organisations.versioning import scope_signature
 
 TIMEOUT = 60 * 60  # entries are never stale (the key moves); this only bounds memory
-HEADERS = ("Content-Type", "Content-Disposition", "Vary", "Allow")
+HEADERS = ("Content-Type", "Content-Disposition", "Cache-Control", "Vary", "Allow")
 
 
 def answer_key(request: HttpRequest, user: Any, *, page: bool, extra: tuple[Any, ...] = ()) -> str:

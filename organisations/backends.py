@@ -20,7 +20,8 @@ def user_select_sql() -> str:
     """SELECT u.* and `provider_data_version` FROM the users as `u` (add a WHERE); on
     PostgreSQL also `commissioner_scope`, a commissioner's scope signature rows
     ("commissioner:provider:version", organisations/versioning.py) in the same query."""
-    from .models import CommissionerLineage, Contract, Provider
+    from .models import Contract, Provider
+    from .scope import lineage_contracts_sql
 
     users = get_user_model()._meta.db_table
     providers = Provider._meta.db_table
@@ -33,10 +34,7 @@ def user_select_sql() -> str:
             )
             FROM "{Contract._meta.db_table}" k
             JOIN "{providers}" kp ON kp.id = k.provider_id
-            WHERE k.commissioner_id IN (
-                SELECT member_id FROM "{CommissionerLineage._meta.db_table}"
-                WHERE commissioner_id = u.commissioner_id
-            )
+            WHERE {lineage_contracts_sql("u.commissioner_id")}
         ) END AS commissioner_scope"""
     return (
         f"SELECT u.*, p.data_version AS provider_data_version{scope} "

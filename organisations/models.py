@@ -38,15 +38,10 @@ SERVICE_CATEGORY = {"imca": "IMCA", "dols": "DOLS", "imha": "IMHA", "care_act": 
 
 class CommissionerQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> QuerySet[Commissioner]:
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_superuser:
-            return self.all()
-        if user.role == Role.COMMISSIONER and user.commissioner_id:
-            return self.filter(pk__in=user.commissioner_lineage)
-        if user.provider_id:
-            return self.filter(contracts__provider_id=user.provider_id).distinct()
-        return self.none()
+        """The commissioners ``user`` may see (organisations/scope.py)."""
+        from . import scope
+
+        return self.filter(scope.commissioners(user))
 
 
 class Commissioner(AuditedModel):
@@ -113,16 +108,10 @@ class CommissionerLineage(models.Model):
 
 class ProviderQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> QuerySet[Provider]:
-        """The one scope for providers (RULES.md section 1)."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_superuser:
-            return self.all()
-        if user.role == Role.COMMISSIONER and user.commissioner_id:
-            return self.filter(contracts__commissioner_id__in=user.commissioner_lineage).distinct()
-        if user.role in (Role.PROVIDER_MANAGER, Role.ADVOCATE) and user.provider_id:
-            return self.filter(pk=user.provider_id)
-        return self.none()
+        """The providers ``user`` may see (organisations/scope.py)."""
+        from . import scope
+
+        return self.filter(scope.providers(user))
 
 
 class Provider(AuditedModel):
@@ -142,15 +131,10 @@ class Provider(AuditedModel):
 
 class ContractQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> QuerySet[Contract]:
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_superuser:
-            return self.all()
-        if user.role == Role.COMMISSIONER and user.commissioner_id:
-            return self.filter(commissioner_id__in=user.commissioner_lineage)
-        if user.provider_id:
-            return self.filter(provider_id=user.provider_id)
-        return self.none()
+        """The contracts ``user`` may see (organisations/scope.py)."""
+        from . import scope
+
+        return self.filter(scope.contracts(user))
 
 
 class Contract(AuditedModel):
@@ -232,11 +216,10 @@ class Contract(AuditedModel):
 
 class ScopedUserManager(UserManager):
     def visible_to(self, user: User) -> QuerySet[User]:
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_superuser:
-            return self.all()
-        return self.filter(pk=user.pk)
+        """The accounts ``user`` may see (organisations/scope.py)."""
+        from . import scope
+
+        return self.filter(scope.users(user))
 
 
 class User(AbstractUser):
@@ -267,10 +250,51 @@ class User(AbstractUser):
             ),
         ]
 
+    def clean(self) -> None:
+        """Identity stays whole (ADR 0009): a role's organisation and nothing else, and
+        a login linked to an advocate record is an advocate user of that advocate's
+        provider. Every write of a user (the services, the admin) runs this."""
+        from django.core.exceptions import ObjectDoesNotExist, ValidationError
+
+        super().clean()
+        errors: dict[str, str] = {}
+        if self.role == Role.COMMISSIONER:
+            if not self.commissioner_id:
+                errors["commissioner"] = "A commissioner user needs a commissioner."
+            if self.provider_id:
+                errors["provider"] = "A commissioner user belongs to no provider."
+        elif self.role in (Role.PROVIDER_MANAGER, Role.ADVOCATE):
+            if not self.provider_id:
+                errors["provider"] = "A provider manager or advocate user needs a provider."
+            if self.commissioner_id:
+                errors["commissioner"] = "A provider's user belongs to no commissioner."
+        advocate = None
+        if self.pk is not None:
+            try:
+                advocate = self.advocate  # type: ignore[attr-defined]
+            except ObjectDoesNotExist:
+                advocate = None
+        if advocate is not None:
+            if self.role != Role.ADVOCATE:
+                errors["role"] = (
+                    f"This login belongs to {advocate.name}'s advocate record: "
+                    "its role stays advocate."
+                )
+            elif self.provider_id != advocate.provider_id:
+                errors["provider"] = (
+                    "An advocate's login follows its advocate record: its provider is "
+                    "the advocate's and cannot be changed on its own."
+                )
+        if errors:
+            raise ValidationError(errors)
+
     @cached_property
     def commissioner_lineage(self) -> set[int]:
-        """The commissioners whose contracts this user sees, computed once per request."""
-        return Commissioner.lineage_of(self.commissioner_id) if self.commissioner_id else set()
+        """The commissioners whose contracts this user sees (the closure table, as the
+        tenancy scope reads it), computed once per request."""
+        from . import scope
+
+        return scope.lineage_ids(self.commissioner_id) if self.commissioner_id else set()
 
     @property
     def is_commissioner(self) -> bool:

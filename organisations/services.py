@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 
 from .models import Commissioner, Provider, Role
@@ -30,25 +30,14 @@ def user_create(
     provider it takes)."""
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": "A user with that username already exists."})
-    if role == Role.COMMISSIONER:
-        if commissioner is None:
-            raise ValidationError({"commissioner": "A commissioner user needs a commissioner."})
-        provider = None
-    elif role == Role.PROVIDER_MANAGER:
-        if provider is None:
-            raise ValidationError({"provider": "A provider manager needs a provider."})
-        commissioner = None
-    elif role == Role.ADVOCATE:
-        if advocate is None:
-            raise ValidationError({"advocate": "An advocate user needs an advocate."})
-        if advocate.user_id is not None:
-            raise ValidationError({"advocate": "That advocate already has a user."})
-        if provider is not None and provider.pk != advocate.provider_id:
-            raise ValidationError({"provider": "Must be the advocate's provider."})
-        provider = advocate.provider
-        commissioner = None
-    elif role:
-        raise ValidationError({"role": f"Choose one of: {', '.join(Role.values)}"})
+    commissioner, provider = _organisation(
+        role=role or "",
+        commissioner=commissioner,
+        provider=provider,
+        advocate=advocate,
+        linked=None,
+        user_pk=None,
+    )
     user = User(
         username=username,
         email=email,
@@ -67,6 +56,125 @@ def user_create(
     user.full_clean(exclude=["password"])
     user.save()
     if advocate is not None and role == Role.ADVOCATE:
+        advocate.user = user
+        advocate.save(update_fields=["user"])
+    return user
+
+
+def _organisation(
+    *,
+    role: str,
+    commissioner: Commissioner | None,
+    provider: Provider | None,
+    advocate: Any,
+    linked: Any,
+    user_pk: int | None,
+) -> tuple[Commissioner | None, Provider | None]:
+    """The (commissioner, provider) a user of ``role`` holds, or ValidationError naming
+    the field: a commissioner user its commissioner only; a provider manager its
+    provider only; an advocate user its advocate (``linked``: the one it is already
+    linked to, which it keeps) and that advocate's provider, never another."""
+    if role and role not in Role.values:
+        raise ValidationError({"role": f"Choose one of: {', '.join(Role.values)}"})
+    if linked is not None and role != Role.ADVOCATE:
+        raise ValidationError(
+            {
+                "role": f"This login belongs to {linked.name}'s advocate record: its role stays advocate."
+            }
+        )
+    if advocate is not None and role != Role.ADVOCATE:
+        raise ValidationError({"advocate": "Only an advocate user is linked to an advocate."})
+    if role == Role.COMMISSIONER:
+        if commissioner is None:
+            raise ValidationError({"commissioner": "A commissioner user needs a commissioner."})
+        if provider is not None:
+            raise ValidationError({"provider": "A commissioner user belongs to no provider."})
+    elif role == Role.PROVIDER_MANAGER:
+        if provider is None:
+            raise ValidationError({"provider": "A provider manager needs a provider."})
+        if commissioner is not None:
+            raise ValidationError(
+                {"commissioner": "A provider manager belongs to no commissioner."}
+            )
+    elif role == Role.ADVOCATE:
+        advocate = advocate or linked
+        if advocate is None:
+            raise ValidationError({"advocate": "An advocate user needs an advocate."})
+        if linked is not None and advocate.pk != linked.pk:
+            raise ValidationError(
+                {"advocate": "A login stays with its advocate record; create a new user instead."}
+            )
+        if advocate.user_id is not None and advocate.user_id != user_pk:
+            raise ValidationError({"advocate": "That advocate already has a user."})
+        if provider is not None and provider.pk != advocate.provider_id:
+            raise ValidationError(
+                {
+                    "provider": "An advocate's login follows its advocate record: it cannot "
+                    "move to another provider."
+                }
+            )
+        if commissioner is not None:
+            raise ValidationError({"commissioner": "An advocate user belongs to no commissioner."})
+        provider = advocate.provider
+    return commissioner, provider
+
+
+_UNSET: Any = object()
+
+
+@transaction.atomic
+def user_update(
+    *,
+    user: Any,
+    username: str | None = None,
+    password: str | None = None,
+    email: str | None = None,
+    role: str | None = None,
+    commissioner: Any = _UNSET,
+    provider: Any = _UNSET,
+    advocate: Any = _UNSET,
+) -> Any:
+    """Change an account. Its role, commissioner, provider and advocate link change only
+    together and consistently (ADR 0009): omitted ones keep their values; an advocate
+    user's login follows its advocate record (its provider is never changed on its
+    own, and it is never moved to another advocate). Raises ValidationError naming the
+    field; nothing is stored then."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    try:
+        linked = user.advocate
+    except ObjectDoesNotExist:  # no advocate record is linked to this login
+        linked = None
+    new_role = user.role if role is None else role
+    if role is not None or any(v is not _UNSET for v in (commissioner, provider, advocate)):
+        # What is not given is kept where the new role holds it, else left out.
+        if commissioner is _UNSET:
+            commissioner = user.commissioner if new_role == Role.COMMISSIONER else None
+        if provider is _UNSET:
+            provider = user.provider if new_role == Role.PROVIDER_MANAGER else None
+        commissioner, provider = _organisation(
+            role=new_role,
+            commissioner=commissioner,
+            provider=provider,
+            advocate=None if advocate is _UNSET else advocate,
+            linked=linked,
+            user_pk=user.pk,
+        )
+        user.role, user.commissioner, user.provider = new_role, commissioner, provider
+    if username is not None and username != user.username:
+        if User.objects.filter(username__iexact=username).exclude(pk=user.pk).exists():
+            raise ValidationError({"username": "A user with that username already exists."})
+        user.username = username
+    if email is not None:
+        user.email = email
+    if password:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from exc
+        user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    if new_role == Role.ADVOCATE and linked is None and advocate not in (None, _UNSET):
         advocate.user = user
         advocate.save(update_fields=["user"])
     return user

@@ -111,19 +111,18 @@ def _rows(user: Any) -> list[tuple[Any, ...]]:
                 for part in (user.commissioner_scope or "").split(",")
                 if part
             )
-        from .models import CommissionerLineage, Contract
+        from .models import Contract
+        from .scope import lineage_contracts_sql
 
-        lin = connection.ops.quote_name(CommissionerLineage._meta.db_table)
         k = connection.ops.quote_name(Contract._meta.db_table)
         # The lineage's contracts' providers, as (commissioner, provider, version) per
         # contract: plain joins on indexed keys (the closure table spares a recursion),
-        # because this runs on every cached request.
+        # because this runs on every cached request. The filter is the tenancy scope's
+        # own (organisations/scope.py), so the key and the rows cannot disagree.
         sql = f"""
             SELECT k.commissioner_id, k.provider_id, p.data_version
             FROM {k} k JOIN {p} p ON p.id = k.provider_id
-            WHERE k.commissioner_id IN (
-                SELECT member_id FROM {lin} WHERE commissioner_id = %s
-            )
+            WHERE {lineage_contracts_sql("%s")}
         """
         with connection.cursor() as cur:
             if prepared("imca_commissioner_scope", sql, "bigint"):

@@ -16,6 +16,7 @@ from simple_history.models import HistoricalRecords
 
 from advocates.models import Advocate
 from imca_commissioning.models import ArchivableModel, AuditedModel
+from organisations import scope
 from organisations.models import Contract, Provider
 
 if TYPE_CHECKING:
@@ -161,7 +162,9 @@ class TrainingRecordQuerySet(models.QuerySet):
     def visible_to(
         self, user, *, include_entered_in_error: bool = False
     ) -> QuerySet[TrainingRecord]:  # type: ignore[no-untyped-def]
-        qs = self.filter(advocate__in=Advocate.objects.visible_to(user))
+        """Training records of the advocates ``user`` sees (organisations/scope.py);
+        those entered in error only with ``include_entered_in_error``."""
+        qs = self.filter(scope.advocate_records(user))
         return qs if include_entered_in_error else qs.live()
 
 
@@ -230,11 +233,9 @@ class CpdRecordQuerySet(models.QuerySet):
         return self.filter(archived_at__isnull=True)
 
     def visible_to(self, user, *, include_entered_in_error: bool = False) -> QuerySet[CpdRecord]:  # type: ignore[no-untyped-def]
-        """An advocate user sees only their own CPD. Records entered in error are left
-        out unless ``include_entered_in_error``."""
-        qs = self.filter(advocate__in=Advocate.objects.visible_to(user))
-        if user.is_authenticated and user.role == "advocate":
-            qs = qs.filter(advocate__user=user)
+        """An advocate user sees only their own CPD (organisations/scope.py). Records
+        entered in error are left out unless ``include_entered_in_error``."""
+        qs = self.filter(scope.advocate_records(user))
         return qs if include_entered_in_error else qs.live()
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -14,8 +12,10 @@ from django.utils import timezone
 from advocates.models import Advocate
 from compliance.selectors import AdvocateRow, advocate_rows
 from imca_commissioning.corrections import correction_page
+from imca_commissioning.exports import Table, table_response
 from imca_commissioning.forms import add_service_errors
 from imca_commissioning.pagecache import versioned_cache
+from organisations import scope
 from organisations.access import can_manage_advocates, can_write_cpd, get_visible_or_404, require
 from organisations.models import Provider
 
@@ -52,8 +52,16 @@ def matrix_rows(request: HttpRequest, provider: Provider) -> list[AdvocateRow]:
         if r.in_role
     ]
     status = request.GET.get("status", "")
+    covered = scope.figure_categories(request.user, provider.pk)
     if status:
-        rows = [r for r in rows if any(d.status == status for d in r.compliance.deadlines.values())]
+        rows = [
+            r
+            for r in rows
+            if any(
+                d.status == status and (covered is None or code in covered)
+                for code, d in r.compliance.deadlines.items()
+            )
+        ]
     if request.GET.get("supervision") == "yes":
         rows = [r for r in rows if r.compliance.needs_supervision["imca"]]
     rows.sort(key=SORTS.get(request.GET.get("sort", "name"), SORTS["name"]))
@@ -70,15 +78,18 @@ def training_matrix(request: HttpRequest) -> HttpResponse:
     )
     provider = _provider_for(request)
     rows = matrix_rows(request, provider)
+    # A commissioner reads the competences of the services its contract covers only.
+    covered = scope.figure_categories(request.user, provider.pk)
+    competences = tuple(c for c in COMPETENCES if covered is None or c in covered)
     if request.GET.get("format") == "csv":
-        return _matrix_csv(provider, rows)
+        return _matrix_csv(provider, rows, competences)
     return render(
         request,
         "qualifications/matrix.html",
         {
             "provider": provider,
             "rows": rows,
-            "competences": COMPETENCES,
+            "competences": competences,
             "status": request.GET.get("status", ""),
             "sort": request.GET.get("sort", "name"),
             "supervision": request.GET.get("supervision", ""),
@@ -88,36 +99,34 @@ def training_matrix(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _matrix_csv(provider: Provider, rows: list[AdvocateRow]) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="training-matrix-{provider.pk}.csv"'
-    writer = csv.writer(response)
+def _matrix_csv(
+    provider: Provider, rows: list[AdvocateRow], competences: tuple[str, ...]
+) -> HttpResponse:
+    """The matrix as a file, of the competences the reader's services cover."""
     header = ["advocate", "practice_start"]
-    for code in COMPETENCES:
+    for code in competences:
         header += [f"{code}_level", f"{code}_due", f"{code}_status"]
-    header += [
-        "needs_supervision_imca",
-        "needs_supervision_dols",
-        "days_waiting",
-        "at_risk",
-        "net_cost",
-    ]
-    writer.writerow(header)
+    header += ["needs_supervision_imca"]
+    if "DOLS" in competences:
+        header += ["needs_supervision_dols"]
+    header += ["days_waiting", "at_risk", "net_cost"]
+    lines = []
     for r in rows:
         c = r.compliance
-        line: list[object] = [r.advocate.name, c.practice_start or ""]
-        for code in COMPETENCES:
+        line: list[object] = [r.advocate.name, c.practice_start]
+        for code in competences:
             d = c.deadlines[code]
-            line += [c.competences.get(code) or "", d.due or "", d.status]
+            line += [c.competences.get(code), d.due, d.status]
+        line += [c.needs_supervision["imca"]]
+        if "DOLS" in competences:
+            line += [c.needs_supervision["dols"]]
         line += [
-            c.needs_supervision["imca"],
-            c.needs_supervision["dols"],
             max([w.days for _, w in r.waits if w.waiting] or [0]),
-            ",".join(k for k, v in r.at_risk.items() if v),
+            ",".join(k for k, v in r.at_risk.items() if v and k in competences),
             r.cost,
         ]
-        writer.writerow(line)
-    return response
+        lines.append(line)
+    return table_response(Table(f"training-matrix-{provider.name}", header, lines))
 
 
 def training_add(request: HttpRequest, pk: int) -> HttpResponse:

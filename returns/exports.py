@@ -1,15 +1,15 @@
 """Returns as files a commissioner files (R13): CSV, and XLSX / ODS with one sheet of
-figures and one of definitions. Cells that a spreadsheet would read as a formula are
-prefixed with an apostrophe (CSV injection)."""
+figures and one of definitions. Written by the service's one export helper
+(imca_commissioning/exports.py), which makes every cell safe."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from typing import Any
 
-import tablib
+from imca_commissioning.exports import CONTENT_TYPES, Table
+
+__all__ = ["CONTENT_TYPES", "DEFINITIONS", "definition", "flatten", "table", "tables"]
 
 SECTIONS = ("activity", "supervision", "workforce", "cost")
 
@@ -78,14 +78,6 @@ def definition(key: str) -> str:
     return DEFINITIONS.get(key, "")
 
 
-def _safe(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def table(columns: Sequence[str], figures: Sequence[dict[str, Any]]) -> list[list[Any]]:
     """One row per figure, one column per return (side by side): header first."""
     keys: list[str] = []
@@ -94,35 +86,15 @@ def table(columns: Sequence[str], figures: Sequence[dict[str, Any]]) -> list[lis
         flat = dict(flatten(f))
         values.append(flat)
         keys.extend(k for k in flat if k not in keys)
-    out: list[list[Any]] = [["figure", *map(_safe, columns)]]
-    out += [[k, *(_safe(v.get(k)) for v in values)] for k in keys]
+    out: list[list[Any]] = [["figure", *columns]]
+    out += [[k, *(v.get(k) for v in values)] for k in keys]
     return out
 
 
-def as_csv(rows: list[list[Any]]) -> bytes:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
-    return buffer.getvalue().encode()
-
-
-def as_book(rows: list[list[Any]], file_format: str) -> bytes:
-    """XLSX or ODS: a "Figures" sheet and a "Definitions" sheet."""
-    figures = tablib.Dataset(*rows[1:], headers=rows[0], title="Figures")
-    definitions = tablib.Dataset(
-        *[(r[0], definition(r[0])) for r in rows[1:]],
-        headers=["figure", "definition"],
-        title="Definitions",
+def tables(rows: list[list[Any]], stem: str) -> tuple[Table, Table]:
+    """The "Figures" sheet (``rows`` from ``table``) and its "Definitions" sheet."""
+    figures = Table(stem, rows[0], rows[1:], title="Figures")
+    definitions = Table(
+        stem, ["figure", "definition"], [(r[0], definition(r[0])) for r in rows[1:]], "Definitions"
     )
-    book = tablib.Databook((figures, definitions))
-    return book.export(file_format)  # type: ignore[no-any-return]
-
-
-CONTENT_TYPES = {
-    "csv": "text/csv",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "ods": "application/vnd.oasis.opendocument.spreadsheet",
-}
-
-
-def render(rows: list[list[Any]], file_format: str) -> bytes:
-    return as_csv(rows) if file_format == "csv" else as_book(rows, file_format)
+    return figures, definitions

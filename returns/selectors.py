@@ -266,6 +266,8 @@ def overdue_return_flags(*, provider_id: int, on: date) -> dict[tuple[str, str],
                     case_id=None,
                     reason=f"Quarterly return for {quarter} not submitted (due {due:%-d %B %Y})",
                     due=due,
+                    # The contract's commissioner's business only (organisations/scope.py).
+                    contract_id=contract.pk,
                 )
                 out[(spec.kind, spec.subject)] = spec
             quarter = quarter.next()

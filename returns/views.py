@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from imca_commissioning.exceptions import Conflict
+from imca_commissioning.exports import table_response
 from imca_commissioning.forms import add_service_errors
 from organisations.access import get_visible_or_404, is_manager_of, require
 from organisations.models import Contract, Role
@@ -38,11 +39,10 @@ def _default_quarter(user: Any, today: date) -> Quarter:
 
 
 def _file(rows: list[list[Any]], file_format: str, name: str) -> HttpResponse:
-    response = HttpResponse(
-        exports.render(rows, file_format), content_type=exports.CONTENT_TYPES[file_format]
-    )
-    response["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
-    return response
+    """The download, through the service's one export helper (safe cells, the day in
+    the file name): figures, and in a workbook their definitions."""
+    figures, definitions = exports.tables(rows, name)
+    return table_response(figures, file_format, also=(definitions,))
 
 
 def _format(request: HttpRequest) -> str | None:

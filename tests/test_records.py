@@ -658,7 +658,8 @@ def test_a_correction_needs_a_reason(world, reason):
 
 def test_only_who_may_write_the_record_corrects_it(world):
     case = CaseFactory(advocate=world.advocate)
-    assert _eie(api_as(world.colleague_user), "cases", case.pk).status_code == 403
+    # A colleague advocate does not see another's case at all (ADR 0009): 404.
+    assert _eie(api_as(world.colleague_user), "cases", case.pk).status_code == 404
     assert _eie(api_as(world.commissioner), "cases", case.pk).status_code == 403
     assert _eie(api_as(world.outsider), "cases", case.pk).status_code == 404
 

@@ -164,8 +164,8 @@ def test_my_record_says_when_dols_opens(world):
 
 def test_matrix_csv_lists_advocates_in_role(world):
     resp = as_(world.manager).get("/training/matrix/?format=csv")
-    assert resp["Content-Type"] == "text/csv"
-    text = resp.content.decode()
+    assert resp["Content-Type"] == "text/csv; charset=utf-8"
+    text = resp.content.decode("utf-8-sig")
     assert text.splitlines()[0].startswith("advocate,practice_start,IMCA_level")
     assert "Ada Advocate" in text and "Olly Outsider" not in text
 
@@ -231,12 +231,13 @@ BUDGETS = [
     # user, awaiting cases with type, advocate, supervisor and report
     ("/supervision/pending/", "manager", (2, 2)),
     ("/supervision/queue/", "supervisor_user", (2, 2)),
-    # user with the scope's versions, lineage, providers, advocates, 8 for the rows
-    # (catalogue cached), case issues, new flags, snapshots, the user's last visit saved
-    # (the new flags were shown); then the page afresh (the last visit moved, so the key
-    # did) from each provider's cached figures: user, lineage, providers, new flags,
+    # user with the scope's versions, lineage, providers, the services each contract
+    # covers (organisations/scope.py), advocates, 8 for the rows (catalogue cached), case
+    # issues, new flags, snapshots, the user's last visit saved (the new flags were
+    # shown); then the page afresh (the last visit moved, so the key did) from each
+    # provider's cached figures: user, lineage, providers, services, new flags,
     # snapshots; then from the cache: the user alone
-    ("/compliance/dashboard/", "commissioner", (16, 5, 1)),
+    ("/compliance/dashboard/", "commissioner", (17, 6, 1)),
 ]
 
 
