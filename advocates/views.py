@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from compliance.selectors import advocate_rows
+from compliance.selectors import advocate_standings
 from imca_commissioning.forms import add_service_errors
 from organisations.access import can_manage_advocates, get_visible_or_404, require
 from qualifications.models import CpdRecord, TrainingRecord
@@ -44,7 +44,7 @@ def _record_context(request: HttpRequest, advocate: Advocate) -> dict[str, objec
     commissioner_ids = (
         request.user.commissioner_lineage if request.user.role == "commissioner" else None
     )
-    row = advocate_rows([advocate], today, commissioner_ids=commissioner_ids)[0]
+    row = advocate_standings([advocate], today, commissioner_ids=commissioner_ids)[0]
     return {
         "advocate": advocate,
         "row": row,

@@ -26,6 +26,9 @@ def _fmt(d: date) -> str:
 class Decision:
     allowed: bool
     reasons: list[str] = field(default_factory=list)
+    # The rule that refused ("R1" or "R2"; None when allowed): a kind, not a prefix to
+    # parse out of the reasons.
+    rule: str | None = None
 
 
 def practice_gate(judged: Judged, on: date) -> Decision:
@@ -146,6 +149,9 @@ def allocation_decision(judged: Judged, category: str, on: date, policy: Policy)
     if category not in GATED_CATEGORIES:
         return Decision(True)
     reasons = [f"R1: {r}" for r in practice_gate(judged, on).reasons]
+    rule = "R1" if reasons else None
     if category == CATEGORY_DOLS:
-        reasons += [f"R2: {r}" for r in dols_own_reasons(judged, on, policy)]
-    return Decision(not reasons, reasons)
+        own = [f"R2: {r}" for r in dols_own_reasons(judged, on, policy)]
+        reasons += own
+        rule = rule or ("R2" if own else None)
+    return Decision(not reasons, reasons, rule)

@@ -25,23 +25,13 @@ from django.utils import timezone
 from advocates.models import Advocate
 from organisations.models import Commissioner, Contract, Provider, Role
 
+from .evaluation import Finding, Standing, evaluate, figures_for
 from .locks import provider_xact_lock, sweep_lock
-from .models import Flag, FlagKind, Notification, Snapshot, SweepRun
-from .selectors import AdvocateRow, CaseIssue, advocate_rows, case_issues, provider_figures
+from .models import Flag, Notification, Snapshot, SweepRun
+from .selectors import scope_facts
 
 log = logging.getLogger(__name__)
 User = get_user_model()
-
-
-@dataclass(frozen=True)
-class FlagSpec:
-    kind: str
-    subject: str
-    provider_id: int
-    advocate_id: int | None
-    case_id: int | None
-    reason: str
-    due: date | None = None
 
 
 @dataclass
@@ -63,88 +53,10 @@ class SweepResult:
         self.raised_flags += other.raised_flags
 
 
-def desired_flags(
-    rows: Iterable[AdvocateRow], issues: Iterable[CaseIssue]
-) -> dict[tuple[str, str], FlagSpec]:
-    """What ought to be flagged now (R11), keyed by (kind, subject). Pure."""
-    out: dict[tuple[str, str], FlagSpec] = {}
-
-    def put(spec: FlagSpec) -> None:
-        out[(spec.kind, spec.subject)] = spec
-
-    for row in rows:
-        adv = row.advocate
-        for code, d in row.compliance.deadlines.items():
-            label = row.judged.catalogue.label(code)
-            if d.status == "overdue":
-                put(
-                    FlagSpec(
-                        FlagKind.ASSESSMENT_OVERDUE,
-                        f"advocate:{adv.pk}:{code}",
-                        adv.provider_id,
-                        adv.pk,
-                        None,
-                        f"{adv.name}: {label} assessment overdue since {d.due}",
-                        d.due,
-                    )
-                )
-            elif d.status == "due_soon":
-                put(
-                    FlagSpec(
-                        FlagKind.ASSESSMENT_DUE_SOON,
-                        f"advocate:{adv.pk}:{code}",
-                        adv.provider_id,
-                        adv.pk,
-                        None,
-                        f"{adv.name}: {label} assessment due by {d.due}",
-                        d.due,
-                    )
-                )
-        if not row.in_role:
-            continue
-        for unit_code, wait in row.long_waits:
-            put(
-                FlagSpec(
-                    FlagKind.LONG_WAIT,
-                    f"advocate:{adv.pk}:unit:{unit_code}",
-                    adv.provider_id,
-                    adv.pk,
-                    None,
-                    f"{adv.name}: waiting {wait.days} days for unit {unit_code} training "
-                    f"(requested {wait.requested_on})",
-                )
-            )
-        for state in row.cpd_gaps:
-            kind = FlagKind.CPD_MISSING if state.status == "missing" else FlagKind.CPD_LAPSED
-            reason = (
-                f"{adv.name}: no {state.category} CPD on record"
-                if state.status == "missing"
-                else f"{adv.name}: {state.category} CPD lapsed on {state.valid_until}"
-            )
-            put(
-                FlagSpec(
-                    kind,
-                    f"advocate:{adv.pk}:cpd:{state.category}",
-                    adv.provider_id,
-                    adv.pk,
-                    None,
-                    reason,
-                    state.valid_until,
-                )
-            )
-    for issue in issues:
-        put(
-            FlagSpec(
-                issue.kind,
-                f"case:{issue.case_id}",
-                issue.provider_id,
-                issue.advocate_id,
-                issue.case_id,
-                issue.reason[:300],
-                issue.due,
-            )
-        )
-    return out
+def desired_flags(findings: Iterable[Finding]) -> dict[tuple[str, str], Finding]:
+    """What ought to be flagged now (R11), keyed by (kind, subject): the evaluation's
+    findings, one per key. Pure."""
+    return {(str(f.kind), f.subject): f for f in findings}
 
 
 def recipients_for(provider_id: int, on: date) -> list[int]:
@@ -196,13 +108,24 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
             result.skipped = True
             return result
         advocates = list(Advocate.objects.active().filter(provider_id=provider_id).order_by("pk"))
-        rows: list[AdvocateRow] = []
-        issues: list[CaseIssue] = []
-        for start in range(0, len(advocates), batch):
-            chunk = advocate_rows(advocates[start : start + batch], on)
-            rows.extend(chunk)
-            issues.extend(case_issues(chunk, on))
-        desired = desired_flags(rows, issues)
+        standings: list[Standing] = []
+        findings: list[Finding] = []
+        provider_facts = None
+        # Batches bound memory on a very large provider; R8's median wait is read from
+        # all the provider's places either way (scope_facts' places query).
+        for start in range(0, max(len(advocates), 1), batch):
+            chunk = advocates[start : start + batch]
+            facts = scope_facts(
+                chunk,
+                on,
+                provider_ids=[provider_id],
+                whole_providers=len(chunk) == len(advocates),
+            )
+            provider_facts = facts.providers[provider_id]
+            judged = evaluate(facts, on=on)
+            standings.extend(judged.standings.values())
+            findings.extend(judged.findings)
+        desired = desired_flags(findings)
         existing = {
             (f.kind, f.subject): f
             for f in Flag.objects.select_for_update().filter(
@@ -214,8 +137,8 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
             Flag.objects.filter(pk__in=to_close).update(resolved_on=on)
         for key, flag in existing.items():
             spec = desired.get(key)
-            if spec and (flag.due != spec.due or flag.reason != spec.reason):
-                flag.due, flag.reason = spec.due, spec.reason
+            if spec and (flag.due != spec.due or flag.reason != spec.reason[:300]):
+                flag.due, flag.reason = spec.due, spec.reason[:300]
                 flag.save(update_fields=["due", "reason"])
         new = [
             Flag(
@@ -224,7 +147,7 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
                 provider_id=s.provider_id,
                 advocate_id=s.advocate_id,
                 case_id=s.case_id,
-                reason=s.reason,
+                reason=s.reason[:300],
                 due=s.due,
                 raised_on=on,
             )
@@ -239,7 +162,9 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
                 ignore_conflicts=True,
             )
         Snapshot.objects.update_or_create(
-            provider_id=provider_id, on=on, defaults={"figures": provider_figures(rows, issues)}
+            provider_id=provider_id,
+            on=on,
+            defaults={"figures": figures_for(provider_facts, standings, findings, on).as_dict()},
         )
         result.providers = 1
         result.raised = len(created)

@@ -16,13 +16,13 @@ from .models import Flag, FlagKind, Snapshot
 from .selectors import FIGURE_KEYS, dashboard_data, totals
 
 LABELS = {
-    "advocates_in_role": "Advocates in role",
-    "practising_without_training": "Cases taken without IMCA training",
+    "in_role": "Advocates in role",
+    "without_imca_training": "Cases taken without IMCA training",
     "overdue": "Assessments overdue",
     "due_soon": "Assessments due soon",
     "dols_without_training_or_experience": "DoLS cases without DoLS training or experience",
-    "issued_without_approval": "Supervised reports issued without approval",
-    "without_supervisor": "Supervised cases without a named supervisor",
+    "issued_unapproved": "Supervised reports issued without approval",
+    "no_supervisor": "Supervised cases without a named supervisor",
     "long_waits": "Long waits for training",
     "cpd_gaps": "CPD missing or lapsed",
     "at_risk": "Advocates at risk of missing a deadline",

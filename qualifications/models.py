@@ -131,8 +131,23 @@ class PriceList(models.Model):
         return f"Prices from {self.effective_from}"
 
 
+class FundingQuerySet(models.QuerySet):
+    def visible_to(self, user) -> QuerySet[Funding]:  # type: ignore[no-untyped-def]
+        """The platform admin sees all; a provider's managers their own provider's; a
+        commissioner that of the providers it sees (their net cost reads it). Advocate
+        users see none: colleagues' funding is not theirs to read."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        if user.role == "advocate":
+            return self.none()
+        return self.filter(provider__in=Provider.objects.visible_to(user))
+
+
 class Funding(AuditedModel):
-    """Funding received towards qualifications: per provider, optionally per advocate."""
+    """Funding received towards qualifications: per provider, optionally per advocate
+    (R9; with no advocate, a pot taken off the provider's total net cost)."""
 
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="funding")
     advocate = models.ForeignKey(
@@ -141,6 +156,8 @@ class Funding(AuditedModel):
     amount = models.DecimalField(max_digits=9, decimal_places=2)
     received_on = models.DateField()
     note = models.CharField(max_length=200, blank=True)
+
+    objects = FundingQuerySet.as_manager()
 
     class Meta:
         constraints = [

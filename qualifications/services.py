@@ -12,7 +12,16 @@ from django.db import transaction
 from advocates.models import Advocate
 from imca_commissioning.services import apply_fields, archive, stamp
 
-from .models import STAGE_FIELDS, CpdRecord, Route, TrainingRecord, Unit
+from .models import (
+    STAGE_FIELDS,
+    CpdCategory,
+    CpdRecord,
+    CpdRequirement,
+    Funding,
+    Route,
+    TrainingRecord,
+    Unit,
+)
 from .rules import training_stage_errors
 
 
@@ -151,3 +160,75 @@ def cpd_record_update(*, record: CpdRecord, by: Any = None, **fields: Any) -> Cp
 def cpd_record_archive(*, record: CpdRecord, by: Any, reason: str) -> CpdRecord:
     archive(record, by=by, reason=reason)
     return record
+
+
+@transaction.atomic
+def contract_cpd_requirements_set(*, contract: Any, requirements: dict[str, int]) -> None:
+    """R10: make the contract's required CPD categories exactly ``requirements``
+    (category -> validity in months, each a positive whole number): rows for other
+    categories go, the rest are created or updated. Raises ValidationError naming
+    ``cpd_requirements`` for an unknown category or a validity below one month."""
+    bad = sorted(k for k in requirements if k not in CpdCategory.values)
+    if bad:
+        raise ValidationError({"cpd_requirements": f"Unknown CPD category: {', '.join(bad)}"})
+    if any(not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in requirements.values()):
+        raise ValidationError(
+            {"cpd_requirements": "Each validity is a whole number of months, at least 1"}
+        )
+    CpdRequirement.objects.filter(contract=contract).exclude(
+        category__in=list(requirements)
+    ).delete()
+    for category, months in requirements.items():
+        CpdRequirement.objects.update_or_create(
+            contract=contract, category=category, defaults={"validity_months": months}
+        )
+
+
+@transaction.atomic
+def funding_create(
+    *,
+    provider: Any,
+    amount: Decimal,
+    received_on: date,
+    advocate: Advocate | None = None,
+    note: str = "",
+    by: Any = None,
+) -> Funding:
+    """R9: record funding received towards qualifications, for one advocate or (with
+    ``advocate`` None) the provider's pot. Raises ValidationError naming the field: an
+    advocate of another provider, a negative amount."""
+    funding = Funding(
+        provider=provider, advocate=advocate, amount=amount, received_on=received_on, note=note
+    )
+    stamp(funding, by, created=True)
+    _check_funding(funding)
+    funding.save()
+    return funding
+
+
+@transaction.atomic
+def funding_update(*, funding: Funding, by: Any = None, **fields: Any) -> Funding:
+    """Change a funding record's provider, advocate, amount, date or note (R9)."""
+    funding = Funding.objects.select_for_update().get(pk=funding.pk)
+    changed = apply_fields(
+        funding, fields, {"provider", "advocate", "amount", "received_on", "note"}
+    )
+    if changed:
+        stamp(funding, by)
+        _check_funding(funding)
+        funding.save()
+    return funding
+
+
+@transaction.atomic
+def funding_delete(*, funding: Funding, by: Any = None) -> None:
+    """Remove a funding record recorded by mistake (the platform admin only)."""
+    Funding.objects.filter(pk=funding.pk).delete()
+
+
+def _check_funding(funding: Funding) -> None:
+    if funding.advocate is not None and funding.advocate.provider_id != funding.provider_id:
+        raise ValidationError({"advocate": "This advocate works for another provider"})
+    if funding.amount is None or Decimal(funding.amount) < 0:
+        raise ValidationError({"amount": "The amount cannot be negative"})
+    funding.full_clean()

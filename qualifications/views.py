@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from advocates.models import Advocate
-from compliance.selectors import AdvocateRow, advocate_rows
+from compliance.evaluation import Standing
+from compliance.selectors import advocate_standings
 from imca_commissioning.forms import add_service_errors
 from imca_commissioning.pagecache import versioned_cache
 from organisations.access import can_manage_advocates, can_write_cpd, get_visible_or_404, require
@@ -24,11 +25,11 @@ from .models import TrainingRecord
 
 COMPETENCES = ("IMCA", "DOLS", "IMHA")
 SORTS = {
-    "name": lambda r: r.advocate.name.lower(),
+    "name": lambda r: r.name.lower(),
     "imca_due": lambda r: (
         r.compliance.deadlines["IMCA"].due or timezone.localdate().replace(year=9999)
     ),
-    "wait": lambda r: -max([w.days for _, w in r.waits if w.waiting] or [0]),
+    "wait": lambda r: -max([w.days for w in r.waits if w.waiting] or [0]),
 }
 
 
@@ -39,15 +40,19 @@ def _provider_for(request: HttpRequest) -> Provider:
     return get_visible_or_404(Provider.objects.visible_to(user), request.GET.get("provider"))
 
 
-def matrix_rows(request: HttpRequest, provider: Provider) -> list[AdvocateRow]:
+def matrix_rows(request: HttpRequest, provider: Provider) -> list[Standing]:
     today = timezone.localdate()
     commissioner_ids = (
         request.user.commissioner_lineage if request.user.role == "commissioner" else None
     )
     advocates = Advocate.objects.visible_to(request.user).filter(provider=provider)
+    # The provider's advocates, all of them (managers, commissioners and the admin):
+    # R8's median wait is read from their own training.
     rows = [
         r
-        for r in advocate_rows(list(advocates), today, commissioner_ids=commissioner_ids)
+        for r in advocate_standings(
+            list(advocates), today, commissioner_ids=commissioner_ids, whole_providers=True
+        )
         if r.in_role
     ]
     status = request.GET.get("status", "")
@@ -87,7 +92,7 @@ def training_matrix(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _matrix_csv(provider: Provider, rows: list[AdvocateRow]) -> HttpResponse:
+def _matrix_csv(provider: Provider, rows: list[Standing]) -> HttpResponse:
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="training-matrix-{provider.pk}.csv"'
     writer = csv.writer(response)
@@ -104,16 +109,16 @@ def _matrix_csv(provider: Provider, rows: list[AdvocateRow]) -> HttpResponse:
     writer.writerow(header)
     for r in rows:
         c = r.compliance
-        line: list[object] = [r.advocate.name, c.practice_start or ""]
+        line: list[object] = [r.name, c.practice_start or ""]
         for code in COMPETENCES:
             d = c.deadlines[code]
             line += [c.competences.get(code) or "", d.due or "", d.status]
         line += [
             c.needs_supervision["imca"],
             c.needs_supervision["dols"],
-            max([w.days for _, w in r.waits if w.waiting] or [0]),
+            max([w.days for w in r.waits if w.waiting] or [0]),
             ",".join(k for k, v in r.at_risk.items() if v),
-            r.cost,
+            r.cost.net,
         ]
         writer.writerow(line)
     return response

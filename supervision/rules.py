@@ -4,7 +4,7 @@ report may be issued (R5)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from advocates.rules import Judged, in_role
 from qualifications.rules import ASSESSED
@@ -73,3 +73,26 @@ def issue_blocker(
     if approved_on > issued_on:
         return f"R5: the report was approved on {approved_on.isoformat()}, after the issue date"
     return None
+
+
+def grace_ends(allocated_on: date, grace_days: int) -> date:
+    """R11 with R3/R4: the last day a case needing supervision may stay open without a
+    named supervisor (``supervision_grace_days`` after allocation); it is flagged from
+    the day after."""
+    return allocated_on + timedelta(days=grace_days)
+
+
+def issued_without_approval(
+    *, needed_supervision_on_submission: bool, approved_on: date | None, issued_on: date
+) -> bool:
+    """R5 read back from the record: a report issued although ``issue_blocker`` would
+    have refused it (imported or corrected data)."""
+    return (
+        issue_blocker(
+            needed_supervision_on_submission=needed_supervision_on_submission,
+            approved=approved_on is not None,
+            approved_on=approved_on,
+            issued_on=issued_on,
+        )
+        is not None
+    )
