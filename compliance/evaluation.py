@@ -333,7 +333,9 @@ def _standing(
                     long=wait.waiting and wait.long,
                 )
             )
-    risk = {}
+    # Every deadline's competence has a key; only an owed assessment that is on track
+    # or due soon can be at risk (section 12).
+    risk = dict.fromkeys(comp.deadlines, False)
     for code, deadline in comp.deadlines.items():
         if deadline.status not in (ON_TRACK, DUE_SOON):
             continue
