@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -12,15 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from advocates.models import Advocate
-from advocates.rules import Judged
-from advocates.selectors import advocate_facts_many
 from imca_commissioning.exceptions import Conflict
 from imca_commissioning.forms import add_service_errors
 from organisations.access import can_write_case, get_visible_or_404, is_manager_of, require
-from organisations.selectors import policy_for_provider
-from qualifications.selectors import catalogue_get
 from supervision.models import SignOff
-from supervision.rules import supervisor_decision
+from supervision.selectors import eligible_supervisors
 
 from . import services
 from .forms import (
@@ -33,7 +27,7 @@ from .forms import (
     WithdrawForm,
 )
 from .models import Case
-from .rules import allocation_decision
+from .selectors import allocation_eligibility
 
 
 def case_list(request: HttpRequest) -> HttpResponse:
@@ -55,18 +49,6 @@ def case_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _eligibility(provider_id: int, case_type, on: date, advocates):  # type: ignore[no-untyped-def]
-    """Who may take this case on this day (R1/R2), and who may supervise it (R4)."""
-    catalogue = catalogue_get()
-    facts = advocate_facts_many(advocates)
-    policy = policy_for_provider(provider_id, on)
-    rows = []
-    for adv in advocates:
-        judged = Judged(facts[adv.pk], catalogue)
-        rows.append((adv, judged, allocation_decision(judged, case_type.category, on, policy)))
-    return rows
-
-
 def case_allocate(request: HttpRequest) -> HttpResponse:
     user = request.user
     require(user.role in ("provider_manager", "advocate"), "Only provider staff record cases.")
@@ -80,21 +62,16 @@ def case_allocate(request: HttpRequest) -> HttpResponse:
             pool = pool.filter(user=user)
         pool = list(pool)
         everyone = list(Advocate.objects.visible_to(user).filter(provider_id=user.provider_id))
-        rows = _eligibility(user.provider_id, case_type, on, pool)
+        rows = allocation_eligibility(
+            provider_id=user.provider_id, category=case_type.category, on=on, advocates=pool
+        )
         eligible = [adv for adv, _, d in rows if d.allowed]
-        facts = advocate_facts_many(everyone)
-        catalogue = catalogue_get()
-        supervisors = [
-            a
-            for a in everyone
-            if supervisor_decision(
-                Judged(facts[a.pk], catalogue),
-                advocate_id=0,
-                provider_id=user.provider_id,
-                category=case_type.category,
-                on=on,
-            ).allowed
-        ]
+        supervisors = eligible_supervisors(
+            provider_id=user.provider_id,
+            category=case_type.category,
+            on=on,
+            candidates=everyone,
+        )
         form = AllocationForm(
             request.POST or None,
             advocates=eligible,
@@ -142,20 +119,13 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             .filter(provider_id=case.provider_id)
             .exclude(pk=case.advocate_id)
         )
-        facts = advocate_facts_many(others)
-        catalogue = catalogue_get()
-        on = timezone.localdate()
-        supervisors = [
-            a
-            for a in others
-            if supervisor_decision(
-                Judged(facts[a.pk], catalogue),
-                advocate_id=case.advocate_id,
-                provider_id=case.provider_id,
-                category=case.case_type.category,
-                on=max(on, case.allocated_on),
-            ).allowed
-        ]
+        supervisors = eligible_supervisors(
+            provider_id=case.provider_id,
+            category=case.case_type.category,
+            on=max(timezone.localdate(), case.allocated_on),
+            candidates=others,
+            advocate_id=case.advocate_id,
+        )
     return render(
         request,
         "casework/detail.html",

@@ -28,7 +28,6 @@ from .evaluation import FIGURE_KEYS, CaseFact, Evaluation, Facts, ProviderFacts,
 __all__ = [
     "FIGURE_KEYS",
     "advocate_standings",
-    "contracts_for",
     "covered_services",
     "dashboard_data",
     "scope_evaluate",
@@ -38,16 +37,6 @@ __all__ = [
 
 # Figures are never stale (their key moves with the data); this only bounds memory.
 FIGURES_TIMEOUT = 24 * 60 * 60
-
-
-def contracts_for(
-    provider_ids: Iterable[int], on: date, commissioner_ids: set[int] | None = None
-) -> dict[int, Contract | None]:
-    """The contract whose policy applies to each provider's advocates on ``on`` (a
-    commissioner reads under its own contract): one query."""
-    return {
-        pid: chosen for pid, (chosen, _) in _contracts(provider_ids, on, commissioner_ids).items()
-    }
 
 
 def _contracts(

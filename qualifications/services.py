@@ -22,18 +22,24 @@ from .models import (
     TrainingRecord,
     Unit,
 )
-from .rules import training_stage_errors
+from .rules import TrainingFact, legacy_on_record, training_stage_errors
 
 
 def _legacy_on_record(advocate: Advocate, unit: Unit, exclude_pk: int | None = None) -> bool:
+    """Section 3: conversion needs the matching legacy course on record, read by the
+    one rule that R9's cost reads too (``rules.legacy_on_record``)."""
     if unit.conversion_from_id is None:
         return False
     qs = TrainingRecord.objects.filter(
         advocate=advocate, unit_id=unit.conversion_from_id, archived_at__isnull=True
-    ).exclude(trained_on__isnull=True, achieved_on__isnull=True)
+    )
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
-    return qs.exists()
+    records = [
+        TrainingFact(unit_id=u, trained_on=t, achieved_on=a)
+        for u, t, a in qs.values_list("unit_id", "trained_on", "achieved_on")
+    ]
+    return unit.conversion_from_id in legacy_on_record(records)
 
 
 def _validate(record: TrainingRecord, previous: dict[str, date | None] | None) -> None:
