@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from advocates.models import Advocate
 from organisations.models import Commissioner, Contract, Provider, Role
+from organisations.versioning import providers_touch
 
 from .evaluation import Finding, Standing, evaluate, figures_for
 from .locks import provider_xact_lock, sweep_lock
@@ -135,11 +136,13 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
         to_close = [f.pk for key, f in existing.items() if key not in desired]
         if to_close:
             Flag.objects.filter(pk__in=to_close).update(resolved_on=on)
+        changed = 0
         for key, flag in existing.items():
             spec = desired.get(key)
             if spec and (flag.due != spec.due or flag.reason != spec.reason[:300]):
                 flag.due, flag.reason = spec.due, spec.reason[:300]
                 flag.save(update_fields=["due", "reason"])
+                changed += 1
         new = [
             Flag(
                 kind=s.kind,
@@ -161,6 +164,10 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
                 [Notification(flag=f, recipient_id=uid) for f in created for uid in people],
                 ignore_conflicts=True,
             )
+        if to_close or created or changed:
+            # The flag writes above are bulk (no model signal): bump explicitly rather
+            # than rely on the snapshot's save below (ADR 0013).
+            providers_touch([provider_id])
         Snapshot.objects.update_or_create(
             provider_id=provider_id,
             on=on,
@@ -231,6 +238,8 @@ def digests_send() -> int:
             Flag.objects.filter(pk__in=[r.flag_id for r in rows], notified_at__isnull=True).update(
                 notified_at=now
             )
+            # A bulk update (no model signal): the flags' providers bump explicitly.
+            providers_touch({r.flag.provider_id for r in rows})
     return sent
 
 
