@@ -29,6 +29,8 @@ class AdvocateQuerySet(models.QuerySet):
             return self.none()
         if user.is_superuser:
             return self.all()
+        if user.role == Role.NATIONAL:
+            return self.none()  # figures only (ADR 0013)
         providers = Provider.objects.visible_to(user)
         return self.filter(provider__in=providers, archived_at__isnull=True)
 

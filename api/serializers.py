@@ -54,7 +54,7 @@ class BoundedModelSerializer(serializers.ModelSerializer):
 class CommissionerSerializer(BoundedModelSerializer):
     class Meta:
         model = Commissioner
-        fields = ["id", "name", "code", "active_from", "active_to", "successor"]
+        fields = ["id", "name", "code", "active_from", "active_to", "successor", "region"]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         start = attrs.get("active_from", getattr(self.instance, "active_from", None))
@@ -400,7 +400,8 @@ class CostLineSerializer(serializers.Serializer):
 
 
 class CostSerializer(serializers.Serializer):
-    target = serializers.ChoiceField(choices=TARGETS)
+    # The same values as the policy's qualification_target (none, certificate, diploma).
+    target = serializers.CharField(help_text="The contract's qualification target")
     award = serializers.CharField(allow_null=True, help_text="The award worked towards")
     route = CostLineSerializer(many=True)
     gross = serializers.DecimalField(max_digits=9, decimal_places=2)

@@ -40,6 +40,8 @@ class FlagQuerySet(models.QuerySet):
             return self.all()
         if user.role == Role.ADVOCATE:
             return self.filter(advocate__user=user)
+        if user.role == Role.NATIONAL:
+            return self.none()  # figures only: a flag names an advocate (ADR 0013)
         return self.filter(provider__in=Provider.objects.visible_to(user))
 
 

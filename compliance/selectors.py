@@ -23,13 +23,23 @@ from organisations.selectors import _choose
 from qualifications.models import CpdRecord, CpdRequirement, Funding, TrainingRecord
 from qualifications.selectors import reference_get
 
-from .evaluation import FIGURE_KEYS, CaseFact, Evaluation, Facts, ProviderFacts, Standing, evaluate
+from .evaluation import (
+    FIGURE_KEYS,
+    CaseFact,
+    Evaluation,
+    Facts,
+    ProviderFacts,
+    Standing,
+    evaluate,
+    rag,
+)
 
 __all__ = [
     "FIGURE_KEYS",
     "advocate_standings",
     "covered_services",
     "dashboard_data",
+    "dashboard_groups",
     "scope_evaluate",
     "scope_facts",
     "totals",
@@ -261,3 +271,38 @@ def totals(entries: Sequence[dict[str, object]]) -> dict[str, object]:
     out: dict[str, object] = {k: sum(int(e["figures"][k]) for e in entries) for k in FIGURE_KEYS}  # type: ignore[index]
     out["net_cost"] = str(sum((Decimal(e["figures"]["net_cost"]) for e in entries), Decimal("0")))  # type: ignore[index]
     return out
+
+
+def dashboard_groups(
+    entries: Sequence[dict[str, object]], on: date
+) -> dict[str, list[dict[str, object]]]:
+    """The national view (issue 13): the providers' figures totalled by commissioner and
+    by region, over the contracts in force on ``on`` (a provider under two commissioners
+    counts under each; one under none is not grouped). Each group: ``name``,
+    ``providers`` (count), ``totals`` (as ``totals``) and ``rag`` (section 12, from the
+    totals). One query."""
+    by_id = {e["provider"].pk: e for e in entries}  # type: ignore[attr-defined]
+    commissioners: dict[int, tuple[str, str]] = {}
+    members: dict[int, set[int]] = defaultdict(set)
+    for commissioner_id, name, region, provider_id in (
+        Contract.objects.filter(provider_id__in=list(by_id), start_date__lte=on)
+        .exclude(end_date__lt=on)
+        .values_list("commissioner_id", "commissioner__name", "commissioner__region", "provider_id")
+    ):
+        commissioners[commissioner_id] = (name, region or "No region recorded")
+        members[commissioner_id].add(provider_id)
+    regions: dict[str, set[int]] = defaultdict(set)
+    for commissioner_id, (_, region) in commissioners.items():
+        regions[region] |= members[commissioner_id]
+
+    def group(name: str, provider_ids: set[int]) -> dict[str, object]:
+        t = totals([by_id[pid] for pid in sorted(provider_ids)])
+        return {"name": name, "providers": len(provider_ids), "totals": t, "rag": rag(t)}  # type: ignore[arg-type]
+
+    return {
+        "by_commissioner": sorted(
+            (group(name, members[cid]) for cid, (name, _) in commissioners.items()),
+            key=lambda g: str(g["name"]),
+        ),
+        "by_region": [group(region, regions[region]) for region in sorted(regions)],
+    }

@@ -13,7 +13,7 @@ from organisations.access import require
 from organisations.models import Provider
 
 from .models import Flag, FlagKind, Snapshot
-from .selectors import FIGURE_KEYS, dashboard_data, totals
+from .selectors import FIGURE_KEYS, dashboard_data, dashboard_groups, totals
 
 LABELS = {
     "in_role": "Advocates in role",
@@ -70,10 +70,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """The commissioner's dashboard. Cached whole (imca_commissioning/pagecache.py) until
     a provider it shows changes, the day turns, or new flags have been shown."""
     user = request.user
-    require(user.is_superuser or user.role == "commissioner", "The dashboard is for commissioners.")
+    require(
+        user.is_superuser or user.role in ("commissioner", "national"),
+        "The dashboard is for commissioners and national readers.",
+    )
     today = timezone.localdate()
     providers = list(Provider.objects.visible_to(user).order_by("name"))
     entries = dashboard_data(providers, today, _commissioner_ids(request))
+    # The national view: every provider, also by commissioner and by region.
+    national = user.is_superuser or user.role == "national"
+    groups = dashboard_groups(entries, today) if national else None
     seen = user.dashboard_seen_at
     new_flags = Flag.objects.visible_to(user).open().select_related("advocate", "provider")
     if seen:
@@ -93,6 +99,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "new_flags": new_flags,
             "seen": seen,
             "trend": _trend_points([p.pk for p in providers]),
+            "groups": groups,
         },
     )
     if new_flags or seen is None:

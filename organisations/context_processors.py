@@ -12,6 +12,7 @@ NAV = {
         ("Admin", "admin:index"),
     ],
     "commissioner": [("Dashboard", "compliance:dashboard"), ("Flags", "compliance:flags")],
+    "national": [("Dashboard", "compliance:dashboard")],
     "provider_manager": [
         ("Training matrix", "qualifications:matrix"),
         ("Advocates", "advocates:list"),

@@ -47,6 +47,9 @@ def user_create(
             raise ValidationError({"provider": "Must be the advocate's provider."})
         provider = advocate.provider
         commissioner = None
+    elif role == Role.NATIONAL:
+        # Reads every provider's figures: belongs to no one organisation.
+        commissioner = provider = None
     elif role:
         raise ValidationError({"role": f"Choose one of: {', '.join(Role.values)}"})
     user = User(

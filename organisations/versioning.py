@@ -180,7 +180,7 @@ def prepared(name: str, sql: str, *types: str) -> bool:
 
 def _rows(user: Any) -> list[tuple[Any, ...]]:
     p = connection.ops.quote_name(Provider._meta.db_table)
-    if user.is_superuser:
+    if user.is_superuser or user.role == Role.NATIONAL:
         with connection.cursor() as cur:
             cur.execute(f"SELECT 'p', id, data_version FROM {p} ORDER BY id")
             return list(cur.fetchall())

@@ -135,12 +135,12 @@ class FundingQuerySet(models.QuerySet):
     def visible_to(self, user) -> QuerySet[Funding]:  # type: ignore[no-untyped-def]
         """The platform admin sees all; a provider's managers their own provider's; a
         commissioner that of the providers it sees (their net cost reads it). Advocate
-        users see none: colleagues' funding is not theirs to read."""
+        users and national readers see none: the figures carry the net cost."""
         if not user.is_authenticated or not user.is_active:
             return self.none()
         if user.is_superuser:
             return self.all()
-        if user.role == "advocate":
+        if user.role in ("advocate", "national"):
             return self.none()
         return self.filter(provider__in=Provider.objects.visible_to(user))
 
