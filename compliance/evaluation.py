@@ -23,9 +23,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from advocates.rules import AdvocateFacts, Judged
-from casework.rules import CATEGORY_DOLS, CATEGORY_IMCA, allocation_decision
+from casework.rules import (
+    CATEGORY_DOLS,
+    CATEGORY_IMCA,
+    GateDates,
+    allocation_decision,
+    gate_dates,
+)
 from organisations.policy import DEFAULT_POLICY, Policy
 from qualifications.rules import (
     DUE_SOON,
@@ -48,7 +55,7 @@ from qualifications.rules import (
     record_towards,
     training_wait,
 )
-from supervision.rules import grace_ends, issued_without_approval, needs_supervision
+from supervision.rules import grace_ends, issued_without_approval, supervised_until
 
 from .models import FlagKind
 from .rules import Compliance, advocate_compliance
@@ -60,9 +67,9 @@ SERVICE_OF = {"IMCA": "imca", "DOLS": "dols", "IMHA": "imha", "CARE_ACT": "care_
 # --- Facts (gathered by compliance.selectors.scope_facts) ---------------------------------
 
 
-@dataclass(frozen=True)
-class CaseFact:
-    """One case not entered in error, allocated by the day, with its report's dates."""
+class CaseFact(NamedTuple):
+    """One case not entered in error, allocated by the day, with its report's dates (a
+    named tuple: a large provider has a hundred thousand of them)."""
 
     id: int
     provider_id: int
@@ -512,6 +519,8 @@ def _case_findings(
     """R1/R2 broken on allocation (imported or corrected data), R5 issued without a
     required approval, and R3/R4 open past the grace days without a supervisor."""
     out = []
+    gate_cache: dict[int, GateDates] = {}
+    until_cache: dict[tuple[int, str], date | None] = {}
     for c in cases:
         s = standings.get(c.advocate_id)
         if s is None or c.allocated_on > on:
@@ -520,8 +529,16 @@ def _case_findings(
 
         # R1/R2 on the allocation date. The case is never in its own gate's count: R2
         # counts IMCA cases, and only a DoLS case is gated by R2.
-        decision = allocation_decision(s.judged, c.category, c.allocated_on, s.policy)
-        if not decision.allowed:
+        gates = gate_cache.get(c.advocate_id)
+        if gates is None:
+            gates = gate_cache[c.advocate_id] = gate_dates(s.judged, s.policy)
+        # The full rule only for a refusal (its reasons): most cases pass.
+        decision = (
+            None
+            if gates.allows(c.category, c.allocated_on)
+            else allocation_decision(s.judged, c.category, c.allocated_on, s.policy)
+        )
+        if decision is not None and not decision.allowed:
             kind = (
                 FlagKind.PRACTICE_GATE_BREACH
                 if decision.rule == "R1"
@@ -530,11 +547,18 @@ def _case_findings(
             out.append(finding(kind, decision.rule or "R1", "; ".join(decision.reasons)))
         if c.category not in (CATEGORY_IMCA, CATEGORY_DOLS):
             continue
+        key = (c.advocate_id, c.category)
+        if key not in until_cache:
+            until_cache[key] = supervised_until(s.judged, c.category)
+        until = until_cache[key]
+
+        def supervised(day: date, until: date | None = until) -> bool:
+            # R3 (supervision.rules.needs_supervision), read off the day it stops.
+            return until is None or day < until
+
         if c.issued_on is not None and c.issued_on <= on and c.submitted_on is not None:
             if issued_without_approval(
-                needed_supervision_on_submission=needs_supervision(
-                    s.judged, c.category, c.submitted_on
-                ),
+                needed_supervision_on_submission=supervised(c.submitted_on),
                 approved_on=c.approved_on,
                 issued_on=c.issued_on,
             ):
@@ -546,7 +570,7 @@ def _case_findings(
                     )
                 )
             continue
-        if c.supervisor_id is None and needs_supervision(s.judged, c.category, on):
+        if c.supervisor_id is None and supervised(on):
             grace = s.policy.supervision_grace_days
             last = grace_ends(c.allocated_on, grace)
             if on > last:

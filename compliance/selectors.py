@@ -145,7 +145,7 @@ def scope_facts(
     cases: list[CaseFact] = []
     if with_cases and adv_ids:
         cases = [
-            CaseFact(*row)
+            CaseFact._make(row)
             for row in Case.objects.filter(
                 advocate_id__in=adv_ids, archived_at__isnull=True, allocated_on__lte=on
             ).values_list(

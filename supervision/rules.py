@@ -29,6 +29,17 @@ def needs_supervision(judged: Judged, category: str, on: date) -> bool:
     )
 
 
+def supervised_until(judged: Judged, category: str) -> date | None:
+    """R3 as a day: the first day the advocate holds ASSESSED in every relevant
+    competence of a ``category`` case (supervision is needed before it, not from it);
+    None while any is not assessed. ``needs_supervision(j, c, on)`` is ``on`` before
+    this day (or this day is None)."""
+    days = [judged.competence(code).assessed for code in relevant_competences(category)]
+    if not days or any(d is None for d in days):
+        return None if days else date.min
+    return max(d for d in days if d is not None)
+
+
 @dataclass(frozen=True)
 class Decision:
     allowed: bool

@@ -241,7 +241,7 @@ def test_r5_a_supervised_report_issued_without_approval_is_found():
         (FlagKind.ISSUED_WITHOUT_APPROVAL, "R5")
     ]
     assert result.figures[1].counts["issued_unapproved"] == 1
-    approved = replace(case, approved_on=date(2025, 3, 2))
+    approved = case._replace(approved_on=date(2025, 3, 2))
     assert not evaluate(facts([adv], cases=[approved]), on=date(2025, 3, 5)).findings
 
 
