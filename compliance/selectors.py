@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Q
@@ -95,15 +96,43 @@ def scope_facts(
 
     Queries, whatever the number of rows: the catalogue's version (the catalogue and
     prices are cached under it; 5 more when it has just changed), 3 facts (absences,
-    training, case dates), contracts, CPD requirements, CPD records, funding, the
-    providers' training places (not when ``whole_providers``), the cases (with
-    ``with_cases``): 9 to 11. Raises nothing."""
+    training, and the cases: with ``with_cases`` one read of them, with their reports,
+    serves the facts and the findings), contracts, CPD requirements, CPD records,
+    funding, the providers' training places (not when ``whole_providers``): 8 or 9.
+    Raises nothing."""
     advocates = list(advocates)
     pids = sorted(
         set(provider_ids) if provider_ids is not None else {a.provider_id for a in advocates}
     )
     catalogue, price_rows = reference_get()
-    facts = advocate_facts_many(advocates) if advocates else {}
+    adv_ids = [a.pk for a in advocates]
+    case_rows: list[tuple[Any, ...]] = []
+    if with_cases and adv_ids:
+        # One read of the cases serves both the facts (R2's counts, the first DoLS case)
+        # and the findings: the largest read of a cold dashboard, done once.
+        case_rows = list(
+            Case.objects.filter(advocate_id__in=adv_ids, archived_at__isnull=True)
+            .values_list(
+                "pk",
+                "provider_id",
+                "advocate_id",
+                "case_type__category",
+                "allocated_on",
+                "supervisor_id",
+                "report__submitted_on",
+                "report__issued_on",
+                "report__approved_on",
+            )
+            .order_by("allocated_on", "pk")
+        )
+    facts = (
+        advocate_facts_many(
+            advocates,
+            case_rows=((r[2], r[3], r[4]) for r in case_rows) if with_cases else None,
+        )
+        if advocates
+        else {}
+    )
     contracts = _contracts(pids, on, commissioner_ids)
     chosen_ids = [c.pk for c, _ in contracts.values() if c is not None]
     requirements: dict[int, dict[str, int]] = defaultdict(dict)
@@ -111,7 +140,6 @@ def scope_facts(
         contract_id__in=chosen_ids
     ).values_list("contract_id", "category", "validity_months"):
         requirements[contract_id][category] = months
-    adv_ids = [a.pk for a in advocates]
     completions: dict[int, list[tuple[str, date]]] = defaultdict(list)
     for adv_id, category, completed in CpdRecord.objects.filter(
         advocate_id__in=adv_ids, archived_at__isnull=True
@@ -142,24 +170,7 @@ def scope_facts(
             "advocate__provider_id", "unit_id", "requested_on", "trained_on", "achieved_on"
         ):
             places[provider_id][unit_id].append((requested, trained or achieved))
-    cases: list[CaseFact] = []
-    if with_cases and adv_ids:
-        cases = [
-            CaseFact._make(row)
-            for row in Case.objects.filter(
-                advocate_id__in=adv_ids, archived_at__isnull=True, allocated_on__lte=on
-            ).values_list(
-                "pk",
-                "provider_id",
-                "advocate_id",
-                "case_type__category",
-                "allocated_on",
-                "supervisor_id",
-                "report__submitted_on",
-                "report__issued_on",
-                "report__approved_on",
-            )
-        ]
+    cases = [CaseFact._make(row) for row in case_rows if row[4] <= on]
     providers = {}
     for pid in pids:
         chosen, all_contracts = contracts[pid]
@@ -241,7 +252,7 @@ def dashboard_data(
     """Per provider figures for the dashboard. Each provider's figures are kept in the
     cache under its data version, so a change to one provider recomputes that one only.
     Those not cached are computed together in a fixed number of queries: one for the
-    advocates and ``scope_facts``' ten (no places query: the advocates are the
+    advocates and ``scope_facts``' eight (no places query: the advocates are the
     providers' own)."""
     keys = {p.pk: _figures_key(p, on, commissioner_ids) for p in providers}  # type: ignore[attr-defined]
     figures: dict[int, dict[str, object]] = {}
