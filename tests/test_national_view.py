@@ -7,8 +7,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
+from compliance import selectors
 from tests.conftest import api_as
 from tests.factories import (
     AdvocateFactory,
@@ -120,3 +122,21 @@ def test_the_advocate_detail_page_is_not_for_the_national_reader(world, national
     adv = AdvocateFactory(provider=world.provider)
     TrainingRecordFactory(advocate=adv, unit=unit("305"), trained_on=date(2024, 1, 1))
     assert page(national, f"/advocates/{adv.pk}/").status_code == 404
+
+
+def test_a_cold_national_view_evaluates_providers_in_groups(world, national, monkeypatch):
+    """Memory stays bounded: with groups of one provider, each provider is evaluated on
+    its own, and the figures are those of one evaluation of all."""
+    whole = page(national).context["totals"]
+    cache.clear()
+    monkeypatch.setattr("compliance.selectors.FIGURES_BATCH", 1)
+    calls = []
+    real = selectors.scope_evaluate
+
+    def spy(advocates, on, **kw):  # type: ignore[no-untyped-def]
+        calls.append(kw["provider_ids"])
+        return real(advocates, on, **kw)
+
+    monkeypatch.setattr(selectors, "scope_evaluate", spy)
+    assert page(national).context["totals"] == whole
+    assert sorted(calls) == sorted([[world.provider.pk], [world.other_provider.pk]])
