@@ -332,3 +332,36 @@ def test_the_schema_describes_the_new_paths(world):
         assert path in schema["paths"]
     compliance = schema["components"]["schemas"]["Compliance"]["properties"]
     assert {"waits", "at_risk", "cost"} <= set(compliance)
+
+
+def test_the_admin_corrects_and_removes_funding(world):
+    client = api_as(admin())
+    row = FundingFactory(provider=world.provider, advocate=world.advocate, amount=1000)
+    resp = client.patch(f"/api/v1/funding/{row.pk}/", {"amount": "750.00"}, format="json")
+    assert resp.status_code == 200 and resp.json()["amount"] == "750.00"
+    moved = client.patch(
+        f"/api/v1/funding/{row.pk}/", {"advocate": world.outsider_advocate.pk}, format="json"
+    )
+    assert moved.status_code == 400 and "advocate" in moved.json()
+    row.refresh_from_db()
+    assert row.advocate_id == world.advocate.pk
+    assert client.delete(f"/api/v1/funding/{row.pk}/").status_code == 204
+    assert not Funding.objects.exists()
+
+
+def test_a_full_update_of_a_contract_resets_omitted_cpd_requirements(world):
+    CpdRequirementFactory(contract=world.contract, category="safeguarding", validity_months=24)
+    resp = api_as(admin()).put(
+        f"/api/v1/contracts/{world.contract.pk}/",
+        {
+            "commissioner": world.contract.commissioner_id,
+            "provider": world.provider.pk,
+            "start_date": "2020-01-01",
+            "services": ["imca", "dols"],
+            "policy": {"due_soon_days": 60},
+        },
+        format="json",
+    )
+    assert resp.status_code == 200, resp.content
+    assert resp.json()["policy"]["cpd_requirements"] == {}
+    assert resp.json()["policy"]["due_soon_days"] == 60
