@@ -3,21 +3,31 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | md5sum | cut -c1-8)
+HASH := $(shell cat pyproject.toml requirements.lock | md5sum | cut -c1-8)
+# Two stamps: `make run` installs only what running needs; `make test`/`lint` add the
+# test and lint tools (pytest, playwright, schemathesis, mypy ...) on top.
+STAMP := $(VENV)/.installed-run-$(HASH)
+DEV_STAMP := $(VENV)/.installed-dev-$(HASH)
 ASSETS := static/build/app.css
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/imca
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
-.PHONY: run test lint fmt install assets migrate seed services bench worker beat check-deploy lock clean
+.PHONY: run test lint fmt install install-dev assets migrate seed services bench worker beat check-deploy lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip >/dev/null
+	$(PY) -m pip install -q -c requirements.lock -e .
+	@rm -f $(VENV)/.installed-run-*; touch $@
+
+$(DEV_STAMP): $(STAMP)
 	$(PY) -m pip install -q -c requirements.lock -e ".[dev]"
-	@rm -f $(VENV)/.installed-*; touch $@
+	@rm -f $(VENV)/.installed-dev-*; touch $@
 
 install: $(STAMP)
+
+install-dev: $(DEV_STAMP)
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -41,17 +51,17 @@ services:
 	@bash scripts/services.sh
 
 # The whole suite, against the real PostgreSQL and Redis of this machine.
-test: install assets
+test: install-dev assets
 	@bash scripts/services.sh --check
 	@bash scripts/browser.sh
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
-lint: install
+lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 
-fmt: install
+fmt: install-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
@@ -65,7 +75,7 @@ worker: install
 beat: install
 	$(VENV)/bin/celery -A imca_commissioning beat -l info
 
-bench: install assets
+bench: install-dev assets
 	bash scripts/bench.sh
 
 # Refresh the pins after changing pyproject.toml's ranges.

@@ -21,10 +21,11 @@ class AdvocateQuerySet(models.QuerySet):
     def active(self) -> QuerySet[Advocate]:
         return self.filter(archived_at__isnull=True)
 
-    def visible_to(self, user) -> QuerySet[Advocate]:  # type: ignore[no-untyped-def]
+    def visible_to(self, user, *, include_archived: bool = False) -> QuerySet[Advocate]:  # type: ignore[no-untyped-def]
         """The one scope for advocates: everything else that hangs off an advocate is
         scoped through this. An advocate user reads the provider's advocates (to see who
-        may supervise) but writes only their own cases and CPD (ADR 0002)."""
+        may supervise) but writes only their own cases and CPD (ADR 0002). Archived
+        advocates are left out unless ``include_archived`` (to restore one)."""
         if not user.is_authenticated or not user.is_active:
             return self.none()
         if user.is_superuser:
@@ -32,7 +33,8 @@ class AdvocateQuerySet(models.QuerySet):
         if user.role == Role.NATIONAL:
             return self.none()  # figures only (ADR 0013)
         providers = Provider.objects.visible_to(user)
-        return self.filter(provider__in=providers, archived_at__isnull=True)
+        qs = self.filter(provider__in=providers)
+        return qs if include_archived else qs.active()
 
 
 class Advocate(ArchivableModel):
@@ -81,12 +83,17 @@ class AbsenceKind(models.TextChoices):
 
 
 class AbsenceQuerySet(models.QuerySet):
-    def visible_to(self, user) -> QuerySet[Absence]:  # type: ignore[no-untyped-def]
-        """Absences are personal: an advocate user sees only their own."""
-        qs = self.filter(advocate__in=Advocate.objects.visible_to(user), archived_at__isnull=True)
+    def live(self) -> QuerySet[Absence]:
+        """Absences not entered in error (the ones R6 counts; ADR 0008)."""
+        return self.filter(archived_at__isnull=True)
+
+    def visible_to(self, user, *, include_entered_in_error: bool = False) -> QuerySet[Absence]:  # type: ignore[no-untyped-def]
+        """Absences are personal: an advocate user sees only their own. Absences entered
+        in error are left out unless ``include_entered_in_error``."""
+        qs = self.filter(advocate__in=Advocate.objects.visible_to(user))
         if user.is_authenticated and user.role == Role.ADVOCATE:
             qs = qs.filter(advocate__user=user)
-        return qs
+        return qs if include_entered_in_error else qs.live()
 
 
 class Absence(ArchivableModel):
@@ -104,6 +111,12 @@ class Absence(ArchivableModel):
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
                 name="absence_date_order",
+            ),
+            # One live absence per advocate and start date: a double submit stores once.
+            models.UniqueConstraint(
+                fields=["advocate", "start_date"],
+                condition=Q(archived_at__isnull=True),
+                name="absence_one_per_start_live",
             ),
         ]
 

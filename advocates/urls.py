@@ -13,4 +13,11 @@ urlpatterns = [
     path("<int:pk>/archive/", views.advocate_archive, name="archive"),
     path("<int:pk>/absences/new/", views.absence_add, name="absence_add"),
     path("absences/<int:pk>/edit/", views.absence_edit, name="absence_edit"),
+    path(
+        "absences/<int:pk>/entered-in-error/",
+        views.absence_entered_in_error,
+        name="absence_entered_in_error",
+    ),
+    path("archived/", views.advocate_archived, name="archived"),
+    path("<int:pk>/restore/", views.advocate_restore, name="restore"),
 ]

@@ -11,8 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from compliance.selectors import advocate_standings
+from imca_commissioning.corrections import correction_page
+from imca_commissioning.exceptions import Conflict
 from imca_commissioning.forms import add_service_errors
-from organisations.access import can_manage_advocates, get_visible_or_404, require
+from imca_commissioning.history import history_merged, history_of
+from organisations.access import can_manage_advocates, can_write_cpd, get_visible_or_404, require
 from qualifications.models import CpdRecord, TrainingRecord
 
 from . import services
@@ -57,7 +60,26 @@ def _record_context(request: HttpRequest, advocate: Advocate) -> dict[str, objec
         "cpd": CpdRecord.objects.visible_to(request.user).filter(advocate=advocate),
         "flags": advocate.flags.filter(resolved_on__isnull=True),
         "can_manage": can_manage_advocates(request.user, advocate.provider_id),
+        "can_write_cpd": can_write_cpd(request.user, advocate),
+        "history": _history(request, advocate),
     }
+
+
+def _history(request: HttpRequest, advocate: Advocate) -> list[object]:
+    """Every change to the advocate and the records the reader may see of them: one
+    query per kind of record."""
+    user = request.user
+    parts = [
+        history_of(Advocate.history.filter(id=advocate.pk), name="Record"),
+        history_of(TrainingRecord.history.filter(advocate_id=advocate.pk), name="Training record"),
+    ]
+    # Absences and CPD are personal: their history is read by those whose scope shows
+    # them (an advocate user sees only their own).
+    for model, name in ((Absence, "Absence"), (CpdRecord, "CPD")):
+        scope = model.objects.visible_to(user, include_entered_in_error=True)  # type: ignore[attr-defined]
+        if scope.filter(advocate=advocate).exists():
+            parts.append(history_of(model.history.filter(advocate_id=advocate.pk), name=name))  # type: ignore[attr-defined]
+    return list(reversed(history_merged(*parts)))[:200]
 
 
 def advocate_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -199,3 +221,52 @@ def absence_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "back_url": reverse("advocates:detail", args=[absence.advocate_id]),
         },
     )
+
+
+def absence_entered_in_error(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark an absence entered in error (a manager of the advocate's provider)."""
+    absence = get_visible_or_404(
+        Absence.objects.visible_to(request.user).select_related("advocate"), pk
+    )
+    require(can_manage_advocates(request.user, absence.advocate.provider_id))
+    back = reverse("advocates:detail", args=[absence.advocate_id])
+    return correction_page(
+        request,
+        title="Mark this absence as entered in error",
+        caption=absence.advocate.name,
+        back_url=back,
+        done_url=back,
+        mark=lambda reason: services.absence_enter_in_error(
+            absence=absence, by=request.user, reason=reason
+        ),
+    )
+
+
+def advocate_archived(request: HttpRequest) -> HttpResponse:
+    """Archived advocates a manager may restore."""
+    user = request.user
+    require(user.is_superuser or user.role == "provider_manager")
+    advocates = (
+        Advocate.objects.visible_to(user, include_archived=True)
+        .filter(archived_at__isnull=False)
+        .select_related("provider", "archived_by")
+        .order_by("name", "pk")
+    )
+    return render(request, "advocates/archived.html", {"advocates": advocates})
+
+
+def advocate_restore(request: HttpRequest, pk: int) -> HttpResponse:
+    """Restore an archived advocate (POST; a manager of their provider)."""
+    advocate = get_visible_or_404(
+        Advocate.objects.visible_to(request.user, include_archived=True), pk
+    )
+    require(can_manage_advocates(request.user, advocate.provider_id))
+    if request.method == "POST":
+        try:
+            services.advocate_restore(advocate=advocate, by=request.user)
+        except Conflict as exc:
+            messages.error(request, exc.message)
+            return redirect("advocates:archived")
+        messages.success(request, f"{advocate.name}'s record is restored.")
+        return redirect("advocates:detail", pk=advocate.pk)
+    return redirect("advocates:archived")

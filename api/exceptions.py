@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from imca_commissioning.exceptions import Conflict
 
@@ -23,6 +24,8 @@ def as_drf_detail(exc: DjangoValidationError) -> dict[str, list[str]] | list[str
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, Conflict):
+        # The request's transaction (ATOMIC_REQUESTS) keeps nothing of a refusal.
+        set_rollback()
         return Response(
             {exc.field: [exc.message], "detail": exc.message}, status=status.HTTP_409_CONFLICT
         )

@@ -9,6 +9,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from advocates.models import Absence, AbsenceKind, Advocate
@@ -51,6 +53,47 @@ class BoundedModelSerializer(serializers.ModelSerializer):
         return cls, kwargs
 
 
+class EnteredInErrorSerializer(serializers.Serializer):
+    """Who marked a record entered in error, on which day, and why (ADR 0008)."""
+
+    on = serializers.DateField()
+    by = serializers.CharField(allow_null=True)
+    reason = serializers.CharField()
+
+
+def entered_in_error_data(at: Any, by: Any, reason: str) -> dict[str, Any] | None:
+    if at is None:
+        return None
+    return {
+        "on": timezone.localdate(at).isoformat(),
+        "by": by.get_username() if by is not None else None,
+        "reason": reason,
+    }
+
+
+class CorrectableSerializer(BoundedModelSerializer):
+    """Adds ``entered_in_error`` (null for a live record) to a record's representation."""
+
+    entered_in_error = serializers.SerializerMethodField()
+
+    @extend_schema_field(EnteredInErrorSerializer(allow_null=True))
+    def get_entered_in_error(self, obj: Any) -> dict[str, Any] | None:
+        return entered_in_error_data(obj.archived_at, obj.archived_by, obj.archived_reason)
+
+
+class EnteredInErrorRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=255, help_text="Why the record was entered in error")
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    by = serializers.CharField(allow_null=True)
+    change = serializers.CharField(help_text="created, changed, entered in error, restored")
+    fields = serializers.DictField(
+        child=serializers.DictField(), help_text='{"field": {"from": old, "to": new}}'
+    )
+
+
 class CommissionerSerializer(BoundedModelSerializer):
     class Meta:
         model = Commissioner
@@ -89,6 +132,7 @@ class PolicySerializer(serializers.Serializer):
     qualification_target = serializers.ChoiceField(choices=TARGETS, required=False)
     default_wait_days = serializers.IntegerField(min_value=0, max_value=3650, required=False)
     usual_assessment_days = serializers.IntegerField(min_value=0, max_value=3650, required=False)
+    return_due_days = serializers.IntegerField(min_value=0, max_value=3650, required=False)
     cpd_requirements = serializers.DictField(
         child=serializers.IntegerField(min_value=1, max_value=1200),
         required=False,
@@ -232,16 +276,18 @@ class AdvocateSerializer(BoundedModelSerializer):
         return fields
 
 
-class AbsenceSerializer(BoundedModelSerializer):
+class AbsenceSerializer(CorrectableSerializer):
     advocate = VisibleAdvocateField()
     kind = serializers.ChoiceField(choices=AbsenceKind.values)
 
     class Meta:
         model = Absence
-        fields = ["id", "advocate", "kind", "start_date", "end_date"]
+        fields = ["id", "advocate", "kind", "start_date", "end_date", "entered_in_error"]
+        # The services check one absence per start date with a clear message.
+        validators: list[Any] = []
 
 
-class TrainingRecordSerializer(BoundedModelSerializer):
+class TrainingRecordSerializer(CorrectableSerializer):
     advocate = VisibleAdvocateField()
     unit = UnitField()
     route = serializers.ChoiceField(choices=Route.values, required=False, default=Route.FULL)
@@ -257,12 +303,13 @@ class TrainingRecordSerializer(BoundedModelSerializer):
             "booked_for",
             "trained_on",
             "achieved_on",
+            "entered_in_error",
         ]
         # The services check one-record-per-unit and stage order with clear messages.
         validators: list[Any] = []
 
 
-class CaseSerializer(BoundedModelSerializer):
+class CaseSerializer(CorrectableSerializer):
     advocate = VisibleAdvocateField()
     supervisor = VisibleAdvocateField(required=False, allow_null=True)
     case_type = serializers.SlugRelatedField(slug_field="code", queryset=CaseType.objects.all())
@@ -277,6 +324,16 @@ class CaseSerializer(BoundedModelSerializer):
         help_text="The day the supervisor takes the case on (R4 is checked then); default allocated_on.",
     )
     withdrawn_on = BoundedDateField(required=False, allow_null=True)
+    report_due_on = BoundedDateField(
+        required=False, allow_null=True, help_text="The day agreed with the decision maker."
+    )
+    commissioner = serializers.PrimaryKeyRelatedField(
+        queryset=Commissioner.objects.none(),
+        required=False,
+        allow_null=True,
+        help_text="The commissioner responsible for the instruction; default: the "
+        "commissioner of the provider's only live contract.",
+    )
 
     class Meta:
         model = Case
@@ -293,14 +350,28 @@ class CaseSerializer(BoundedModelSerializer):
             "hours",
             "supervisor_assigned_on",
             "withdrawn_on",
+            "report_due_on",
+            "commissioner",
+            "supervisor_requested_at",
+            "entered_in_error",
         ]
-        read_only_fields = ["provider"]
+        read_only_fields = ["provider", "supervisor_requested_at"]
+        # The services check the client reference is unique among live cases.
+        validators: list[Any] = []
         extra_kwargs = {"hours": {"min_value": 0, "max_value": 99999}}
 
     def to_representation(self, instance: Case) -> dict[str, Any]:
         data = super().to_representation(instance)
         data["status"] = instance.status
         return data
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None:
+            # One scope: an id the caller cannot see answers as one that does not exist.
+            fields["commissioner"].queryset = Commissioner.objects.visible_to(request.user)
+        return fields
 
     def validate_client_reference(self, value: str) -> str:
         if not value.strip():
@@ -319,6 +390,13 @@ class SignOffSerializer(serializers.ModelSerializer):
     signed_on = BoundedDateField()
     supervisor = serializers.PrimaryKeyRelatedField(read_only=True)
     decided_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    entered_in_error = serializers.SerializerMethodField()
+
+    @extend_schema_field(EnteredInErrorSerializer(allow_null=True))
+    def get_entered_in_error(self, obj: SignOff) -> dict[str, Any] | None:
+        return entered_in_error_data(
+            obj.entered_in_error_at, obj.entered_in_error_by, obj.entered_in_error_reason
+        )
 
     class Meta:
         model = SignOff
@@ -330,6 +408,7 @@ class SignOffSerializer(serializers.ModelSerializer):
             "supervisor",
             "decided_by",
             "created_at",
+            "entered_in_error",
         ]
         read_only_fields = ["created_at"]
 
@@ -347,13 +426,22 @@ class ReportSerializer(serializers.Serializer):
     summary = serializers.CharField(allow_null=True)
 
 
-class CpdRecordSerializer(BoundedModelSerializer):
+class CpdRecordSerializer(CorrectableSerializer):
     advocate = VisibleAdvocateField()
     category = serializers.ChoiceField(choices=CpdCategory.values)
 
     class Meta:
         model = CpdRecord
-        fields = ["id", "advocate", "category", "title", "completed_on", "hours"]
+        fields = [
+            "id",
+            "advocate",
+            "category",
+            "title",
+            "completed_on",
+            "hours",
+            "entered_in_error",
+        ]
+        validators: list[Any] = []
         extra_kwargs = {"hours": {"min_value": 0, "max_value": 9999}}
 
 
@@ -490,3 +578,37 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
+
+
+class ReturnSerializer(serializers.Serializer):
+    """A quarterly return (API.md 1.1, R13). ``figures`` is recomputed on every read of
+    a draft or queried return, frozen once submitted."""
+
+    id = serializers.IntegerField()
+    contract = serializers.IntegerField(source="contract_id")
+    quarter = serializers.CharField()
+    status = serializers.ChoiceField(choices=["draft", "submitted", "queried", "accepted"])
+    figures = serializers.DictField()
+    narrative = serializers.CharField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    submitted_by = serializers.IntegerField(source="submitted_by_id", allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    decided_by = serializers.IntegerField(source="decided_by_id", allow_null=True)
+    comment = serializers.CharField()
+    due_on = serializers.DateField(help_text="Flagged from the day after (R13).")
+    steps = serializers.ListField(child=serializers.DictField(), help_text="Oldest first.")
+
+
+class ReturnQuerySerializer(serializers.Serializer):
+    contract = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    quarter = serializers.CharField(required=False, max_length=20)
+
+
+class ReturnSubmitSerializer(serializers.Serializer):
+    narrative = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=20000
+    )
+
+
+class ReturnQueryActionSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)

@@ -17,6 +17,7 @@ router.register("cases", views.CaseViewSet, basename="case")
 router.register("cpd-records", views.CpdRecordViewSet, basename="cpdrecord")
 router.register("flags", views.FlagViewSet, basename="flag")
 router.register("funding", views.FundingViewSet, basename="funding")
+router.register("returns", views.ReturnViewSet, basename="return")
 
 app_name = "api"
 

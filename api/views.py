@@ -12,7 +12,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
@@ -27,10 +27,12 @@ from casework import services as case_services
 from casework.models import Case
 from compliance.models import Flag
 from compliance.selectors import advocate_standings, dashboard_data
+from imca_commissioning.history import history_of
 from organisations.access import (
     can_manage_advocates,
     can_write_case,
     can_write_cpd,
+    get_visible_or_404,
     is_advocate_user,
     is_manager_of,
     require,
@@ -39,11 +41,16 @@ from organisations.models import Commissioner, Contract, Provider, Role
 from organisations.services import user_create
 from qualifications import services as training_services
 from qualifications.models import CpdRecord, Funding, TrainingRecord
+from returns.models import QuarterlyReturn
+from returns.quarters import QuarterError, parse_quarter
+from returns.selectors import figures_of, return_due_on, visible_returns
+from returns.services import return_accept, return_query, return_submit, returns_open
 from supervision.models import SignOff
-from supervision.services import case_supervisor_assign, report_sign_off
+from supervision.services import report_sign_off, sign_off_enter_in_error
 
 from . import serializers as s
 from .caching import cached_answer
+from .idempotency import IdempotentMixin
 from .permissions import RoleMayWrite
 
 User = get_user_model()
@@ -88,16 +95,62 @@ class TokenView(APIView):
         return Response({"token": token.key})
 
 
-class Scoped(viewsets.ModelViewSet):
-    """List, read and write through the model's one tenancy scope."""
+INCLUDE_PARAM = OpenApiParameter(
+    "include_entered_in_error",
+    bool,
+    description="true: list records entered in error too (default false)",
+)
+
+
+class Scoped(IdempotentMixin, viewsets.ModelViewSet):
+    """List, read and write through the model's one tenancy scope. Every POST honours
+    ``Idempotency-Key`` (api/idempotency.py)."""
 
     permission_classes = [RoleMayWrite]
     write_roles: tuple[str, ...] = ADMIN_ONLY
     model: Any = None
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+    # Records that can be entered in error: lists leave those out unless asked, while a
+    # record read, changed (409) or corrected by id is found either way.
+    correctable = False
+
+    def include_entered_in_error(self) -> bool:
+        if self.action == "list":
+            value = self.request.query_params.get("include_entered_in_error", "")
+            return value.lower() in ("true", "1", "yes")
+        return True
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        return self.model.objects.visible_to(self.request.user).order_by("pk")
+        if self.correctable:
+            qs = self.model.objects.visible_to(
+                self.request.user, include_entered_in_error=self.include_entered_in_error()
+            ).select_related("archived_by")
+        else:
+            qs = self.model.objects.visible_to(self.request.user)
+        return qs.order_by("pk")
+
+    def history_response(self, record: Any) -> Response:
+        changes = history_of(record.history.filter(id=record.pk))
+        return Response([c.as_dict() for c in changes])
+
+
+def _reason(request: Request) -> str:
+    ser = s.EnteredInErrorRequestSerializer(data=request.data)
+    ser.is_valid(raise_exception=True)
+    return ser.validated_data["reason"]
+
+
+CORRECTION_SCHEMA = extend_schema(
+    request=s.EnteredInErrorRequestSerializer,
+    description="Mark the record entered in error (API.md 1.1, Corrections): kept and "
+    "readable, counted by no rule, no longer changeable (409 afterwards).",
+)
+HISTORY_SCHEMA = extend_schema(
+    request=None,
+    responses={200: s.HistoryEntrySerializer(many=True)},
+    description="Every change of the record, oldest first.",
+)
+LIST_SCHEMA = extend_schema(parameters=[INCLUDE_PARAM])
 
 
 class CommissionerViewSet(Scoped):
@@ -229,6 +282,24 @@ class AdvocateViewSet(Scoped):
             advocate=instance, by=self.request.user, reason="archived through the API"
         )
 
+    def _with_archived(self, pk: str | None) -> Advocate:
+        qs = Advocate.objects.visible_to(self.request.user, include_archived=True)
+        return get_visible_or_404(qs, pk)
+
+    @extend_schema(request=None, responses={200: s.AdvocateSerializer})
+    @action(detail=True, methods=["post"])
+    def restore(self, request: Request, pk: str | None = None) -> Response:
+        """Bring an archived advocate back (409 when not archived)."""
+        advocate = self._with_archived(pk)
+        require(can_manage_advocates(request.user, advocate.provider_id))
+        advocate = advocate_services.advocate_restore(advocate=advocate, by=request.user)
+        return Response(self.get_serializer(advocate).data)
+
+    @HISTORY_SCHEMA
+    @action(detail=True, methods=["get"])
+    def history(self, request: Request, pk: str | None = None) -> Response:
+        return self.history_response(self._with_archived(pk))
+
     @extend_schema(
         parameters=[OpenApiParameter("on", str, description="YYYY-MM-DD; default today")],
         responses={200: s.ComplianceSerializer},
@@ -252,10 +323,12 @@ class AdvocateChildFilter(filters.FilterSet):
     advocate = filters.NumberFilter(field_name="advocate_id")
 
 
+@extend_schema_view(list=LIST_SCHEMA)
 class AbsenceViewSet(Scoped):
     model = Absence
     serializer_class = s.AbsenceSerializer
     write_roles = MANAGERS
+    correctable = True
 
     class filterset_class(AdvocateChildFilter):  # noqa: N801
         class Meta:
@@ -285,11 +358,28 @@ class AbsenceViewSet(Scoped):
             absence=instance, by=self.request.user, reason="deleted through the API"
         )
 
+    @CORRECTION_SCHEMA
+    @action(detail=True, methods=["post"], url_path="entered-in-error")
+    def entered_in_error(self, request: Request, pk: str | None = None) -> Response:
+        absence = self.get_object()
+        require(can_manage_advocates(request.user, absence.advocate.provider_id))
+        absence = advocate_services.absence_enter_in_error(
+            absence=absence, by=request.user, reason=_reason(request)
+        )
+        return Response(self.get_serializer(absence).data)
 
+    @HISTORY_SCHEMA
+    @action(detail=True, methods=["get"])
+    def history(self, request: Request, pk: str | None = None) -> Response:
+        return self.history_response(self.get_object())
+
+
+@extend_schema_view(list=LIST_SCHEMA)
 class TrainingRecordViewSet(Scoped):
     model = TrainingRecord
     serializer_class = s.TrainingRecordSerializer
     write_roles = MANAGERS
+    correctable = True
 
     class filterset_class(AdvocateChildFilter):  # noqa: N801
         class Meta:
@@ -322,6 +412,21 @@ class TrainingRecordViewSet(Scoped):
             record=instance, by=self.request.user, reason="deleted through the API"
         )
 
+    @CORRECTION_SCHEMA
+    @action(detail=True, methods=["post"], url_path="entered-in-error")
+    def entered_in_error(self, request: Request, pk: str | None = None) -> Response:
+        record = self.get_object()
+        require(can_manage_advocates(request.user, record.advocate.provider_id))
+        record = training_services.training_record_enter_in_error(
+            record=record, by=request.user, reason=_reason(request)
+        )
+        return Response(self.get_serializer(record).data)
+
+    @HISTORY_SCHEMA
+    @action(detail=True, methods=["get"])
+    def history(self, request: Request, pk: str | None = None) -> Response:
+        return self.history_response(self.get_object())
+
 
 class CaseFilter(filters.FilterSet):
     advocate = filters.NumberFilter(field_name="advocate_id")
@@ -332,11 +437,13 @@ class CaseFilter(filters.FilterSet):
         fields = ["advocate", "status", "case_type"]
 
 
+@extend_schema_view(list=LIST_SCHEMA)
 class CaseViewSet(Scoped):
     model = Case
     serializer_class = s.CaseSerializer
     filterset_class = CaseFilter
     write_roles = CASE_WRITERS
+    correctable = True
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return super().get_queryset().select_related("case_type")
@@ -349,44 +456,74 @@ class CaseViewSet(Scoped):
             is_manager_of(user, advocate.provider_id) or is_advocate_user(user, advocate),
             "Only the provider's managers, or the advocate themself, may record this case.",
         )
-        status_value = data.pop("status", None)
-        withdrawn_on = data.pop("withdrawn_on", None)
-        case = case_services.case_allocate(by=user, **data)
-        if status_value == "withdrawn" or withdrawn_on:
-            case = case_services.case_withdraw(
-                case=case, withdrawn_on=withdrawn_on or case.allocated_on, by=user
-            )
-        serializer.instance = case
+        withdrawn = data.pop("status", None) == "withdrawn"
+        serializer.instance = case_services.case_allocate(by=user, withdrawn=withdrawn, **data)
 
     def perform_update(self, serializer: s.CaseSerializer) -> None:
         case = serializer.instance
         user = self.request.user
         require(can_write_case(user, case))
         data = dict(serializer.validated_data)
-        status_value = data.pop("status", None)
-        withdrawn_on = data.pop("withdrawn_on", None)
-        has_supervisor = "supervisor" in data
-        supervisor = data.pop("supervisor", None)
-        assigned_on = data.pop("supervisor_assigned_on", None)
+        withdrawn = data.pop("status", None) == "withdrawn"
         if "advocate" in data and not is_manager_of(user, case.provider_id):
             require(
                 data["advocate"].pk == case.advocate_id, "Only a manager may re-allocate a case."
             )
-        case = case_services.case_update(case=case, by=user, **data)
-        if has_supervisor and (
-            supervisor is None or supervisor.pk != case.supervisor_id or assigned_on
-        ):
-            case = case_supervisor_assign(case=case, supervisor=supervisor, on=assigned_on, by=user)
-        if status_value == "withdrawn" or withdrawn_on:
-            case = case_services.case_withdraw(
-                case=case, withdrawn_on=withdrawn_on or timezone.localdate(), by=user
-            )
-        serializer.instance = case
+        # One service, one transaction: fields, supervisor and withdrawal together.
+        serializer.instance = case_services.case_update(
+            case=case, by=user, withdrawn=withdrawn, **data
+        )
 
     def perform_destroy(self, instance: Case) -> None:
         """Deleted as entered in error: archived, and no longer counted (R2)."""
         require(can_write_case(self.request.user, instance))
         case_services.case_archive(case=instance, by=self.request.user, reason="entered in error")
+
+    @CORRECTION_SCHEMA
+    @action(detail=True, methods=["post"], url_path="entered-in-error")
+    def entered_in_error(self, request: Request, pk: str | None = None) -> Response:
+        case = self._writable_case()
+        case = case_services.case_enter_in_error(
+            case=case, by=request.user, reason=_reason(request)
+        )
+        return Response(self.get_serializer(case).data)
+
+    @HISTORY_SCHEMA
+    @action(detail=True, methods=["get"])
+    def history(self, request: Request, pk: str | None = None) -> Response:
+        return self.history_response(self.get_object())
+
+    @extend_schema(request=None, responses={200: s.CaseSerializer})
+    @action(detail=True, methods=["post"], url_path="request-supervisor")
+    def request_supervisor(self, request: Request, pk: str | None = None) -> Response:
+        """The allocated advocate asks the provider's managers to name a supervisor."""
+        case = self.get_object()
+        require(
+            is_advocate_user(request.user, case.advocate)
+            or is_manager_of(request.user, case.provider_id),
+            "Only the allocated advocate may ask for a supervisor.",
+        )
+        case = case_services.case_supervisor_request(case=case, by=request.user)
+        return Response(self.get_serializer(case).data)
+
+    @extend_schema(request=s.EnteredInErrorRequestSerializer, responses={200: s.SignOffSerializer})
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"sign-offs/(?P<sign_off_id>[0-9]+)/entered-in-error",
+        url_name="sign-off-entered-in-error",
+    )
+    def sign_off_entered_in_error(
+        self, request: Request, pk: str | None = None, sign_off_id: str | None = None
+    ) -> Response:
+        """Correct a sign-off (its author or a provider manager): the report goes back
+        to awaiting sign-off."""
+        case = self.get_object()
+        sign_off = get_visible_or_404(SignOff.objects.filter(case=case), sign_off_id)
+        sign_off = sign_off_enter_in_error(
+            sign_off=sign_off, by=request.user, reason=_reason(request)
+        )
+        return Response(s.SignOffSerializer(sign_off).data)
 
     def _writable_case(self) -> Case:
         case = self.get_object()
@@ -418,7 +555,10 @@ class CaseViewSet(Scoped):
     def sign_offs(self, request: Request, pk: str | None = None) -> Response:
         case = self.get_object()
         if request.method == "GET":
-            rows = SignOff.objects.filter(case=case).order_by("created_at", "pk")
+            rows = SignOff.objects.filter(case=case).select_related("entered_in_error_by")
+            if request.query_params.get("include_entered_in_error", "").lower() != "true":
+                rows = rows.live()
+            rows = rows.order_by("created_at", "pk")
             return Response(s.SignOffSerializer(rows, many=True).data)
         ser = s.SignOffSerializer(data=request.data)
         supervisor = case.supervisor
@@ -456,10 +596,12 @@ def _report_data(case: Case) -> dict[str, Any]:
     }
 
 
+@extend_schema_view(list=LIST_SCHEMA)
 class CpdRecordViewSet(Scoped):
     model = CpdRecord
     serializer_class = s.CpdRecordSerializer
     write_roles = CASE_WRITERS
+    correctable = True
 
     class filterset_class(AdvocateChildFilter):  # noqa: N801
         class Meta:
@@ -488,6 +630,21 @@ class CpdRecordViewSet(Scoped):
         training_services.cpd_record_archive(
             record=instance, by=self.request.user, reason="deleted through the API"
         )
+
+    @CORRECTION_SCHEMA
+    @action(detail=True, methods=["post"], url_path="entered-in-error")
+    def entered_in_error(self, request: Request, pk: str | None = None) -> Response:
+        record = self.get_object()
+        require(can_write_cpd(request.user, record.advocate))
+        record = training_services.cpd_record_enter_in_error(
+            record=record, by=request.user, reason=_reason(request)
+        )
+        return Response(self.get_serializer(record).data)
+
+    @HISTORY_SCHEMA
+    @action(detail=True, methods=["get"])
+    def history(self, request: Request, pk: str | None = None) -> Response:
+        return self.history_response(self.get_object())
 
 
 class FlagFilter(filters.FilterSet):
@@ -539,3 +696,109 @@ class FundingViewSet(Scoped):
 
     def perform_destroy(self, instance: Funding) -> None:
         training_services.funding_delete(funding=instance, by=self.request.user)
+
+
+def _return_data(ret: QuarterlyReturn, figures: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": ret.pk,
+        "contract": ret.contract_id,
+        "quarter": ret.quarter,
+        "status": ret.status,
+        "figures": figures,
+        "narrative": ret.narrative,
+        "submitted_at": ret.submitted_at.isoformat() if ret.submitted_at else None,
+        "submitted_by": ret.submitted_by_id,
+        "decided_at": ret.decided_at.isoformat() if ret.decided_at else None,
+        "decided_by": ret.decided_by_id,
+        "comment": ret.comment,
+        "due_on": return_due_on(ret).isoformat(),
+        "steps": [
+            {"action": st.action, "by": st.by_id, "at": st.at.isoformat(), "comment": st.comment}
+            for st in ret.steps.all()
+        ],
+    }
+
+
+class ReturnViewSet(viewsets.GenericViewSet):
+    """Quarterly returns (R13): who can see the contract reads them; the provider's
+    manager submits, the contract's commissioner accepts or queries."""
+
+    serializer_class = s.ReturnSerializer
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return visible_returns(self.request.user).prefetch_related("steps").order_by("pk")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("contract", int, description="A contract's id"),
+            OpenApiParameter(
+                "quarter", str, description="YYYYQn, Q1 = April to June; opens missing drafts"
+            ),
+        ],
+        responses={200: s.ReturnSerializer(many=True)},
+    )
+    def list(self, request: Request) -> Response:
+        query = s.ReturnQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        contracts = Contract.objects.visible_to(request.user).order_by("pk")
+        contract_id = query.validated_data.get("contract")
+        if contract_id is not None:
+            contracts = contracts.filter(pk=contract_id)
+            if not contracts.exists():
+                # Outside the tenancy answers exactly as an id that does not exist.
+                raise serializers.ValidationError(
+                    {"contract": [f'Invalid pk "{contract_id}" - object does not exist.']}
+                )
+        rows = self.get_queryset().filter(contract__in=contracts)
+        text = query.validated_data.get("quarter")
+        if text is not None:
+            try:
+                quarter = parse_quarter(text)
+            except QuarterError as exc:
+                raise serializers.ValidationError({"quarter": [str(exc)]}) from exc
+            returns_open(contracts=list(contracts), quarter=quarter)
+            rows = rows.filter(quarter=str(quarter))
+        page = self.paginate_queryset(rows)
+        today = timezone.localdate()
+        return self.get_paginated_response(
+            [_return_data(r, figures_of(r, today)) for r in page or []]
+        )
+
+    @extend_schema(responses={200: s.ReturnSerializer})
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        ret = self.get_object()
+        return Response(_return_data(ret, figures_of(ret)))
+
+    def _answer(self, ret: QuarterlyReturn) -> Response:
+        ret = self.get_queryset().get(pk=ret.pk)
+        return Response(_return_data(ret, figures_of(ret)))
+
+    @extend_schema(request=s.ReturnSubmitSerializer, responses={200: s.ReturnSerializer})
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk: str | None = None) -> Response:
+        ret = self.get_object()
+        ser = s.ReturnSubmitSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        return self._answer(
+            return_submit(
+                quarterly_return=ret, by=request.user, narrative=ser.validated_data["narrative"]
+            )
+        )
+
+    @extend_schema(request=None, responses={200: s.ReturnSerializer})
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: str | None = None) -> Response:
+        ret = self.get_object()
+        return self._answer(return_accept(quarterly_return=ret, by=request.user))
+
+    @extend_schema(request=s.ReturnQueryActionSerializer, responses={200: s.ReturnSerializer})
+    @action(detail=True, methods=["post"])
+    def query(self, request: Request, pk: str | None = None) -> Response:
+        ret = self.get_object()
+        ser = s.ReturnQueryActionSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        return self._answer(
+            return_query(
+                quarterly_return=ret, by=request.user, comment=ser.validated_data["comment"]
+            )
+        )

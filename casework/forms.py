@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from imca_commissioning.forms import GovDateField, GovForm
+from imca_commissioning.validators import in_window
 
 from .models import CaseType
 
@@ -23,6 +24,14 @@ class AllocationQueryForm(forms.Form):
         ),
     )
 
+    def clean_allocated_on(self):  # type: ignore[no-untyped-def]
+        # The shared window (imca_commissioning/validators.py): 1950 to today + 2 years.
+        value = self.cleaned_data["allocated_on"]
+        message = in_window(value, "The allocation date")
+        if message:
+            raise forms.ValidationError(message)
+        return value
+
 
 class AllocationForm(GovForm):
     advocate = forms.ChoiceField(widget=forms.RadioSelect, label="Advocate")
@@ -30,16 +39,28 @@ class AllocationForm(GovForm):
         max_length=60, label="Client reference (pseudonymous: never a name)"
     )
     instructed_on = GovDateField(label="Instructed on")
+    commissioner = forms.ChoiceField(
+        required=False,
+        label="Commissioner responsible for the instruction",
+        help_text="Leave as it is where the provider has one contract.",
+    )
+    report_due_on = GovDateField(
+        required=False, label="Report due on (as agreed with the decision maker)"
+    )
+    hours = forms.DecimalField(
+        required=False, min_value=0, max_value=99999, decimal_places=2, label="Hours so far"
+    )
     supervisor = forms.ChoiceField(
         required=False, label="Supervisor (needed while the advocate is not assessed)"
     )
 
-    def __init__(self, *args, advocates=(), supervisors=(), **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args, advocates=(), supervisors=(), commissioners=(), **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.fields["advocate"].choices = [(a.pk, a.name) for a in advocates]
         self.fields["supervisor"].choices = [("", "None yet")] + [
             (a.pk, a.name) for a in supervisors
         ]
+        self.fields["commissioner"].choices = commissioner_choices(commissioners)
 
 
 class ReportForm(GovForm):
@@ -64,8 +85,30 @@ class SupervisorForm(GovForm):
         self.fields["supervisor"].choices = [(a.pk, a.name) for a in supervisors]
 
 
+def commissioner_choices(commissioners) -> list[tuple[object, str]]:  # type: ignore[no-untyped-def]
+    """The commissioners a case may name: those the provider has a contract with."""
+    return [("", "The provider's only live contract's commissioner")] + [
+        (c.pk, c.name) for c in commissioners
+    ]
+
+
 class HoursForm(GovForm):
-    hours = forms.DecimalField(min_value=0, max_value=99999, decimal_places=2, label="Hours worked")
+    """The case's details that change as the work goes on: hours, the report's agreed
+    due date and the commissioner responsible (R13 counts the case on its return)."""
+
+    hours = forms.DecimalField(
+        required=False, min_value=0, max_value=99999, decimal_places=2, label="Hours worked"
+    )
+    report_due_on = GovDateField(
+        required=False, label="Report due on (as agreed with the decision maker)"
+    )
+    commissioner = forms.ChoiceField(
+        required=False, label="Commissioner responsible for the instruction"
+    )
+
+    def __init__(self, *args, commissioners=(), **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["commissioner"].choices = commissioner_choices(commissioners)
 
 
 class WithdrawForm(GovForm):

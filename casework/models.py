@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from advocates.models import Advocate
 from imca_commissioning.models import ArchivableModel, AuditedModel
-from organisations.models import SERVICE_CATEGORY, Contract, Provider, Role
+from organisations.models import SERVICE_CATEGORY, Commissioner, Contract, Provider, Role
 
 if TYPE_CHECKING:
     from django.db.models.query import QuerySet
@@ -54,19 +55,26 @@ class CaseQuerySet(models.QuerySet):
         """Cases not deleted as entered in error."""
         return self.filter(archived_at__isnull=True)
 
-    def visible_to(self, user) -> QuerySet[Case]:  # type: ignore[no-untyped-def]
+    def live(self) -> QuerySet[Case]:
+        """Cases not entered in error (the ones every rule counts; ADR 0008)."""
+        return self.filter(archived_at__isnull=True)
+
+    def visible_to(self, user, *, include_entered_in_error: bool = False) -> QuerySet[Case]:  # type: ignore[no-untyped-def]
         """The one scope for cases. A commissioner sees only the categories its contracts
         with the provider cover; an advocate user reads the cases of their own provider
-        (writes are checked per case: only the allocated advocate and the managers)."""
+        (writes are checked per case: only the allocated advocate and the managers).
+        Cases entered in error are left out unless ``include_entered_in_error``."""
+        if not include_entered_in_error:
+            return self.live().visible_to(user, include_entered_in_error=True)
         if not user.is_authenticated or not user.is_active:
             return self.none()
         if user.is_superuser:
-            return self.active()
+            return self.all()
         if user.role == Role.PROVIDER_MANAGER and user.provider_id:
-            return self.active().filter(provider_id=user.provider_id)
+            return self.filter(provider_id=user.provider_id)
         if user.role == Role.ADVOCATE and user.provider_id:
             # Read: the provider's cases (pseudonymous); writes are checked per case.
-            return self.active().filter(provider_id=user.provider_id)
+            return self.filter(provider_id=user.provider_id)
         if user.role == Role.COMMISSIONER and user.commissioner_id:
             contracts = Contract.objects.filter(
                 commissioner_id__in=user.commissioner_lineage
@@ -75,7 +83,7 @@ class CaseQuerySet(models.QuerySet):
             for provider_id, services in contracts:
                 cats = [SERVICE_CATEGORY[s] for s in services or [] if s in SERVICE_CATEGORY]
                 cond |= Q(provider_id=provider_id, case_type__category__in=cats)
-            return self.active().filter(cond)
+            return self.filter(cond)
         return self.none()
 
 
@@ -92,11 +100,29 @@ class Case(ArchivableModel):
     )
     hours = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
     withdrawn_on = models.DateField(null=True, blank=True)
+    # The day the report is due, as agreed with the decision maker.
+    report_due_on = models.DateField(null=True, blank=True)
+    # The commissioner responsible for the instruction: the case counts on the quarterly
+    # return of that commissioner's contract (R13). Null only where the provider had no
+    # single live contract to default to and none was named.
+    commissioner = models.ForeignKey(
+        Commissioner, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
     # The supervisor named on the case (R4 checked by supervision.services).
     supervisor = models.ForeignKey(
         Advocate, null=True, blank=True, on_delete=models.PROTECT, related_name="supervised_cases"
     )
     supervisor_assigned_on = models.DateField(null=True, blank=True)
+    # The allocated advocate asked the managers to name a supervisor (and when).
+    supervisor_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    supervisor_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
 
     objects = CaseQuerySet.as_manager()
     history = HistoricalRecords()
@@ -112,6 +138,18 @@ class Case(ArchivableModel):
                 condition=~Q(supervisor=models.F("advocate")), name="case_supervisor_not_self"
             ),
             models.CheckConstraint(condition=Q(hours__gte=0), name="case_hours_not_negative"),
+            models.CheckConstraint(
+                condition=Q(report_due_on__isnull=True)
+                | Q(report_due_on__gte=models.F("instructed_on")),
+                name="case_report_due_after_instructed",
+            ),
+            # A provider's live cases have distinct client references (RULES.md section
+            # 3): a double submit or a retry cannot store the same case twice.
+            models.UniqueConstraint(
+                fields=["provider", "client_reference"],
+                condition=Q(archived_at__isnull=True),
+                name="case_client_reference_unique_live",
+            ),
         ]
         indexes = [
             models.Index(fields=["advocate", "allocated_on"]),

@@ -6,14 +6,23 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from advocates.models import Advocate
 from advocates.selectors import advocate_judged
 from imca_commissioning.exceptions import Conflict
-from imca_commissioning.services import apply_fields, archive, stamp
+from imca_commissioning.services import (
+    apply_fields,
+    archive,
+    refuse_if_entered_in_error,
+    save_unique,
+    stamp,
+)
+from imca_commissioning.validators import DateChecks
+from organisations.access import is_manager_of
+from organisations.models import Commissioner, Contract
 from organisations.selectors import policy_for_provider
 from qualifications.selectors import catalogue_get
 from supervision.models import Decision, SignOff
@@ -42,11 +51,114 @@ def allocation_check(
         raise ValidationError({"advocate": decision.reasons})
 
 
-def _check_dates(instructed_on: date, allocated_on: date) -> None:
-    if allocated_on < instructed_on:
-        raise ValidationError(
-            {"allocated_on": f"Must be on or after the instruction date ({instructed_on})"}
+def _check_dates(
+    instructed_on: date, allocated_on: date, report_due_on: date | None = None
+) -> None:
+    checks = DateChecks()
+    checks.window("instructed_on", instructed_on, "The instruction date")
+    checks.window("allocated_on", allocated_on, "The allocation date")
+    checks.after(
+        "allocated_on", allocated_on, instructed_on, "The allocation date", "the instruction date"
+    )
+    if report_due_on is not None:
+        checks.window("report_due_on", report_due_on, "The report's due date")
+        checks.after(
+            "report_due_on",
+            report_due_on,
+            instructed_on,
+            "The report's due date",
+            "the instruction date",
         )
+    checks.raise_if_any()
+
+
+def case_commissioner(
+    *, provider_id: int, commissioner: Commissioner | None, instructed_on: date
+) -> Commissioner | None:
+    """The commissioner responsible for an instruction (API.md 1.1 "Cases", R13).
+
+    A named commissioner must be one the provider has a contract with (ValidationError
+    naming ``commissioner`` otherwise). None named: the commissioner of the provider's
+    only contract live on the instruction date, or None where there is no single one
+    (the case then counts on a return only where the provider has one contract).
+    """
+    contracts = list(
+        Contract.objects.filter(provider_id=provider_id).select_related("commissioner")
+    )
+    if commissioner is not None:
+        if all(c.commissioner_id != commissioner.pk for c in contracts):
+            raise ValidationError(
+                {"commissioner": f"{commissioner.name} has no contract with this provider"}
+            )
+        return commissioner
+    live = {c.commissioner_id: c.commissioner for c in contracts if c.active_on(instructed_on)}
+    return next(iter(live.values())) if len(live) == 1 else None
+
+
+def may_name_supervisor(by: Any, case: Case) -> bool:
+    """Only the provider's managers (or the admin, or a system write with no user) name
+    or change a case's supervisor; an advocate asks for one (case_supervisor_request)."""
+    if by is None or not getattr(by, "pk", None):
+        return True
+    return is_manager_of(by, case.provider_id)
+
+
+def _reference_taken(case: Case) -> bool:
+    return (
+        Case.objects.active()
+        .filter(provider_id=case.provider_id, client_reference=case.client_reference)
+        .exclude(pk=case.pk)
+        .exists()
+    )
+
+
+def _reference_message(case: Case) -> str:
+    return (
+        f"This provider already has a case with the client reference "
+        f"{case.client_reference}: open that case instead, or use another reference"
+    )
+
+
+def _set_supervisor(case: Case, supervisor: Advocate | None, on: date | None) -> None:
+    """Name (or clear) ``supervisor`` from ``on`` (default: the allocation date): R4 on
+    that day, which is on or after the allocation and not after today."""
+    if supervisor is None:
+        case.supervisor = None
+        case.supervisor_assigned_on = None
+        return
+    if supervisor.pk == case.advocate_id:
+        raise ValidationError({"supervisor": "R4: an advocate cannot supervise their own case"})
+    if on is not None:
+        checks = DateChecks()
+        checks.past("supervisor_assigned_on", on, "The supervisor's start date")
+        checks.after(
+            "supervisor_assigned_on",
+            on,
+            case.allocated_on,
+            "The supervisor's start date",
+            "the allocation date",
+        )
+        checks.raise_if_any()
+    on = on or case.allocated_on
+    supervisor_check(case=case, supervisor=supervisor, on=on)
+    case.supervisor = supervisor
+    case.supervisor_assigned_on = on
+
+
+def _withdraw(case: Case, withdrawn_on: date) -> None:
+    checks = DateChecks()
+    checks.past("withdrawn_on", withdrawn_on, "The withdrawal date")
+    checks.after(
+        "withdrawn_on",
+        withdrawn_on,
+        case.allocated_on,
+        "The withdrawal date",
+        "the allocation date",
+    )
+    checks.raise_if_any()
+    case.withdrawn_on = withdrawn_on
+    if case.status == CaseStatus.ALLOCATED:
+        case.status = CaseStatus.WITHDRAWN
 
 
 @transaction.atomic
@@ -58,15 +170,28 @@ def case_allocate(
     allocated_on: date,
     client_reference: str,
     hours: Decimal | None = None,
+    report_due_on: date | None = None,
+    commissioner: Commissioner | None = None,
     supervisor: Advocate | None = None,
     supervisor_assigned_on: date | None = None,
+    withdrawn_on: date | None = None,
+    withdrawn: bool = False,
     by: Any = None,
 ) -> Case:
     """Allocate a case: R1 (and R2 for a DoLS case) on ``allocated_on``; a supervisor,
-    if named, must pass R4. A refusal stores nothing."""
+    if named (by a manager only: PermissionDenied else), must pass R4; the commissioner
+    defaults as ``case_commissioner`` says; a case recorded as ``withdrawn`` (or with
+    ``withdrawn_on``) is withdrawn on that day (default: the allocation date). The client
+    reference is unique among the provider's live cases. Dates: instruction and
+    allocation within 1950 .. today + 2 years, allocation on or after instruction, the
+    report's due date on or after instruction, supervisor start and withdrawal not after
+    today. Raises ValidationError naming the field; a refusal stores nothing."""
     # Lock the advocate so two allocations cannot both pass on the same counts.
     advocate = Advocate.objects.select_for_update().get(pk=advocate.pk)
-    _check_dates(instructed_on, allocated_on)
+    _check_dates(instructed_on, allocated_on, report_due_on)
+    responsible = case_commissioner(
+        provider_id=advocate.provider_id, commissioner=commissioner, instructed_on=instructed_on
+    )
     allocation_check(advocate=advocate, case_type=case_type, on=allocated_on)
     case = Case(
         provider_id=advocate.provider_id,
@@ -76,15 +201,22 @@ def case_allocate(
         allocated_on=allocated_on,
         client_reference=(client_reference or "").strip(),
         hours=hours,
+        report_due_on=report_due_on,
+        commissioner=responsible,
     )
     if supervisor is not None:
-        on = supervisor_assigned_on or allocated_on
-        supervisor_check(case=case, supervisor=supervisor, on=on)
-        case.supervisor = supervisor
-        case.supervisor_assigned_on = on
+        if not may_name_supervisor(by, case):
+            raise PermissionDenied(
+                "Only a provider manager names a supervisor: ask your manager for one."
+            )
+        _set_supervisor(case, supervisor, supervisor_assigned_on)
+    if withdrawn or withdrawn_on is not None:
+        _withdraw(case, withdrawn_on or allocated_on)
     stamp(case, by, created=True)
     case.full_clean(validate_constraints=False)
-    case.save()
+    if _reference_taken(case):
+        raise ValidationError({"client_reference": _reference_message(case)})
+    save_unique(case, field="client_reference", message=_reference_message(case))
     return case
 
 
@@ -95,24 +227,53 @@ CASE_FIELDS = {
     "allocated_on",
     "client_reference",
     "hours",
+    "report_due_on",
+    "commissioner",
 }
+_UNSET: Any = object()
 
 
 @transaction.atomic
-def case_update(*, case: Case, by: Any = None, **fields: Any) -> Case:
-    """Edit a case; changing its advocate, type or allocation date is a re-allocation
-    and passes R1/R2 again (the case itself is not counted towards its own gate)."""
+def case_update(
+    *,
+    case: Case,
+    by: Any = None,
+    supervisor: Advocate | None = _UNSET,
+    supervisor_assigned_on: date | None = None,
+    withdrawn_on: date | None = None,
+    withdrawn: bool = False,
+    **fields: Any,
+) -> Case:
+    """Edit a case in one transaction: its own fields (``CASE_FIELDS``), its supervisor
+    and a withdrawal, all or nothing.
+
+    Changing the advocate, type or allocation date is a re-allocation and passes R1/R2
+    again (the case itself is not counted towards its own gate), and R4 again for a named
+    supervisor. Naming or changing the supervisor (``supervisor``; None clears it) is for
+    the provider's managers only (PermissionDenied, HTTP 403, for anyone else);
+    ``supervisor_assigned_on`` is the day they take the case on (default the allocation
+    date). ``withdrawn`` or ``withdrawn_on`` records a withdrawal (default today).
+    Raises Conflict for a case entered in error, ValidationError naming the field for
+    bad input; nothing is stored unless everything passes."""
     case = (
         Case.objects.select_for_update(of=("self",))
         .select_related("case_type", "advocate")
         .get(pk=case.pk)
     )
+    refuse_if_entered_in_error(case)
+    if "client_reference" in fields:
+        fields["client_reference"] = (fields["client_reference"] or "").strip()
     changed = apply_fields(case, fields, CASE_FIELDS)
-    if not changed:
-        return case
     if "advocate" in changed and case.advocate.provider_id != case.provider_id:
         raise ValidationError({"advocate": "A case stays with its provider's advocates"})
-    _check_dates(case.instructed_on, case.allocated_on)
+    if {"instructed_on", "allocated_on", "report_due_on"} & set(changed):
+        _check_dates(case.instructed_on, case.allocated_on, case.report_due_on)
+    if "commissioner" in changed and case.commissioner is not None:
+        case_commissioner(
+            provider_id=case.provider_id,
+            commissioner=case.commissioner,
+            instructed_on=case.instructed_on,
+        )
     if {"advocate", "case_type", "allocated_on"} & set(changed):
         allocation_check(
             advocate=case.advocate,
@@ -120,43 +281,91 @@ def case_update(*, case: Case, by: Any = None, **fields: Any) -> Case:
             on=case.allocated_on,
             exclude_case_id=case.pk,
         )
-        if case.supervisor_id is not None:
-            if case.supervisor_id == case.advocate_id:
-                raise ValidationError(
-                    {"supervisor": "R4: an advocate cannot supervise their own case"}
-                )
-            supervisor_check(
-                case=case,
-                supervisor=case.supervisor,
-                on=max(case.supervisor_assigned_on or case.allocated_on, case.allocated_on),
+    supervisor_changes = supervisor is not _UNSET and (
+        (supervisor.pk if supervisor is not None else None) != case.supervisor_id
+        or (
+            supervisor_assigned_on is not None
+            and supervisor_assigned_on != case.supervisor_assigned_on
+        )
+    )
+    if supervisor_changes:
+        if not may_name_supervisor(by, case):
+            raise PermissionDenied(
+                "Only a provider manager names or changes a supervisor: ask your manager."
             )
+        _set_supervisor(case, supervisor, supervisor_assigned_on)
+        changed += ["supervisor", "supervisor_assigned_on"]
+    elif case.supervisor_id is not None and {"advocate", "case_type", "allocated_on"} & set(
+        changed
+    ):
+        if case.supervisor_id == case.advocate_id:
+            raise ValidationError({"supervisor": "R4: an advocate cannot supervise their own case"})
+        supervisor_check(
+            case=case,
+            supervisor=case.supervisor,  # type: ignore[arg-type]
+            on=max(case.supervisor_assigned_on or case.allocated_on, case.allocated_on),
+        )
+    if (withdrawn or withdrawn_on is not None) and not (
+        case.withdrawn_on is not None and withdrawn_on in (None, case.withdrawn_on)
+    ):
+        _withdraw(case, withdrawn_on or timezone.localdate())
+        changed += ["withdrawn_on", "status"]
+    if not changed:
+        return case
     stamp(case, by)
     case.full_clean(validate_constraints=False)
-    case.save(update_fields=[*changed, "modified_at", "modified_by"])
+    if "client_reference" in changed and _reference_taken(case):
+        raise ValidationError({"client_reference": _reference_message(case)})
+    save_unique(
+        case,
+        field="client_reference",
+        message=_reference_message(case),
+        update_fields=[*dict.fromkeys(changed), "modified_at", "modified_by"],
+    )
     return case
 
 
 @transaction.atomic
 def case_withdraw(*, case: Case, withdrawn_on: date, by: Any = None) -> Case:
-    """The instruction is withdrawn (or the person has died). The report is still due
-    (RULES.md R5), and the case still counts towards DoLS experience (R2)."""
+    """The instruction is withdrawn (or the person has died) on ``withdrawn_on``: on or
+    after the allocation, not after today. The report is still due (RULES.md R5), and
+    the case still counts towards DoLS experience (R2)."""
     case = Case.objects.select_for_update().get(pk=case.pk)
-    if withdrawn_on < case.allocated_on:
-        raise ValidationError(
-            {"withdrawn_on": f"Must be on or after allocation ({case.allocated_on})"}
-        )
-    case.withdrawn_on = withdrawn_on
-    if case.status == CaseStatus.ALLOCATED:
-        case.status = CaseStatus.WITHDRAWN
+    refuse_if_entered_in_error(case)
+    _withdraw(case, withdrawn_on)
     stamp(case, by)
     case.save(update_fields=["withdrawn_on", "status", "modified_at", "modified_by"])
     return case
 
 
 @transaction.atomic
-def case_archive(*, case: Case, by: Any, reason: str = "entered in error") -> Case:
-    """Delete as entered in error: kept, but no longer counted anywhere (R2)."""
+def case_enter_in_error(*, case: Case, by: Any, reason: str) -> Case:
+    """Mark the case entered in error (who, when, why; ADR 0008): kept and readable in
+    its history, but counted by no rule (R2's count, R6's first DoLS case, the figures)
+    and no longer changeable. Conflict if already marked; ValidationError on a blank
+    ``reason``. Frees its client reference for a corrected case."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
     archive(case, by=by, reason=reason)
+    return case
+
+
+def case_archive(*, case: Case, by: Any, reason: str = "entered in error") -> Case:
+    """API 1.0's DELETE: the same as entering the case in error."""
+    return case_enter_in_error(case=case, by=by, reason=reason)
+
+
+@transaction.atomic
+def case_supervisor_request(*, case: Case, by: Any) -> Case:
+    """The allocated advocate asks the provider's managers to name a supervisor: the
+    request is recorded (who, when) and shown to the managers until one is named.
+    Conflict when the case already has a supervisor or was entered in error."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    refuse_if_entered_in_error(case)
+    if case.supervisor_id is not None:
+        raise Conflict("This case already has a supervisor.")
+    case.supervisor_requested_at = timezone.now()
+    case.supervisor_requested_by = by if getattr(by, "pk", None) else None
+    case.save(update_fields=["supervisor_requested_at", "supervisor_requested_by"])
     return case
 
 
@@ -172,16 +381,25 @@ SUBMITTABLE = {
 @transaction.atomic
 def report_submit(*, case: Case, submitted_on: date, summary: str, by: Any = None) -> Report:
     """The advocate submits (or, after a return, resubmits) the case's report. A new
-    submission needs a new approval where R3 applies."""
+    submission needs a new approval where R3 applies. ``submitted_on`` is on or after the
+    allocation and not after today (ValidationError naming it); Conflict (409) once the
+    report is issued or the case was entered in error."""
     case = Case.objects.select_for_update().get(pk=case.pk)
+    refuse_if_entered_in_error(case)
     if case.status not in SUBMITTABLE:
         raise Conflict("The report has already been issued")
     if not (summary or "").strip():
         raise ValidationError({"summary": "Enter the report's summary"})
-    if submitted_on < case.allocated_on:
-        raise ValidationError(
-            {"submitted_on": f"Must be on or after the allocation date ({case.allocated_on})"}
-        )
+    checks = DateChecks()
+    checks.past("submitted_on", submitted_on, "The submission date")
+    checks.after(
+        "submitted_on",
+        submitted_on,
+        case.allocated_on,
+        "The submission date",
+        "the allocation date",
+    )
+    checks.raise_if_any()
     report, created = Report.objects.select_for_update().get_or_create(
         case=case, defaults={"summary": summary.strip(), "submitted_on": submitted_on}
     )
@@ -197,7 +415,8 @@ def report_submit(*, case: Case, submitted_on: date, summary: str, by: Any = Non
 
 def latest_approval(case: Case) -> date | None:
     return (
-        SignOff.objects.filter(case=case, decision=Decision.APPROVED)
+        SignOff.objects.live()
+        .filter(case=case, decision=Decision.APPROVED)
         .order_by("-created_at", "-pk")
         .values_list("signed_on", flat=True)
         .first()
@@ -207,13 +426,16 @@ def latest_approval(case: Case) -> date | None:
 @transaction.atomic
 def report_issue(*, case: Case, issued_on: date, by: Any = None) -> Report:
     """Issue the report to the decision maker. Where R3 applied on the submission date,
-    R5 needs the supervisor's approval first (Conflict, HTTP 409, while it is missing).
-    The issued report names the supervisor and the date of approval."""
+    R5 needs the supervisor's approval first (Conflict, HTTP 409, while it is missing;
+    a sign-off entered in error is no approval). ``issued_on`` is on or after the
+    submission and not after today. The issued report names the supervisor and the date
+    of approval."""
     case = (
         Case.objects.select_for_update(of=("self",))
         .select_related("case_type", "advocate")
         .get(pk=case.pk)
     )
+    refuse_if_entered_in_error(case)
     report = Report.objects.filter(case=case).first()
     if report is None or case.status not in (
         CaseStatus.REPORT_SUBMITTED,
@@ -223,10 +445,12 @@ def report_issue(*, case: Case, issued_on: date, by: Any = None) -> Report:
         if case.status == CaseStatus.REPORT_ISSUED:
             raise Conflict("The report has already been issued")
         raise Conflict("The report has not been submitted yet")
-    if issued_on < report.submitted_on:
-        raise ValidationError(
-            {"issued_on": f"Must be on or after the submission date ({report.submitted_on})"}
-        )
+    checks = DateChecks()
+    checks.past("issued_on", issued_on, "The issue date")
+    checks.after(
+        "issued_on", issued_on, report.submitted_on, "The issue date", "the submission date"
+    )
+    checks.raise_if_any()
     judged = advocate_judged(case.advocate, catalogue_get())
     needed = needs_supervision(judged, case.case_type.category, report.submitted_on)
     approved = case.status == CaseStatus.REPORT_APPROVED

@@ -14,4 +14,11 @@ urlpatterns = [
     path("<int:pk>/hours/", views.case_hours, name="hours"),
     path("<int:pk>/withdraw/", views.case_withdraw, name="withdraw"),
     path("<int:pk>/supervisor/", views.case_supervisor, name="supervisor"),
+    path("<int:pk>/supervisor/request/", views.case_request_supervisor, name="supervisor_request"),
+    path("<int:pk>/entered-in-error/", views.case_entered_in_error, name="entered_in_error"),
+    path(
+        "<int:pk>/sign-offs/<int:sign_off_id>/entered-in-error/",
+        views.sign_off_entered_in_error,
+        name="sign_off_entered_in_error",
+    ),
 ]

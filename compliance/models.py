@@ -27,6 +27,7 @@ class FlagKind(models.TextChoices):
     LONG_WAIT = "long_wait", "Long wait for training"
     CPD_MISSING = "cpd_missing", "Required CPD missing"
     CPD_LAPSED = "cpd_lapsed", "Required CPD lapsed"
+    RETURN_OVERDUE = "return_overdue", "Quarterly return not submitted (R13)"
 
 
 class FlagQuerySet(models.QuerySet):

@@ -27,6 +27,7 @@ from organisations.models import Commissioner, Contract, Provider, Role
 from organisations.versioning import providers_touch
 
 from .evaluation import Finding, Standing, evaluate, figures_for
+from .flag_sources import extra_flags
 from .locks import provider_xact_lock, sweep_lock
 from .models import Flag, Notification, Snapshot, SweepRun
 from .selectors import scope_facts
@@ -127,6 +128,13 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
             standings.extend(judged.standings.values())
             findings.extend(judged.findings)
         desired = desired_flags(findings)
+        # Other rooms' flags (the quarterly return's, R13), keyed as the findings are.
+        desired.update(
+            {
+                (str(kind), subject): spec
+                for (kind, subject), spec in extra_flags(provider_id=provider_id, on=on).items()
+            }
+        )
         existing = {
             (f.kind, f.subject): f
             for f in Flag.objects.select_for_update().filter(

@@ -23,4 +23,9 @@ def setup_schedule(sender: Celery, **kwargs: object) -> None:
             "task": "compliance.tasks.sweep_all",
             "schedule": crontab(hour=settings.SWEEP_HOUR, minute=settings.SWEEP_MINUTE),
         },
+        # Idempotency keys and form tokens past their time (ADR 0008).
+        "forget-idempotency-keys-daily": {
+            "task": "api.tasks.forget_idempotency_keys",
+            "schedule": crontab(hour=3, minute=17),
+        },
     }

@@ -60,11 +60,14 @@ INSTALLED_APPS = [
     "casework",
     "supervision",
     "compliance",
+    "returns",
     "api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost but one: sees every 404, including Django's debug page (imca_commissioning/errors.py).
+    "imca_commissioning.errors.FriendlyNotFoundMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -73,6 +76,8 @@ MIDDLEWARE = [
     # Secure by default: every page needs a login unless marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A form submitted twice stores once (one-time tokens; ADR 0008).
+    "imca_commissioning.once.OnceMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks.
@@ -93,6 +98,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "organisations.context_processors.navigation",
+                "imca_commissioning.once.form_token",
             ],
         },
     },
@@ -101,6 +107,11 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+# Every request is one transaction: a view whose later step fails leaves nothing of its
+# earlier steps (ADR 0008; tests/test_records.py walks every write path to prove it).
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# How long an API Idempotency-Key is remembered (API.md 1.1: at least 24 hours).
+IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 # The queries every request runs (its user, its API token, a commissioner's scope) are
 # server-side prepared statements on PostgreSQL (organisations/versioning.py: prepared);

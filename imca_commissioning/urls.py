@@ -7,6 +7,7 @@ from organisations import views as org_views
 urlpatterns = [
     path("", org_views.home, name="home"),
     path("healthz", org_views.healthz, name="healthz"),
+    path("favicon.ico", org_views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include("api.urls")),
@@ -15,9 +16,14 @@ urlpatterns = [
     path("cases/", include("casework.urls")),
     path("supervision/", include("supervision.urls")),
     path("compliance/", include("compliance.urls")),
+    path("returns/", include("returns.urls")),
 ]
 
 if settings.BENCHMARK_VIEWS:  # benchmark-only (issue 7); off unless the setting is on
     from imca_commissioning import bench
 
     urlpatterns.append(path("bench/a1", bench.a1, name="bench_a1"))
+
+handler403 = "imca_commissioning.errors.permission_denied"
+handler404 = "imca_commissioning.errors.page_not_found"
+handler500 = "imca_commissioning.errors.server_error"

@@ -41,6 +41,7 @@ class ContractAdmin(admin.ModelAdmin):
         "end_date",
         "services",
         "qualification_target",
+        "return_due_days",
     )
     list_filter = ("qualification_target",)
     list_select_related = ("commissioner", "provider")

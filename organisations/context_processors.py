@@ -9,9 +9,14 @@ NAV = {
     "admin": [
         ("Dashboard", "compliance:dashboard"),
         ("Flags", "compliance:flags"),
+        ("Quarterly returns", "returns:list"),
         ("Admin", "admin:index"),
     ],
-    "commissioner": [("Dashboard", "compliance:dashboard"), ("Flags", "compliance:flags")],
+    "commissioner": [
+        ("Dashboard", "compliance:dashboard"),
+        ("Flags", "compliance:flags"),
+        ("Quarterly returns", "returns:list"),
+    ],
     "national": [("Dashboard", "compliance:dashboard")],
     "provider_manager": [
         ("Training matrix", "qualifications:matrix"),
@@ -19,6 +24,7 @@ NAV = {
         ("Cases", "casework:list"),
         ("Sign-offs", "supervision:pending"),
         ("Flags", "compliance:flags"),
+        ("Quarterly returns", "returns:list"),
     ],
     "advocate": [
         ("My record", "advocates:me"),

@@ -217,6 +217,11 @@ class Contract(AuditedModel):
     usual_assessment_days = models.PositiveSmallIntegerField(
         default=180, validators=[MaxValueValidator(3650)]
     )
+    return_due_days = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MaxValueValidator(3650)],
+        help_text="Days after a quarter's end by which its return is due (R13)",
+    )
 
     objects = ContractQuerySet.as_manager()
 

@@ -33,6 +33,9 @@ class Policy:
     # no figure): both 90 and 180 days, settable per contract.
     default_wait_days: int = 90
     usual_assessment_days: int = 180
+    # R13: a quarterly return not submitted this many days after the quarter's end is
+    # flagged (from the day after).
+    return_due_days: int = 30
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -48,6 +48,13 @@ EXEMPT: dict[str, str] = {
     ),
 }
 
+
+def exempt(label: str, reason: str) -> None:
+    """Declare (in an AppConfig.ready, next to the model) that writes to ``label`` need
+    no data-version bump, and why; the model walk then accepts it."""
+    EXEMPT[label] = reason
+
+
 # What a cached page of a provider is about: a model reaching one of these by its
 # foreign keys holds some of that provider's data.
 ROOTS = ("organisations.Provider", "advocates.Advocate", "casework.Case")

@@ -171,8 +171,15 @@ class Route(models.TextChoices):
 
 
 class TrainingRecordQuerySet(models.QuerySet):
-    def visible_to(self, user) -> QuerySet[TrainingRecord]:  # type: ignore[no-untyped-def]
-        return self.filter(advocate__in=Advocate.objects.visible_to(user), archived_at__isnull=True)
+    def live(self) -> QuerySet[TrainingRecord]:
+        """Records not entered in error (the ones R1 and R6-R9 read; ADR 0008)."""
+        return self.filter(archived_at__isnull=True)
+
+    def visible_to(
+        self, user, *, include_entered_in_error: bool = False
+    ) -> QuerySet[TrainingRecord]:  # type: ignore[no-untyped-def]
+        qs = self.filter(advocate__in=Advocate.objects.visible_to(user))
+        return qs if include_entered_in_error else qs.live()
 
 
 def _ordered(earlier: str, later: str) -> Q:
@@ -235,12 +242,17 @@ class CpdCategory(models.TextChoices):
 
 
 class CpdRecordQuerySet(models.QuerySet):
-    def visible_to(self, user) -> QuerySet[CpdRecord]:  # type: ignore[no-untyped-def]
-        """An advocate user sees only their own CPD."""
-        qs = self.filter(advocate__in=Advocate.objects.visible_to(user), archived_at__isnull=True)
+    def live(self) -> QuerySet[CpdRecord]:
+        """CPD records not entered in error (the ones R10 counts; ADR 0008)."""
+        return self.filter(archived_at__isnull=True)
+
+    def visible_to(self, user, *, include_entered_in_error: bool = False) -> QuerySet[CpdRecord]:  # type: ignore[no-untyped-def]
+        """An advocate user sees only their own CPD. Records entered in error are left
+        out unless ``include_entered_in_error``."""
+        qs = self.filter(advocate__in=Advocate.objects.visible_to(user))
         if user.is_authenticated and user.role == "advocate":
             qs = qs.filter(advocate__user=user)
-        return qs
+        return qs if include_entered_in_error else qs.live()
 
 
 class CpdRecord(ArchivableModel):
@@ -256,7 +268,13 @@ class CpdRecord(ArchivableModel):
     class Meta:
         ordering = ["advocate", "-completed_on"]
         constraints = [
-            models.CheckConstraint(condition=Q(hours__gte=0), name="cpd_hours_not_negative")
+            models.CheckConstraint(condition=Q(hours__gte=0), name="cpd_hours_not_negative"),
+            # The same completion is not stored twice (a double submit, a retry).
+            models.UniqueConstraint(
+                fields=["advocate", "category", "title", "completed_on"],
+                condition=Q(archived_at__isnull=True),
+                name="cpd_record_unique_live",
+            ),
         ]
 
 

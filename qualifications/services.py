@@ -10,7 +10,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from advocates.models import Advocate
-from imca_commissioning.services import apply_fields, archive, stamp
+from imca_commissioning.services import (
+    apply_fields,
+    archive,
+    refuse_if_entered_in_error,
+    save_unique,
+    stamp,
+)
+from imca_commissioning.validators import DateChecks, in_words
 
 from .models import (
     STAGE_FIELDS,
@@ -42,11 +49,36 @@ def _legacy_on_record(advocate: Advocate, unit: Unit, exclude_pk: int | None = N
     return unit.conversion_from_id in legacy_on_record(records)
 
 
-def _validate(record: TrainingRecord, previous: dict[str, date | None] | None) -> None:
-    # "achieved_on implies training": an achievement with no training date is taken to
-    # record training on the same day.
+def _check_training_dates(record: TrainingRecord) -> None:
+    checks = DateChecks()
+    checks.window("requested_on", record.requested_on, "The date the place was requested")
+    checks.window("booked_for", record.booked_for, "The booked date")
+    checks.past("trained_on", record.trained_on, "The training date")
+    checks.past("achieved_on", record.achieved_on, "The assessment date")
+    checks.raise_if_any()
+
+
+def _validate(
+    record: TrainingRecord,
+    previous: dict[str, date | None] | None,
+    cleared: frozenset[str] = frozenset(),
+) -> None:
+    if "trained_on" in cleared and record.achieved_on is not None:
+        # Clearing a stored training date while the assessment is recorded would either
+        # break "achieved implies trained" or silently invent a new training date: refuse.
+        raise ValidationError(
+            {
+                "trained_on": (
+                    "The training date cannot be cleared while the assessment is recorded: "
+                    "clear the assessment date too, or keep the training date"
+                )
+            }
+        )
+    # "achieved_on implies training": an achievement with no training date yet is taken
+    # to record training on the same day.
     if record.achieved_on is not None and record.trained_on is None:
         record.trained_on = record.achieved_on
+    _check_training_dates(record)
     if record.route not in Route.values:
         raise ValidationError({"route": f"Choose one of: {', '.join(Route.values)}"})
     errors = training_stage_errors(
@@ -95,7 +127,11 @@ def training_record_create(
     )
     stamp(record, by, created=True)
     _validate(record, None)
-    record.save()
+    save_unique(
+        record,
+        field="unit",
+        message=f"{record.advocate} already has a record for {record.unit.code}: update it",
+    )
     return record
 
 
@@ -103,17 +139,25 @@ def training_record_create(
 def training_record_update(
     *, record: TrainingRecord, by: Any = None, **fields: Any
 ) -> TrainingRecord:
+    """Change a training record's route or stage dates, under the checks of
+    training_record_create. Clearing a stored training date while the assessment is
+    recorded is refused (never silently rewritten). Conflict (409) when the record was
+    entered in error."""
     record = (
-        TrainingRecord.objects.select_for_update()
+        TrainingRecord.objects.select_for_update(of=("self",))
         .select_related("unit", "advocate")
         .get(pk=record.pk)
     )
+    refuse_if_entered_in_error(record)
     previous = {name: getattr(record, name) for name in STAGE_FIELDS}
     changed = apply_fields(record, fields, {"route", "unit", *STAGE_FIELDS})
     if changed:
         before_trained = record.trained_on
+        cleared = frozenset(
+            n for n in changed if previous.get(n) is not None and getattr(record, n) is None
+        )
         stamp(record, by)
-        _validate(record, previous)
+        _validate(record, previous, cleared)
         if record.trained_on != before_trained and "trained_on" not in changed:
             changed.append("trained_on")
         record.save(update_fields=[*changed, "modified_at", "modified_by"])
@@ -121,15 +165,49 @@ def training_record_update(
 
 
 @transaction.atomic
-def training_record_archive(*, record: TrainingRecord, by: Any, reason: str) -> TrainingRecord:
+def training_record_enter_in_error(
+    *, record: TrainingRecord, by: Any, reason: str
+) -> TrainingRecord:
+    """Mark a training record entered in error (who, when, why; ADR 0008): kept in its
+    history, read by no rule (R1, R6-R9) and no longer changeable; the unit may then be
+    recorded afresh. Conflict if already marked; ValidationError on a blank ``reason``."""
+    record = TrainingRecord.objects.select_for_update().get(pk=record.pk)
     archive(record, by=by, reason=reason)
     return record
 
 
+def training_record_archive(*, record: TrainingRecord, by: Any, reason: str) -> TrainingRecord:
+    """API 1.0's DELETE: the same as entering the record in error."""
+    return training_record_enter_in_error(record=record, by=by, reason=reason)
+
+
+def _cpd_twin_message(record: CpdRecord) -> str:
+    return (
+        f"{record.title} ({record.get_category_display()}) completed on "
+        f"{in_words(record.completed_on)} is already recorded"
+    )
+
+
 def _check_cpd(record: CpdRecord) -> None:
+    if not (record.title or "").strip():
+        raise ValidationError({"title": "Enter the CPD's title"})
+    record.title = record.title.strip()
     if record.hours is not None and Decimal(record.hours) < 0:
         raise ValidationError({"hours": "Hours cannot be negative"})
-    record.full_clean()
+    DateChecks().past("completed_on", record.completed_on, "The completion date").raise_if_any()
+    record.full_clean(validate_constraints=False)
+    twin = (
+        CpdRecord.objects.live()
+        .filter(
+            advocate_id=record.advocate_id,
+            category=record.category,
+            title=record.title,
+            completed_on=record.completed_on,
+        )
+        .exclude(pk=record.pk)
+    )
+    if twin.exists():
+        raise ValidationError({"title": _cpd_twin_message(record)})
 
 
 @transaction.atomic
@@ -142,30 +220,50 @@ def cpd_record_create(
     hours: Decimal = Decimal("0"),
     by: Any = None,
 ) -> CpdRecord:
+    """Record a CPD completion (R10). ``completed_on`` not after today; the same
+    advocate, category, title and date are stored once (ValidationError naming
+    ``title``). A refusal stores nothing."""
     record = CpdRecord(
         advocate=advocate, category=category, title=title, completed_on=completed_on, hours=hours
     )
     stamp(record, by, created=True)
     _check_cpd(record)
-    record.save()
+    save_unique(record, field="title", message=_cpd_twin_message(record))
     return record
 
 
 @transaction.atomic
 def cpd_record_update(*, record: CpdRecord, by: Any = None, **fields: Any) -> CpdRecord:
+    """Edit a CPD record's category, title, date or hours under the checks of
+    cpd_record_create. Conflict (409) when it was entered in error."""
     record = CpdRecord.objects.select_for_update().get(pk=record.pk)
+    refuse_if_entered_in_error(record)
     changed = apply_fields(record, fields, {"category", "title", "completed_on", "hours"})
     if changed:
         stamp(record, by)
         _check_cpd(record)
-        record.save(update_fields=[*changed, "modified_at", "modified_by"])
+        save_unique(
+            record,
+            field="title",
+            message=_cpd_twin_message(record),
+            update_fields=[*changed, "modified_at", "modified_by"],
+        )
     return record
 
 
 @transaction.atomic
-def cpd_record_archive(*, record: CpdRecord, by: Any, reason: str) -> CpdRecord:
+def cpd_record_enter_in_error(*, record: CpdRecord, by: Any, reason: str) -> CpdRecord:
+    """Mark a CPD record entered in error (who, when, why; ADR 0008): kept in its
+    history, counted by no rule (R10) and no longer changeable. Conflict if already
+    marked; ValidationError on a blank ``reason``."""
+    record = CpdRecord.objects.select_for_update().get(pk=record.pk)
     archive(record, by=by, reason=reason)
     return record
+
+
+def cpd_record_archive(*, record: CpdRecord, by: Any, reason: str) -> CpdRecord:
+    """API 1.0's DELETE: the same as entering the record in error."""
+    return cpd_record_enter_in_error(record=record, by=by, reason=reason)
 
 
 @transaction.atomic

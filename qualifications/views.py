@@ -14,6 +14,7 @@ from django.utils import timezone
 from advocates.models import Advocate
 from compliance.evaluation import Standing
 from compliance.selectors import advocate_standings
+from imca_commissioning.corrections import correction_page
 from imca_commissioning.forms import add_service_errors
 from imca_commissioning.pagecache import versioned_cache
 from organisations.access import can_manage_advocates, can_write_cpd, get_visible_or_404, require
@@ -21,7 +22,7 @@ from organisations.models import Provider
 
 from . import services
 from .forms import CpdForm, TrainingRecordForm, TrainingUpdateForm
-from .models import TrainingRecord
+from .models import CpdRecord, TrainingRecord
 
 COMPETENCES = ("IMCA", "DOLS", "IMHA")
 SORTS = {
@@ -198,4 +199,72 @@ def cpd_add(request: HttpRequest, pk: int) -> HttpResponse:
             "caption": advocate.name,
             "back_url": reverse("advocates:detail", args=[advocate.pk]),
         },
+    )
+
+
+def training_entered_in_error(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark a training record entered in error (a manager of the advocate's provider)."""
+    record = get_visible_or_404(
+        TrainingRecord.objects.visible_to(request.user).select_related("advocate", "unit"), pk
+    )
+    require(can_manage_advocates(request.user, record.advocate.provider_id))
+    back = reverse("advocates:detail", args=[record.advocate_id])
+    return correction_page(
+        request,
+        title=f"Mark {record.unit.code} as entered in error",
+        caption=record.advocate.name,
+        back_url=back,
+        done_url=back,
+        mark=lambda reason: services.training_record_enter_in_error(
+            record=record, by=request.user, reason=reason
+        ),
+    )
+
+
+def _cpd_record(request: HttpRequest, pk: int) -> CpdRecord:
+    record = get_visible_or_404(
+        CpdRecord.objects.visible_to(request.user).select_related("advocate"), pk
+    )
+    require(can_write_cpd(request.user, record.advocate))
+    return record
+
+
+def cpd_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct a CPD record (the advocate or a manager)."""
+    record = _cpd_record(request, pk)
+    initial = {f: getattr(record, f) for f in ("category", "title", "completed_on", "hours")}
+    form = CpdForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.cpd_record_update(record=record, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "CPD saved.")
+            return redirect("advocates:detail", pk=record.advocate_id)
+    return render(
+        request,
+        "includes/form_page.html",
+        {
+            "form": form,
+            "title": "Edit CPD",
+            "caption": record.advocate.name,
+            "back_url": reverse("advocates:detail", args=[record.advocate_id]),
+        },
+    )
+
+
+def cpd_entered_in_error(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark a CPD record entered in error (the advocate or a manager)."""
+    record = _cpd_record(request, pk)
+    back = reverse("advocates:detail", args=[record.advocate_id])
+    return correction_page(
+        request,
+        title="Mark this CPD as entered in error",
+        caption=record.advocate.name,
+        back_url=back,
+        done_url=back,
+        mark=lambda reason: services.cpd_record_enter_in_error(
+            record=record, by=request.user, reason=reason
+        ),
     )

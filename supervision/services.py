@@ -7,13 +7,18 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from advocates.models import Advocate
 from advocates.selectors import advocate_judged
 from casework.models import Case, CaseStatus
+from imca_commissioning.exceptions import Conflict
+from imca_commissioning.services import refuse_if_entered_in_error
+from imca_commissioning.validators import DateChecks
+from organisations.access import is_manager_of
 from qualifications.selectors import catalogue_get
 
-from .models import Decision, SignOff
+from .models import CORRECTION_FIELDS, Decision, SignOff
 from .rules import supervisor_decision
 
 
@@ -34,21 +39,16 @@ def supervisor_check(
         raise ValidationError({field: decision.reasons})
 
 
-@transaction.atomic
 def case_supervisor_assign(
     *, case: Case, supervisor: Advocate | None, on: date | None = None, by: Any = None
 ) -> Case:
-    """Name (or clear) the case's supervisor. R4 is checked on ``on``: the day the
-    supervisor takes the case on (default: the allocation date)."""
-    case = Case.objects.select_for_update(of=("self",)).select_related("case_type").get(pk=case.pk)
-    on = on or case.allocated_on
-    if supervisor is not None:
-        supervisor_check(case=case, supervisor=supervisor, on=on)
-    case.supervisor = supervisor
-    case.supervisor_assigned_on = on if supervisor else None
-    case.modified_by = by if getattr(by, "pk", None) else None
-    case.save(update_fields=["supervisor", "supervisor_assigned_on", "modified_at", "modified_by"])
-    return case
+    """Name (or clear) the case's supervisor: the same operation as
+    ``casework.services.case_update(supervisor=..., supervisor_assigned_on=...)`` (R4 on
+    ``on``, the day the supervisor takes the case on, default the allocation date; for
+    the provider's managers only)."""
+    from casework.services import case_update  # casework reads R4 from here
+
+    return case_update(case=case, supervisor=supervisor, supervisor_assigned_on=on, by=by)
 
 
 @transaction.atomic
@@ -57,7 +57,8 @@ def report_sign_off(
 ) -> SignOff:
     """R5: the case's supervisor approves the submitted report, or returns it with a
     comment. Only the named supervisor may sign (403 for anyone else); R4 must hold on
-    the day of signing. Every sign-off is kept, append-only."""
+    the day of signing, which is on or after the submission and not after today.
+    Every sign-off is kept, append-only (a mistaken one is entered in error)."""
     case = (
         Case.objects.select_for_update(of=("self",))
         .select_related("case_type", "supervisor", "report")
@@ -74,15 +75,18 @@ def report_sign_off(
         raise ValidationError({"decision": f"Choose one of: {', '.join(Decision.values)}"})
     if decision == Decision.RETURNED and not (comment or "").strip():
         raise ValidationError({"comment": "Say what the advocate should revise"})
+    refuse_if_entered_in_error(case)
     if case.status != CaseStatus.REPORT_SUBMITTED:
         raise ValidationError(
             {"non_field_errors": "There is no submitted report awaiting sign-off on this case"}
         )
     report = case.report
-    if signed_on < report.submitted_on:
-        raise ValidationError(
-            {"signed_on": f"Must be on or after the report's submission ({report.submitted_on})"}
-        )
+    checks = DateChecks()
+    checks.past("signed_on", signed_on, "The sign-off date")
+    checks.after(
+        "signed_on", signed_on, report.submitted_on, "The sign-off date", "the submission date"
+    )
+    checks.raise_if_any()
     supervisor_check(case=case, supervisor=supervisor, on=signed_on, field="signed_on")
     sign_off = SignOff.objects.create(
         case=case,
@@ -96,4 +100,45 @@ def report_sign_off(
         CaseStatus.REPORT_APPROVED if decision == Decision.APPROVED else CaseStatus.REPORT_RETURNED
     )
     case.save(update_fields=["status", "modified_at"])
+    return sign_off
+
+
+@transaction.atomic
+def sign_off_enter_in_error(*, sign_off: SignOff, by: Any, reason: str) -> SignOff:
+    """Mark a sign-off entered in error (who, when, why; ADR 0008), by its author or a
+    manager of the case's provider (PermissionDenied, HTTP 403, for anyone else). It is
+    kept, but is no longer an approval or a return (R5): when it was the case's latest
+    live decision, the report goes back to awaiting sign-off (``report_submitted``) and
+    so back into the supervisor's queue. Conflict (409) once the report is issued or the
+    sign-off is already marked; ValidationError on a blank ``reason``."""
+    case = Case.objects.select_for_update().get(pk=sign_off.case_id)
+    sign_off = SignOff.objects.select_for_update().get(pk=sign_off.pk)
+    author = sign_off.decided_by_id is not None and sign_off.decided_by_id == getattr(
+        by, "pk", None
+    )
+    if not (author or is_manager_of(by, case.provider_id)):
+        raise PermissionDenied("Only the sign-off's author or a provider manager may correct it.")
+    if sign_off.entered_in_error_at is not None:
+        raise Conflict("This sign-off was already entered in error.")
+    refuse_if_entered_in_error(case)
+    if case.status == CaseStatus.REPORT_ISSUED:
+        raise Conflict("The report has been issued: its sign-off can no longer be corrected.")
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Say why the sign-off was entered in error"})
+    latest = SignOff.objects.live().filter(case=case).order_by("-created_at", "-pk").first()
+    sign_off.entered_in_error_at = timezone.now()
+    sign_off.entered_in_error_by = by if getattr(by, "pk", None) else None
+    sign_off.entered_in_error_reason = reason.strip()[:255]
+    sign_off.save(update_fields=sorted(CORRECTION_FIELDS))
+    if (
+        latest is not None
+        and latest.pk == sign_off.pk
+        and case.status
+        in (
+            CaseStatus.REPORT_APPROVED,
+            CaseStatus.REPORT_RETURNED,
+        )
+    ):
+        case.status = CaseStatus.REPORT_SUBMITTED
+        case.save(update_fields=["status", "modified_at"])
     return sign_off

@@ -241,10 +241,16 @@ BUDGETS = [
 ]
 
 
+# Every request is one transaction (ATOMIC_REQUESTS): inside a test's own transaction
+# that is a SAVEPOINT and its RELEASE, two more queries per visit (in production a
+# BEGIN/COMMIT, which the count does not see).
+REQUEST_TRANSACTION = 2
+
+
 @pytest.mark.parametrize(("url", "persona", "budgets"), BUDGETS)
 def test_list_pages_keep_their_query_budget_whatever_the_rows(world, url, persona, budgets):
     client = as_(getattr(world, persona))
     client.get(url)  # as a browser: the first page sets its CSRF cookie
     for n in (2, 8):
         grow(world, n)
-        assert [queries(client, url) for _ in budgets] == list(budgets)
+        assert [queries(client, url) for _ in budgets] == [b + REQUEST_TRANSACTION for b in budgets]

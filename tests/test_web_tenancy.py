@@ -9,7 +9,13 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.factories import AbsenceFactory, CaseFactory, unit
+from tests.factories import (
+    AbsenceFactory,
+    CaseFactory,
+    CpdRecordFactory,
+    SignOffFactory,
+    unit,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +28,7 @@ PERSONAS = ("manager", "owner", "colleague", "commissioner", "outsider", "strang
 EXPECTED: dict[str, tuple[str | None, tuple[int, ...]]] = {
     "home": (None, (302, 302, 302, 302, 302, 302, 302)),
     "healthz": (None, (200, 200, 200, 200, 200, 200, 200)),
+    "favicon": (None, (301, 301, 301, 301, 301, 301, 301)),
     "login": (None, (200, 200, 200, 200, 200, 200, 200)),
     "logout": (None, (405, 405, 405, 405, 405, 405, 302)),
     "password_change": (None, (200, 200, 200, 200, 200, 200, 302)),
@@ -56,6 +63,23 @@ EXPECTED: dict[str, tuple[str | None, tuple[int, ...]]] = {
     "supervision:sign_off": ("case", (403, 403, 403, 403, 404, 404, 302)),
     "compliance:dashboard": (None, (403, 403, 403, 200, 403, 200, 302)),
     "compliance:flags": (None, (200, 200, 200, 200, 200, 200, 302)),
+    "returns:list": (None, (200, 403, 403, 200, 200, 200, 302)),
+    "returns:detail": ("return", (200, 403, 403, 200, 404, 404, 302)),
+    "returns:submit": ("return", (200, 403, 403, 403, 404, 404, 302)),
+    "returns:decide": ("return", (403, 403, 403, 200, 404, 404, 302)),
+    "returns:history": ("contract", (200, 403, 403, 200, 404, 404, 302)),
+    # Corrections (issue 10): who may write a record may mark it entered in error.
+    "advocates:absence_entered_in_error": ("absence", (200, 403, 404, 403, 404, 404, 302)),
+    "advocates:archived": (None, (200, 403, 403, 403, 200, 403, 302)),
+    # POST only: a visit is sent back to the archived list (or refused).
+    "advocates:restore": ("advocate", (302, 403, 403, 403, 404, 404, 302)),
+    "casework:entered_in_error": ("case", (200, 200, 403, 403, 404, 404, 302)),
+    "casework:sign_off_entered_in_error": ("sign_off", (200, 403, 403, 403, 404, 404, 302)),
+    # POST only: the allocated advocate is sent back to the case.
+    "casework:supervisor_request": ("case", (403, 302, 403, 403, 404, 404, 302)),
+    "qualifications:entered_in_error": ("training", (200, 403, 403, 403, 404, 404, 302)),
+    "qualifications:cpd_edit": ("cpd", (200, 200, 404, 403, 404, 404, 302)),
+    "qualifications:cpd_entered_in_error": ("cpd", (200, 200, 404, 403, 404, 404, 302)),
 }
 # Covered elsewhere: the admin (Django's own login) and the API (tests/test_api.py).
 SKIPPED_NAMESPACES = ("admin", "api")
@@ -81,18 +105,29 @@ def test_every_named_pattern_has_an_expectation():
 
 def _objects(world):
     from qualifications.models import TrainingRecord
+    from returns.models import QuarterlyReturn
 
     case = CaseFactory(
         advocate=world.advocate, allocated_on=date(2025, 3, 1), supervisor=world.supervisor
     )
     absence = AbsenceFactory(advocate=world.advocate)
+    cpd = CpdRecordFactory(advocate=world.advocate)
+    sign_off = SignOffFactory(
+        case=case, supervisor=world.supervisor, decided_by=world.supervisor_user
+    )
     return {
+        "cpd": {"pk": cpd.pk},
+        "sign_off": {"pk": case.pk, "sign_off_id": sign_off.pk},
         "advocate": {"pk": world.advocate.pk},
         "absence": {"pk": absence.pk},
         "training": {
             "pk": TrainingRecord.objects.get(advocate=world.advocate, unit=unit("305")).pk
         },
         "case": {"pk": case.pk},
+        "return": {
+            "pk": QuarterlyReturn.objects.create(contract=world.contract, quarter="2026Q1").pk
+        },
+        "contract": {"pk": world.contract.pk},
         "reset": {"uidb64": "MQ", "token": "set-password"},
         None: {},
     }

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('organisations', '0003_commissioner_lineage'),
+        ('organisations', '0004_contract_return_due_days'),
     ]
 
     operations = [

@@ -1,0 +1,108 @@
+"""Who changed what and when: a record's history as plain rows (API.md 1.1,
+Corrections; ADR 0008). django-simple-history keeps a row per save; these selectors
+turn consecutive rows into changes a council officer reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+
+# Bookkeeping that changes with every save and says nothing by itself.
+IGNORED = {"modified_at", "modified_by", "created_at", "created_by", "id"}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change of one record. ``change`` is ``created``, ``changed``, ``entered in
+    error``, ``restored`` or ``deleted``; ``fields`` maps each changed field to its
+    ``{"from", "to"}`` values (JSON-ready); ``record`` names the record ("Case REF-1")."""
+
+    at: datetime
+    by: str | None
+    change: str
+    fields: dict[str, dict[str, Any]] = field(default_factory=dict)
+    record: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(),
+            "by": self.by,
+            "change": self.change,
+            "fields": self.fields,
+        }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, models.Model):
+        return value.pk
+    return value
+
+
+def _tracked(row: Any) -> list[str]:
+    return [
+        f.attname
+        for f in row.instance_type._meta.concrete_fields
+        if f.attname not in IGNORED and f.name not in IGNORED
+    ]
+
+
+def _label(previous: Any, row: Any, fields: dict[str, dict[str, Any]]) -> str:
+    if row.history_type == "+":
+        return "created"
+    if row.history_type == "-":
+        return "deleted"
+    archived = fields.get("archived_at")
+    if archived is not None:
+        return "entered in error" if archived["to"] else "restored"
+    return "changed"
+
+
+def history_of(queryset: Any, *, name: str = "") -> list[Change]:
+    """The changes of the records whose history rows ``queryset`` holds (a
+    ``Model.history`` queryset, filtered to the records wanted), oldest first. One
+    query (the rows with their users)."""
+    rows = list(queryset.select_related("history_user").order_by("history_date", "history_id"))
+    last: dict[Any, Any] = {}
+    changes: list[Change] = []
+    for row in rows:
+        names = _tracked(row)
+        before = last.get(row.id)
+        fields: dict[str, dict[str, Any]] = {}
+        for attname in names:
+            new = getattr(row, attname)
+            old = getattr(before, attname) if before is not None else None
+            if before is None and new in (None, ""):
+                continue
+            if before is None or old != new:
+                key = attname[:-3] if attname.endswith("_id") else attname
+                fields[key] = {"from": _plain(old), "to": _plain(new)}
+        last[row.id] = row
+        if before is not None and not fields and row.history_type == "~":
+            continue  # a save that changed nothing worth showing
+        # The request's user; a write made outside a request (a service called from a
+        # task or the shell) falls back to the record's own audit field.
+        user = row.history_user or getattr(row, "modified_by", None)
+        by = user.get_username() if user is not None else None
+        changes.append(
+            Change(
+                at=row.history_date,
+                by=by,
+                change=_label(before, row, fields),
+                fields=fields,
+                record=name or str(row.instance_type._meta.verbose_name).capitalize(),
+            )
+        )
+    return changes
+
+
+def history_merged(*parts: list[Change]) -> list[Change]:
+    """Several records' changes as one list, oldest first (a page's history)."""
+    return sorted((c for part in parts for c in part), key=lambda c: c.at)
