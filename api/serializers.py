@@ -89,7 +89,8 @@ class HistoryEntrySerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     by = serializers.CharField(allow_null=True)
     change = serializers.CharField(help_text="created, changed, entered in error, restored")
-    fields = serializers.DictField(
+    # The API's name; DRF's metaclass takes declared fields off the class.
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.DictField(), help_text='{"field": {"from": old, "to": new}}'
     )
 
@@ -388,8 +389,12 @@ class SignOffSerializer(serializers.ModelSerializer):
     decision = serializers.ChoiceField(choices=Decision.values)
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
     signed_on = BoundedDateField()
-    supervisor = serializers.PrimaryKeyRelatedField(read_only=True)
-    decided_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    supervisor: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
+    decided_by: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
     entered_in_error = serializers.SerializerMethodField()
 
     @extend_schema_field(EnteredInErrorSerializer(allow_null=True))
@@ -551,7 +556,8 @@ class FundingSerializer(BoundedModelSerializer):
         max_digits=9, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("9999999.99")
     )
     granted_on = BoundedDateField(source="received_on")
-    source = serializers.CharField(
+    # The API's name; DRF's metaclass takes declared fields off the class.
+    source = serializers.CharField(  # type: ignore[assignment]
         source="note", max_length=200, required=False, allow_blank=True, default=""
     )
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate, get_user_model
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -555,11 +556,12 @@ class CaseViewSet(Scoped):
     def sign_offs(self, request: Request, pk: str | None = None) -> Response:
         case = self.get_object()
         if request.method == "GET":
-            rows = SignOff.objects.filter(case=case).select_related("entered_in_error_by")
+            rows: QuerySet[SignOff] = SignOff.objects.filter(case=case).select_related(
+                "entered_in_error_by"
+            )
             if request.query_params.get("include_entered_in_error", "").lower() != "true":
                 rows = rows.live()
-            rows = rows.order_by("created_at", "pk")
-            return Response(s.SignOffSerializer(rows, many=True).data)
+            return Response(s.SignOffSerializer(rows.order_by("created_at", "pk"), many=True).data)
         ser = s.SignOffSerializer(data=request.data)
         supervisor = case.supervisor
         if supervisor is None or supervisor.user_id != request.user.pk:

@@ -106,9 +106,8 @@ def case_allocate(request: HttpRequest) -> HttpResponse:
         pool = Advocate.objects.visible_to(user).filter(provider_id=user.provider_id)
         if user.role == "advocate":
             pool = pool.filter(user=user)
-        pool = list(pool)
         rows = allocation_eligibility(
-            provider_id=user.provider_id, category=case_type.category, on=on, advocates=pool
+            provider_id=user.provider_id, category=case_type.category, on=on, advocates=list(pool)
         )
         eligible = [adv for adv, _, d in rows if d.allowed]
         supervisors = []
