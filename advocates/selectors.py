@@ -16,11 +16,16 @@ from .rules import AdvocateFacts, Judged
 
 
 def advocate_facts_many(
-    advocates: Iterable[Advocate], *, exclude_case_id: int | None = None
+    advocates: Iterable[Advocate],
+    *,
+    exclude_case_id: int | None = None,
+    case_rows: Iterable[tuple[int, str, date]] | None = None,
 ) -> dict[int, AdvocateFacts]:
     """Facts of many advocates: three queries (absences, training, cases) in all,
     whatever the number of advocates. ``exclude_case_id`` leaves out the case being
-    re-allocated, so that it is never counted towards its own gate."""
+    re-allocated, so that it is never counted towards its own gate. ``case_rows``
+    (advocate id, category, allocated_on) of every case not entered in error, sorted by
+    allocated_on, spares the cases query to a caller that read them already."""
     advs = list(advocates)
     ids = [a.pk for a in advs]
     absences: dict[int, list[Span]] = defaultdict(list)
@@ -36,12 +41,14 @@ def advocate_facts_many(
     ):
         training[row[0]].append(TrainingFact(*row[1:]))
     cases: dict[int, dict[str, list[date]]] = defaultdict(lambda: defaultdict(list))
-    for adv_id, category, allocated in (
-        Case.objects.filter(advocate_id__in=ids, archived_at__isnull=True)
-        .exclude(pk=exclude_case_id or 0)
-        .values_list("advocate_id", "case_type__category", "allocated_on")
-        .order_by("allocated_on")
-    ):
+    if case_rows is None:
+        case_rows = (
+            Case.objects.filter(advocate_id__in=ids, archived_at__isnull=True)
+            .exclude(pk=exclude_case_id or 0)
+            .values_list("advocate_id", "case_type__category", "allocated_on")
+            .order_by("allocated_on")
+        )
+    for adv_id, category, allocated in case_rows:
         cases[adv_id][category].append(allocated)
     return {
         a.pk: AdvocateFacts(

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from compliance.selectors import advocate_rows
+from compliance.selectors import advocate_standings
 from imca_commissioning.corrections import correction_page
 from imca_commissioning.exceptions import Conflict
 from imca_commissioning.forms import add_service_errors
@@ -48,7 +48,7 @@ def _record_context(request: HttpRequest, advocate: Advocate) -> dict[str, objec
     commissioner_ids = (
         request.user.commissioner_lineage if request.user.role == "commissioner" else None
     )
-    row = advocate_rows([advocate], today, commissioner_ids=commissioner_ids)[0]
+    row = advocate_standings([advocate], today, commissioner_ids=commissioner_ids)[0]
     # A commissioner reads the competences of the services its contract covers only.
     covered = scope.figure_categories(request.user, advocate.provider_id)
     return {

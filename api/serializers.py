@@ -4,9 +4,11 @@ is applied by the services the views call."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -16,7 +18,7 @@ from casework.models import Case, CaseType
 from compliance.models import Flag
 from organisations.models import Commissioner, Contract, Provider, Role, Service
 from organisations.policy import TARGETS, Policy
-from qualifications.models import CpdCategory, CpdRecord, Route, TrainingRecord
+from qualifications.models import CpdCategory, CpdRecord, Funding, Route, TrainingRecord
 from supervision.models import Decision, SignOff
 
 from .fields import ScopedRelatedField, SupervisorField, UnitField, VisibleAdvocateField
@@ -89,7 +91,8 @@ class HistoryEntrySerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     by = serializers.CharField(allow_null=True)
     change = serializers.CharField(help_text="created, changed, entered in error, restored")
-    fields = serializers.DictField(
+    # The API's name; DRF's metaclass takes declared fields off the class.
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.DictField(), help_text='{"field": {"from": old, "to": new}}'
     )
 
@@ -97,7 +100,7 @@ class HistoryEntrySerializer(serializers.Serializer):
 class CommissionerSerializer(BoundedModelSerializer):
     class Meta:
         model = Commissioner
-        fields = ["id", "name", "code", "active_from", "active_to", "successor"]
+        fields = ["id", "name", "code", "active_from", "active_to", "successor", "region"]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         start = attrs.get("active_from", getattr(self.instance, "active_from", None))
@@ -133,6 +136,23 @@ class PolicySerializer(serializers.Serializer):
     default_wait_days = serializers.IntegerField(min_value=0, max_value=3650, required=False)
     usual_assessment_days = serializers.IntegerField(min_value=0, max_value=3650, required=False)
     return_due_days = serializers.IntegerField(min_value=0, max_value=3650, required=False)
+    cpd_requirements = serializers.DictField(
+        child=serializers.IntegerField(min_value=1, max_value=1200),
+        required=False,
+        help_text=(
+            'R10: CPD category to validity in months, e.g. {"safeguarding": 24}; '
+            f"categories: {', '.join(CpdCategory.values)}. Default {{}}."
+        ),
+    )
+
+    def validate_cpd_requirements(self, value: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(k for k in value if k not in CpdCategory.values)
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown CPD categor{'y' if len(unknown) == 1 else 'ies'}: "
+                f"{', '.join(unknown)}. Choose from: {', '.join(CpdCategory.values)}."
+            )
+        return value
 
 
 class ContractSerializer(BoundedModelSerializer):
@@ -147,7 +167,13 @@ class ContractSerializer(BoundedModelSerializer):
 
     def to_representation(self, instance: Contract) -> dict[str, Any]:
         data = super().to_representation(instance)
-        data["policy"] = instance.policy().as_dict()
+        data["policy"] = {
+            **instance.policy().as_dict(),
+            # Prefetched by the viewset: no query per contract.
+            "cpd_requirements": {
+                r.category: r.validity_months for r in instance.cpd_requirements.all()
+            },
+        }
         return data
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -160,9 +186,12 @@ class ContractSerializer(BoundedModelSerializer):
         return attrs
 
     def _apply_policy(self, attrs: dict[str, Any], creating: bool) -> dict[str, Any]:
+        """Policy keys onto the contract's fields; ``cpd_requirements`` is set aside in
+        ``self._cpd`` (None: leave as it is) for the service that stores it."""
         policy = attrs.pop("policy", None)
         if policy is None and creating:
             policy = {}
+        self._cpd: dict[str, int] | None = None
         if policy is not None:
             defaults = Policy().as_dict()
             # Omitted keys take the defaults (API.md), on create and on a full update.
@@ -171,13 +200,29 @@ class ContractSerializer(BoundedModelSerializer):
                     attrs[key] = policy[key]
                 elif creating or not self.partial:
                     attrs[key] = defaults[key]
+            if "cpd_requirements" in policy:
+                self._cpd = dict(policy["cpd_requirements"])
+            elif creating or not self.partial:
+                self._cpd = {}
         return attrs
 
     def create(self, validated_data: dict[str, Any]) -> Contract:
-        return super().create(self._apply_policy(validated_data, True))
+        from qualifications.services import contract_cpd_requirements_set
+
+        with transaction.atomic():
+            contract = super().create(self._apply_policy(validated_data, True))
+            if self._cpd:
+                contract_cpd_requirements_set(contract=contract, requirements=self._cpd)
+        return contract
 
     def update(self, instance: Contract, validated_data: dict[str, Any]) -> Contract:
-        return super().update(instance, self._apply_policy(validated_data, False))
+        from qualifications.services import contract_cpd_requirements_set
+
+        with transaction.atomic():
+            contract = super().update(instance, self._apply_policy(validated_data, False))
+            if self._cpd is not None:
+                contract_cpd_requirements_set(contract=contract, requirements=self._cpd)
+        return contract
 
 
 class UserSerializer(BoundedModelSerializer):
@@ -329,8 +374,12 @@ class SignOffSerializer(serializers.ModelSerializer):
     decision = serializers.ChoiceField(choices=Decision.values)
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
     signed_on = BoundedDateField()
-    supervisor = serializers.PrimaryKeyRelatedField(read_only=True)
-    decided_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    supervisor: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
+    decided_by: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
     entered_in_error = serializers.SerializerMethodField()
 
     @extend_schema_field(EnteredInErrorSerializer(allow_null=True))
@@ -417,6 +466,32 @@ class DeadlineSerializer(serializers.Serializer):
     )
 
 
+class WaitSerializer(serializers.Serializer):
+    unit = serializers.CharField()
+    requested_on = serializers.DateField()
+    trained_on = serializers.DateField(allow_null=True)
+    days = serializers.IntegerField()
+    long = serializers.BooleanField(help_text="Still waited for, longer than long_wait_days")
+
+
+class CostLineSerializer(serializers.Serializer):
+    unit = serializers.CharField(help_text="A unit code, or the award for the whole package")
+    price = serializers.DecimalField(max_digits=9, decimal_places=2)
+    why = serializers.CharField()
+
+
+class CostSerializer(serializers.Serializer):
+    # The same values as the policy's qualification_target (none, certificate, diploma).
+    target = serializers.CharField(help_text="The contract's qualification target")
+    award = serializers.CharField(allow_null=True, help_text="The award worked towards")
+    route = CostLineSerializer(many=True)
+    gross = serializers.DecimalField(max_digits=9, decimal_places=2)
+    funding = serializers.DecimalField(
+        max_digits=9, decimal_places=2, help_text="The advocate's own funding, granted by the day"
+    )
+    net = serializers.DecimalField(max_digits=9, decimal_places=2, help_text="Never below zero")
+
+
 class ComplianceSerializer(serializers.Serializer):
     """The answer of /advocates/{id}/compliance/ (for the schema)."""
 
@@ -431,6 +506,61 @@ class ComplianceSerializer(serializers.Serializer):
     needs_supervision = serializers.DictField(child=serializers.BooleanField())
     deadlines = serializers.DictField(child=DeadlineSerializer())
     reasons = serializers.ListField(child=serializers.CharField())
+    waits = WaitSerializer(many=True, help_text="R8: one per training place requested by the day")
+    at_risk = serializers.DictField(
+        child=serializers.BooleanField(),
+        help_text="R8: per owed assessment that is on track or due soon",
+    )
+    cost = CostSerializer(help_text="R9: the cost of reaching the contract's qualification target")
+
+
+class ProviderSummarySerializer(serializers.Serializer):
+    """The answer of /providers/{id}/summary/ (RULES.md section 12 "Figures")."""
+
+    provider = serializers.CharField()
+    on = serializers.DateField()
+    in_role = serializers.IntegerField()
+    without_imca_training = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    due_soon = serializers.IntegerField()
+    dols_without_training_or_experience = serializers.IntegerField()
+    issued_unapproved = serializers.IntegerField()
+    no_supervisor = serializers.IntegerField()
+    long_waits = serializers.IntegerField()
+    cpd_gaps = serializers.IntegerField()
+    at_risk = serializers.IntegerField()
+    net_cost = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
+    rag = serializers.ChoiceField(choices=["red", "amber", "green"])
+
+
+class FundingSerializer(BoundedModelSerializer):
+    """R9 funding: ``advocate`` null for a provider-level pot."""
+
+    provider = ScopedRelatedField(queryset=Provider.objects.all())
+    advocate = ScopedRelatedField(
+        queryset=Advocate.objects.all(), required=False, allow_null=True, default=None
+    )
+    amount = serializers.DecimalField(
+        max_digits=9, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("9999999.99")
+    )
+    granted_on = BoundedDateField(source="received_on")
+    # The API's name; DRF's metaclass takes declared fields off the class.
+    source = serializers.CharField(  # type: ignore[assignment]
+        source="note", max_length=200, required=False, allow_blank=True, default=""
+    )
+
+    class Meta:
+        model = Funding
+        fields = ["id", "provider", "advocate", "amount", "granted_on", "source"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        provider = attrs.get("provider", getattr(self.instance, "provider", None))
+        advocate = attrs.get("advocate", getattr(self.instance, "advocate", None))
+        if advocate is not None and provider is not None and advocate.provider_id != provider.pk:
+            raise serializers.ValidationError(
+                {"advocate": ["This advocate works for another provider."]}
+            )
+        return attrs
 
 
 class TokenRequestSerializer(serializers.Serializer):

@@ -16,6 +16,7 @@ router.register("training-records", views.TrainingRecordViewSet, basename="train
 router.register("cases", views.CaseViewSet, basename="case")
 router.register("cpd-records", views.CpdRecordViewSet, basename="cpdrecord")
 router.register("flags", views.FlagViewSet, basename="flag")
+router.register("funding", views.FundingViewSet, basename="funding")
 router.register("returns", views.ReturnViewSet, basename="return")
 
 app_name = "api"

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate, get_user_model
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -23,11 +24,10 @@ from rest_framework.views import APIView
 
 from advocates import services as advocate_services
 from advocates.models import Absence, Advocate
-from advocates.selectors import advocate_judged
 from casework import services as case_services
 from casework.models import Case
 from compliance.models import Flag
-from compliance.rules import advocate_compliance
+from compliance.selectors import advocate_standings, dashboard_data
 from imca_commissioning.history import history_of
 from organisations.access import (
     can_manage_advocates,
@@ -39,11 +39,9 @@ from organisations.access import (
     require,
 )
 from organisations.models import Commissioner, Contract, Provider, Role
-from organisations.selectors import policy_for_user
 from organisations.services import user_create, user_update
 from qualifications import services as training_services
-from qualifications.models import CpdRecord, TrainingRecord
-from qualifications.selectors import catalogue_get
+from qualifications.models import CpdRecord, Funding, TrainingRecord
 from returns.models import QuarterlyReturn
 from returns.quarters import QuarterError, parse_quarter
 from returns.selectors import figures_of, return_due_on, visible_returns
@@ -64,6 +62,11 @@ CASE_WRITERS = (Role.PROVIDER_MANAGER, Role.ADVOCATE)
 
 def _user(request: Request) -> Any:
     return request.user if request.user.is_authenticated else None
+
+
+def _commissioner_ids(user: Any) -> set[int] | None:
+    """A commissioner reads under its own contracts (policy and services covered)."""
+    return user.commissioner_lineage if getattr(user, "is_commissioner", False) else None
 
 
 class TokenView(APIView):
@@ -162,6 +165,25 @@ class ProviderViewSet(Scoped):
     model = Provider
     serializer_class = s.ProviderSerializer
 
+    @extend_schema(
+        parameters=[OpenApiParameter("on", str, description="YYYY-MM-DD; default today")],
+        responses={200: s.ProviderSummarySerializer},
+    )
+    @action(detail=True, methods=["get"])
+    @cached_answer
+    def summary(self, request: Request, pk: str | None = None) -> Response:
+        """The dashboard's figures for this provider on one day (RULES.md section 12),
+        limited to the services the caller's contract covers."""
+        provider = self.get_object()
+        query = s.ComplianceQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        on = query.validated_data.get("on") or timezone.localdate()
+        figures = dashboard_data([provider], on, _commissioner_ids(request.user))[0]["figures"]
+        # API.md fixes every key as a count: a service the caller's contract does not
+        # cover counts 0 here (the dashboard leaves its column out instead).
+        counts = {k: 0 if v is None else v for k, v in figures.items()}  # type: ignore[attr-defined]
+        return Response({"provider": str(provider.pk), "on": on.isoformat(), **counts})
+
 
 def scoped_choices(model: Any) -> Any:
     """The choices of a filter naming ``model``: the rows the requester may see. An id
@@ -201,7 +223,12 @@ class ContractViewSet(Scoped):
     filterset_class = ContractFilter
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        return super().get_queryset().select_related("commissioner", "provider")
+        return (
+            super()
+            .get_queryset()
+            .select_related("commissioner", "provider")
+            .prefetch_related("cpd_requirements")
+        )
 
 
 class UserViewSet(Scoped):
@@ -309,14 +336,16 @@ class AdvocateViewSet(Scoped):
     @action(detail=True, methods=["get"])
     @cached_answer
     def compliance(self, request: Request, pk: str | None = None) -> Response:
-        """R1-R7 for one advocate on one day, under the provider's contract policy."""
+        """R1-R10 for one advocate on one day, under the provider's contract policy (a
+        commissioner's own contract): the standing of the one evaluation."""
         advocate = self.get_object()
         query = s.ComplianceQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         on = query.validated_data.get("on") or timezone.localdate()
-        judged = advocate_judged(advocate, catalogue_get())
-        policy = policy_for_user(advocate.provider_id, on, request.user)
-        return Response(advocate_compliance(judged, on, policy).as_dict(advocate.pk))
+        standing = advocate_standings(
+            [advocate], on, commissioner_ids=_commissioner_ids(request.user)
+        )[0]
+        return Response(standing.as_dict())
 
 
 class AdvocateChildFilter(filters.FilterSet):
@@ -555,11 +584,12 @@ class CaseViewSet(Scoped):
     def sign_offs(self, request: Request, pk: str | None = None) -> Response:
         case = self.get_object()
         if request.method == "GET":
-            rows = SignOff.objects.filter(case=case).select_related("entered_in_error_by")
+            rows: QuerySet[SignOff] = SignOff.objects.filter(case=case).select_related(
+                "entered_in_error_by"
+            )
             if request.query_params.get("include_entered_in_error", "").lower() != "true":
                 rows = rows.live()
-            rows = rows.order_by("created_at", "pk")
-            return Response(s.SignOffSerializer(rows, many=True).data)
+            return Response(s.SignOffSerializer(rows.order_by("created_at", "pk"), many=True).data)
         ser = s.SignOffSerializer(data=request.data)
         supervisor = case.supervisor
         if supervisor is None or supervisor.user_id != request.user.pk:
@@ -665,6 +695,37 @@ class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return Flag.objects.visible_to(self.request.user).order_by("pk")
+
+
+class FundingFilter(filters.FilterSet):
+    provider = ScopedFilter(Provider)
+    advocate = ScopedFilter(Advocate)
+
+    class Meta:
+        model = Funding
+        fields = ["provider", "advocate"]
+
+
+class FundingViewSet(Scoped):
+    """R9 funding: the platform admin writes; a provider's managers (and the
+    commissioners who see the provider) read."""
+
+    model = Funding
+    serializer_class = s.FundingSerializer
+    filterset_class = FundingFilter
+
+    def perform_create(self, serializer: s.FundingSerializer) -> None:
+        serializer.instance = training_services.funding_create(
+            by=self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer: s.FundingSerializer) -> None:
+        serializer.instance = training_services.funding_update(
+            funding=serializer.instance, by=self.request.user, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance: Funding) -> None:
+        training_services.funding_delete(funding=instance, by=self.request.user)
 
 
 def _return_data(ret: QuarterlyReturn, figures: dict[str, Any]) -> dict[str, Any]:

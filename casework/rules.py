@@ -26,6 +26,9 @@ def _fmt(d: date) -> str:
 class Decision:
     allowed: bool
     reasons: list[str] = field(default_factory=list)
+    # The rule that refused ("R1" or "R2"; None when allowed): a kind, not a prefix to
+    # parse out of the reasons.
+    rule: str | None = None
 
 
 def practice_gate(judged: Judged, on: date) -> Decision:
@@ -104,7 +107,12 @@ def _months_reached_on(judged: Judged, policy: Policy) -> date | None:
         return start
     base = add_months(start, k)
     day = base
+    # An ongoing absence that has begun by a candidate day holds the months back for as
+    # long as it lasts: from then on every day adds one worked day and one absent day.
+    ongoing = [s.start for s in judged.facts.absences if s.end is None]
     for _ in range(10000):
+        if any(s <= day for s in ongoing):
+            return None
         spans = merge_spans(c for c in (s.closed(day) for s in judged.facts.absences) if c)
         nxt = base + timedelta(days=days_within(spans, start, day))
         if nxt <= day:
@@ -146,6 +154,61 @@ def allocation_decision(judged: Judged, category: str, on: date, policy: Policy)
     if category not in GATED_CATEGORIES:
         return Decision(True)
     reasons = [f"R1: {r}" for r in practice_gate(judged, on).reasons]
+    rule = "R1" if reasons else None
     if category == CATEGORY_DOLS:
-        reasons += [f"R2: {r}" for r in dols_own_reasons(judged, on, policy)]
-    return Decision(not reasons, reasons)
+        own = [f"R2: {r}" for r in dols_own_reasons(judged, on, policy)]
+        reasons += own
+        rule = rule or ("R2" if own else None)
+    return Decision(not reasons, reasons, rule)
+
+
+@dataclass(frozen=True)
+class GateDates:
+    """R1 and R2 as the days they turn on, for one advocate under one policy: computed
+    once, then asked for any number of allocation days (the evaluation asks it for
+    every case on record). ``allows`` agrees with ``allocation_decision(...).allowed``
+    on every day (tests/test_rule_properties.py); only a refusal needs the full rule,
+    for its reasons."""
+
+    practice_from: date | None  # practice start (R1)
+    practice_to: date | None  # the last day in role
+    dols_trained_from: date | None
+    months_from: date | None  # the first day the months test passes (None: not yet)
+    cases_from: date | None  # the first day the cases test passes (None: not yet)
+
+    def allows(self, category: str, on: date) -> bool:
+        if category not in GATED_CATEGORIES:
+            return True
+        r1 = (
+            self.practice_from is not None
+            and self.practice_from <= on
+            and (self.practice_to is None or on <= self.practice_to)
+        )
+        if category == CATEGORY_IMCA or not r1:
+            return r1
+        trained = self.dols_trained_from is not None and self.dols_trained_from <= on
+        months = self.months_from is not None and self.months_from <= on
+        cases = self.cases_from is not None and self.cases_from <= on
+        return trained and (months or cases)
+
+
+def gate_dates(judged: Judged, policy: Policy) -> GateDates:
+    """The days R1 and R2 turn on for ``judged`` (see ``GateDates``). R1 holds from
+    practice start (the later of role start and IMCA TRAINED) to the last day in role;
+    R2 also needs DOLS TRAINED and either the months (``_months_reached_on``, absences
+    taken off) or the cases (the day of the IMCA case that makes up
+    ``dols_min_cases`` with the prior ones)."""
+    facts = judged.facts
+    need = policy.dols_min_cases - facts.prior_imca_cases
+    imca = facts.case_dates.get(CATEGORY_IMCA, ())
+    if need <= 0:
+        cases_from: date | None = date.min
+    else:
+        cases_from = imca[need - 1] if len(imca) >= need else None
+    return GateDates(
+        practice_from=judged.practice_start,
+        practice_to=facts.left_on,
+        dols_trained_from=judged.competence(CATEGORY_DOLS).trained,
+        months_from=_months_reached_on(judged, policy),
+        cases_from=cases_from,
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -13,8 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from advocates.models import Advocate
-from advocates.rules import Judged
-from advocates.selectors import advocate_facts_many
 from imca_commissioning.corrections import correction_page
 from imca_commissioning.exceptions import Conflict
 from imca_commissioning.forms import add_service_errors
@@ -28,10 +25,8 @@ from organisations.access import (
     require,
 )
 from organisations.models import Commissioner
-from organisations.selectors import policy_for_provider
-from qualifications.selectors import catalogue_get
 from supervision.models import SignOff
-from supervision.rules import supervisor_decision
+from supervision.selectors import eligible_supervisors
 
 from . import services
 from .forms import (
@@ -44,7 +39,7 @@ from .forms import (
     WithdrawForm,
 )
 from .models import Case, Report
-from .rules import allocation_decision
+from .selectors import allocation_eligibility
 
 
 def _provider_commissioners(provider_id: int | None) -> list[Commissioner]:
@@ -69,18 +64,6 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "can_allocate": user.role in ("provider_manager", "advocate"),
         },
     )
-
-
-def _eligibility(provider_id: int, case_type, on: date, advocates):  # type: ignore[no-untyped-def]
-    """Who may take this case on this day (R1/R2), and who may supervise it (R4)."""
-    catalogue = catalogue_get()
-    facts = advocate_facts_many(advocates)
-    policy = policy_for_provider(provider_id, on)
-    rows = []
-    for adv in advocates:
-        judged = Judged(facts[adv.pk], catalogue)
-        rows.append((adv, judged, allocation_decision(judged, case_type.category, on, policy)))
-    return rows
 
 
 def _query_key(query: AllocationQueryForm) -> tuple[object, object] | None:
@@ -124,8 +107,9 @@ def case_allocate(request: HttpRequest) -> HttpResponse:
         pool = Advocate.objects.visible_to(user).filter(provider_id=user.provider_id)
         if user.role == "advocate":
             pool = pool.filter(user=user)
-        pool = list(pool)
-        rows = _eligibility(user.provider_id, case_type, on, pool)
+        rows = allocation_eligibility(
+            provider_id=user.provider_id, category=case_type.category, on=on, advocates=list(pool)
+        )
         eligible = [adv for adv, _, d in rows if d.allowed]
         supervisors = []
         if is_manager_of(user, user.provider_id):
@@ -136,19 +120,12 @@ def case_allocate(request: HttpRequest) -> HttpResponse:
                     scope.supervisor_choices(user), provider_id=user.provider_id
                 )
             )
-            facts = advocate_facts_many(everyone)
-            catalogue = catalogue_get()
-            supervisors = [
-                a
-                for a in everyone
-                if supervisor_decision(
-                    Judged(facts[a.pk], catalogue),
-                    advocate_id=0,
-                    provider_id=user.provider_id,
-                    category=case_type.category,
-                    on=on,
-                ).allowed
-            ]
+            supervisors = eligible_supervisors(
+                provider_id=user.provider_id,
+                category=case_type.category,
+                on=on,
+                candidates=everyone,
+            )
         commissioners = _provider_commissioners(user.provider_id)
         form = AllocationForm(
             request.POST if posted is not None else None,
@@ -213,20 +190,13 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 scope.supervisor_choices(request.user), provider_id=case.provider_id
             ).exclude(pk=case.advocate_id)
         )
-        facts = advocate_facts_many(others)
-        catalogue = catalogue_get()
-        on = timezone.localdate()
-        supervisors = [
-            a
-            for a in others
-            if supervisor_decision(
-                Judged(facts[a.pk], catalogue),
-                advocate_id=case.advocate_id,
-                provider_id=case.provider_id,
-                category=case.case_type.category,
-                on=max(on, case.allocated_on),
-            ).allowed
-        ]
+        supervisors = eligible_supervisors(
+            provider_id=case.provider_id,
+            category=case.case_type.category,
+            on=max(timezone.localdate(), case.allocated_on),
+            candidates=others,
+            advocate_id=case.advocate_id,
+        )
     return render(
         request,
         "casework/detail.html",

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-# (provider_id, on) -> {(kind, subject): FlagSpec}
+# (provider_id, on) -> {(kind, subject): compliance.evaluation.Finding}
 FlagSource = Callable[..., dict[tuple[str, str], Any]]
 
 _SOURCES: list[FlagSource] = []

@@ -4,7 +4,7 @@ compliance endpoint, the pages, the sweep and the exports all read (pure)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from advocates.rules import Judged, has_left, in_role
 from casework.rules import (
@@ -101,7 +101,3 @@ def advocate_compliance(judged: Judged, on: date, policy: Policy) -> Compliance:
         reasons=reasons,
         dols_from=exp.months_from,
     )
-
-
-def next_day(d: date) -> date:
-    return d + timedelta(days=1)

@@ -1,457 +1,297 @@
-"""Compliance of many advocates at once, in a fixed number of queries: the one read
-behind the training matrix, the dashboard, the sweep and the CSV exports."""
+"""Gather a scope's facts for the one evaluation (compliance/evaluation.py) in a fixed
+number of queries, and read its projections: each advocate's standing (the training
+matrix, the advocate's page, the API's compliance answer) and each provider's figures
+(the dashboard, its CSV, the API's provider summary). Nothing here judges: the rules do,
+inside ``evaluate``."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Sum
+from django.db.models import Q
 
 from advocates.models import Advocate
-from advocates.rules import Judged, in_role
 from advocates.selectors import advocate_facts_many
-from casework.models import Case, CaseStatus
-from casework.rules import allocation_decision
-from organisations import scope
+from casework.models import Case
 from organisations.models import Contract
-from organisations.policy import DEFAULT_POLICY, Policy
+from organisations.policy import DEFAULT_POLICY
 from organisations.selectors import _choose
-from qualifications.models import CpdRecord, CpdRequirement, Funding
-from qualifications.rules import (
-    ASSESSED,
-    Catalogue,
-    CpdState,
-    Wait,
-    at_risk,
-    award_for,
-    cost_to_award,
-    cpd_status,
-    median_wait_days,
-    net_cost,
-    training_wait,
-)
-from qualifications.selectors import prices_on, reference_get
-from supervision.rules import needs_supervision
+from qualifications.models import CpdRecord, CpdRequirement, Funding, TrainingRecord
+from qualifications.selectors import reference_get
 
-from .rules import Compliance, advocate_compliance
+from .evaluation import (
+    FIGURE_KEYS,
+    CaseFact,
+    Evaluation,
+    Facts,
+    ProviderFacts,
+    Standing,
+    evaluate,
+    rag,
+)
+
+__all__ = [
+    "FIGURE_KEYS",
+    "advocate_standings",
+    "covered_services",
+    "dashboard_data",
+    "dashboard_groups",
+    "scope_evaluate",
+    "scope_facts",
+    "shown_keys",
+    "totals",
+]
 
 # Figures are never stale (their key moves with the data); this only bounds memory.
 FIGURES_TIMEOUT = 24 * 60 * 60
+# Providers evaluated together on a cold dashboard (the 40-provider commissioner: one).
+FIGURES_BATCH = 50
 
 
-@dataclass
-class AdvocateRow:
-    advocate: Advocate
-    judged: Judged
-    compliance: Compliance
-    policy: Policy
-    waits: list[tuple[str, Wait]] = field(default_factory=list)  # (unit code, wait)
-    at_risk: dict[str, bool] = field(default_factory=dict)
-    cpd: list[CpdState] = field(default_factory=list)
-    cost: Decimal = Decimal("0")
-
-    @property
-    def in_role(self) -> bool:
-        return self.compliance.in_role
-
-    @property
-    def long_waits(self) -> list[tuple[str, Wait]]:
-        return [(u, w) for u, w in self.waits if w.waiting and w.long]
-
-    @property
-    def cpd_gaps(self) -> list[CpdState]:
-        return [c for c in self.cpd if c.status != "current"]
-
-
-def contracts_for(
-    provider_ids: Iterable[int], on: date, commissioner_ids: set[int] | None = None
-) -> dict[int, Contract | None]:
+def _contracts(
+    provider_ids: Iterable[int], on: date, commissioner_ids: set[int] | None
+) -> dict[int, tuple[Contract | None, list[Contract]]]:
     ids = list(provider_ids)
     by_provider: dict[int, list[Contract]] = defaultdict(list)
     for c in Contract.objects.filter(provider_id__in=ids):
         by_provider[c.provider_id].append(c)
-    return {pid: _choose(by_provider.get(pid, []), on, commissioner_ids) for pid in ids}
+    return {
+        pid: (_choose(by_provider.get(pid, []), on, commissioner_ids), by_provider.get(pid, []))
+        for pid in ids
+    }
 
 
-def advocate_rows(
-    advocates: Sequence[Advocate], on: date, *, commissioner_ids: set[int] | None = None
-) -> list[AdvocateRow]:
-    """Evaluate R1-R10 for every advocate given. Queries: the catalogue's version (the
-    catalogue and prices are cached under it; 5 more when it has just changed), 3 facts,
-    1 contracts, 1 CPD requirements, 1 CPD records, 1 funding: 8 in all, whatever the
-    number of advocates."""
+def covered_services(
+    contracts: Sequence[Contract], on: date, commissioner_ids: set[int] | None
+) -> frozenset[str] | None:
+    """The services the reader's contracts with one provider cover (RULES.md section 1:
+    a commissioner sees a provider "only for the contract's services"): the union over
+    the lineage's contracts in force on ``on``, or over all of them where none is.
+    None (every service) for a reader who is not a commissioner.
+
+    Kept small and named so that it can point at the one tenancy scope
+    (organisations/scope.py) when that lands."""
+    if commissioner_ids is None:
+        return None
+    own = [c for c in contracts if c.commissioner_id in commissioner_ids]
+    pool = [c for c in own if c.active_on(on)] or own
+    return frozenset(s for c in pool for s in (c.services or []))
+
+
+def scope_facts(
+    advocates: Sequence[Advocate],
+    on: date,
+    *,
+    commissioner_ids: set[int] | None = None,
+    provider_ids: Iterable[int] | None = None,
+    whole_providers: bool = False,
+    with_cases: bool = True,
+) -> Facts:
+    """The facts ``evaluate`` judges, for ``advocates`` and the providers
+    ``provider_ids`` (default: the advocates' providers). ``whole_providers`` says the
+    advocates are all of their providers' (not archived) advocates, so R8's median wait
+    is read from their own training; ``with_cases`` reads the cases for the findings.
+
+    Queries, whatever the number of rows: the catalogue's version (the catalogue and
+    prices are cached under it; 5 more when it has just changed), 3 facts (absences,
+    training, and the cases: with ``with_cases`` one read of them, with their reports,
+    serves the facts and the findings), contracts, CPD requirements, CPD records,
+    funding, the providers' training places (not when ``whole_providers``): 8 or 9.
+    Raises nothing."""
     advocates = list(advocates)
-    if not advocates:
-        return []
+    pids = sorted(
+        set(provider_ids) if provider_ids is not None else {a.provider_id for a in advocates}
+    )
     catalogue, price_rows = reference_get()
-    facts = advocate_facts_many(advocates)
-    contracts = contracts_for({a.provider_id for a in advocates}, on, commissioner_ids)
-    contract_ids = [c.pk for c in contracts.values() if c is not None]
+    adv_ids = [a.pk for a in advocates]
+    case_rows: list[tuple[Any, ...]] = []
+    if with_cases and adv_ids:
+        # One read of the cases serves both the facts (R2's counts, the first DoLS case)
+        # and the findings: the largest read of a cold dashboard, done once.
+        case_rows = list(
+            Case.objects.filter(advocate_id__in=adv_ids, archived_at__isnull=True)
+            .values_list(
+                "pk",
+                "provider_id",
+                "advocate_id",
+                "case_type__category",
+                "allocated_on",
+                "supervisor_id",
+                "report__submitted_on",
+                "report__issued_on",
+                "report__approved_on",
+            )
+            .order_by("allocated_on", "pk")
+        )
+    facts = (
+        advocate_facts_many(
+            advocates,
+            case_rows=((r[2], r[3], r[4]) for r in case_rows) if with_cases else None,
+        )
+        if advocates
+        else {}
+    )
+    contracts = _contracts(pids, on, commissioner_ids)
+    chosen_ids = [c.pk for c, _ in contracts.values() if c is not None]
     requirements: dict[int, dict[str, int]] = defaultdict(dict)
     for contract_id, category, months in CpdRequirement.objects.filter(
-        contract_id__in=contract_ids
+        contract_id__in=chosen_ids
     ).values_list("contract_id", "category", "validity_months"):
         requirements[contract_id][category] = months
     completions: dict[int, list[tuple[str, date]]] = defaultdict(list)
     for adv_id, category, completed in CpdRecord.objects.filter(
-        advocate_id__in=[a.pk for a in advocates], archived_at__isnull=True
+        advocate_id__in=adv_ids, archived_at__isnull=True
     ).values_list("advocate_id", "category", "completed_on"):
         completions[adv_id].append((category, completed))
-    prices = prices_on(on, price_rows)
-    funding = dict(
-        Funding.objects.filter(advocate_id__in=[a.pk for a in advocates])
-        .values("advocate_id")
-        .annotate(total=Sum("amount"))
-        .values_list("advocate_id", "total")
+    own_funding: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
+    pots: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
+    for provider_id, adv_id, amount, granted in Funding.objects.filter(
+        Q(advocate_id__in=adv_ids) | Q(provider_id__in=pids, advocate__isnull=True)
+    ).values_list("provider_id", "advocate_id", "amount", "received_on"):
+        (own_funding[adv_id] if adv_id else pots[provider_id]).append((granted, amount))
+    places: dict[int, dict[int, list[tuple[date | None, date | None]]]] = defaultdict(
+        lambda: defaultdict(list)
     )
-
-    # The provider's median completed wait per unit (R8), from the same facts.
-    waits_by_provider_unit: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for f in facts.values():
-        for rec in f.training:
-            trained = rec.effective_trained_on
-            if rec.requested_on and trained and trained <= on:
-                waits_by_provider_unit[(f.provider_id, rec.unit_id)].append(
-                    (trained - rec.requested_on).days
+    if whole_providers:
+        for f in facts.values():
+            for rec in f.training:
+                places[f.provider_id][rec.unit_id].append(
+                    (rec.requested_on, rec.effective_trained_on)
                 )
-
-    rows = []
-    for adv in advocates:
-        contract = contracts.get(adv.provider_id)
-        policy = contract.policy() if contract else DEFAULT_POLICY
-        judged = Judged(facts[adv.pk], catalogue)
-        comp = advocate_compliance(judged, on, policy)
-        waits = []
-        for rec in judged.facts.training:
-            wait = training_wait(rec, on, policy.long_wait_days)
-            if wait is not None:
-                waits.append((catalogue.unit_codes.get(rec.unit_id, "?"), wait))
-        risk = {}
-        for code, deadline in comp.deadlines.items():
-            if deadline.status not in ("on_track", "due_soon"):
-                continue
-            record = _record_towards(judged, code)
-            median = median_wait_days(
-                waits_by_provider_unit.get((adv.provider_id, record.unit_id), ()) if record else (),
-                policy.default_wait_days,
-            )
-            risk[code] = at_risk(
-                record=record,
-                due=deadline.due,
-                on=on,
-                median_wait=median,
-                usual_assessment_days=policy.usual_assessment_days,
-            )
-        cpd = (
-            cpd_status(
-                requirements=requirements.get(contract.pk, {}) if contract else {},
-                completions=completions.get(adv.pk, ()),
-                on=on,
-            )
-            if in_role(adv.role_start, adv.left_on, on)
-            else []
+    elif pids:
+        for provider_id, unit_id, requested, trained, achieved in TrainingRecord.objects.filter(
+            advocate__provider_id__in=pids,
+            advocate__archived_at__isnull=True,
+            archived_at__isnull=True,
+            requested_on__isnull=False,
+        ).values_list(
+            "advocate__provider_id", "unit_id", "requested_on", "trained_on", "achieved_on"
+        ):
+            places[provider_id][unit_id].append((requested, trained or achieved))
+    cases = [CaseFact._make(row) for row in case_rows if row[4] <= on]
+    providers = {}
+    for pid in pids:
+        chosen, all_contracts = contracts[pid]
+        providers[pid] = ProviderFacts(
+            provider_id=pid,
+            policy=chosen.policy() if chosen else DEFAULT_POLICY,
+            services=covered_services(all_contracts, on, commissioner_ids),
+            cpd_requirements=requirements.get(chosen.pk, {}) if chosen else {},
+            places={u: tuple(v) for u, v in places.get(pid, {}).items()},
+            funding=tuple(pots.get(pid, ())),
         )
-        rows.append(
-            AdvocateRow(
-                advocate=adv,
-                judged=judged,
-                compliance=comp,
-                policy=policy,
-                waits=waits,
-                at_risk=risk,
-                cpd=cpd,
-                cost=_net_cost(
-                    judged, comp, policy, prices, funding.get(adv.pk) or Decimal("0"), on
-                ),
-            )
-        )
-    return rows
-
-
-def _record_towards(judged: Judged, competence: str):  # type: ignore[no-untyped-def]
-    """The training record that gives ``competence`` ASSESSED (e.g. unit 305 for IMCA)."""
-    for rec in judged.facts.training:
-        for ev in judged.catalogue.evidence.get(rec.unit_id, ()):
-            if ev.competence == competence and ev.level == ASSESSED:
-                return rec
-    return None
-
-
-def _net_cost(
-    judged: Judged,
-    comp: Compliance,
-    policy: Policy,
-    prices,
-    funding: Decimal,
-    on: date,  # type: ignore[no-untyped-def]
-) -> Decimal:
-    """R9 for one advocate in role under the contract's target, less their funding."""
-    if not comp.in_role:
-        return Decimal("0")
-    is_dols = (
-        comp.competences.get("DOLS") is not None or judged.facts.first_case("DOLS") is not None
+    return Facts(
+        catalogue=catalogue,
+        price_rows=price_rows,
+        providers=providers,
+        advocates=[facts[a.pk] for a in advocates],
+        cpd=completions,
+        funding=own_funding,
+        cases=cases,
     )
-    award = award_for(policy.qualification_target, is_dols_imca=is_dols)
-    if award is None:
-        return Decimal("0")
-    units = judged.catalogue.awards.get(award, ())
-    achieved = {r.unit_id for r in judged.facts.training if r.achieved_on and r.achieved_on <= on}
-    legacy = {
-        r.unit_id
-        for r in judged.facts.training
-        if r.effective_trained_on and r.effective_trained_on <= on
-    }
-    cost = cost_to_award(
-        award_units=units,
-        achieved_units=achieved,
-        legacy_on_record=legacy,
-        conversion_from=judged.catalogue.conversion_from,
-        prices=prices,
-        package_price=prices.package(award),
-    )
-    return net_cost(cost, funding)
 
 
-@dataclass
-class CaseIssue:
-    case_id: int
-    provider_id: int
-    advocate_id: int
-    kind: str  # practice_gate_breach | dols_gate_breach | issued_without_approval | no_supervisor
-    reason: str
-    due: date | None = None
-    category: str = ""  # the case's category: which commissioners see it (scope.flags)
-
-
-def case_issues(rows: Sequence[AdvocateRow], on: date) -> list[CaseIssue]:
-    """Case-level breaches (R1/R2 broken by imported data, R3-R5 supervision gaps) of
-    the advocates' cases: one query."""
-    by_id = {r.advocate.pk: r for r in rows}
-    issues: list[CaseIssue] = []
-    qs = Case.objects.filter(
-        advocate_id__in=list(by_id), archived_at__isnull=True, allocated_on__lte=on
-    ).values_list(
-        "pk",
-        "provider_id",
-        "advocate_id",
-        "case_type__category",
-        "allocated_on",
-        "status",
-        "supervisor_id",
-        "report__submitted_on",
-        "report__issued_on",
-        "report__approved_on",
-    )
-    for (
-        pk,
-        provider_id,
-        adv_id,
-        category,
-        allocated,
-        status,
-        supervisor_id,
-        submitted,
-        issued,
-        approved,
-    ) in qs:
-        row = by_id[adv_id]
-        # R1/R2 on the allocation date, not counting this case towards its own gate.
-        decision = allocation_decision(row.judged, category, allocated, row.policy)
-        if not decision.allowed:
-            kind = (
-                "practice_gate_breach"
-                if any(r.startswith("R1") for r in decision.reasons)
-                else "dols_gate_breach"
-            )
-            issues.append(
-                CaseIssue(
-                    pk, provider_id, adv_id, kind, "; ".join(decision.reasons), category=category
-                )
-            )
-        if category not in ("IMCA", "DOLS"):
-            continue
-        if status == CaseStatus.REPORT_ISSUED and submitted and issued:
-            if needs_supervision(row.judged, category, submitted) and approved is None:
-                issues.append(
-                    CaseIssue(
-                        pk,
-                        provider_id,
-                        adv_id,
-                        "issued_without_approval",
-                        f"Report issued on {issued} without a supervisor's approval (R5)",
-                        category=category,
-                    )
-                )
-            continue
-        if status in (CaseStatus.REPORT_ISSUED,):
-            continue
-        if supervisor_id is None and needs_supervision(row.judged, category, on):
-            grace = row.policy.supervision_grace_days
-            if (on - allocated).days > grace:
-                issues.append(
-                    CaseIssue(
-                        pk,
-                        provider_id,
-                        adv_id,
-                        "no_supervisor",
-                        f"Open {(on - allocated).days} days without a named supervisor (R3/R4; grace {grace} days)",
-                        due=allocated.fromordinal(allocated.toordinal() + grace),
-                        category=category,
-                    )
-                )
-    return issues
-
-
-def unit_category(catalogue: Catalogue, unit_code: str) -> str:
-    """The case category (service) a unit's training serves: the first competence its
-    evidence gives (305 -> IMCA, 310 and A4A-DOLS -> DOLS); blank for a unit that gives
-    none on its own (the core units), which concerns every service."""
-    found = {
-        ev.competence
-        for uid, code in catalogue.unit_codes.items()
-        if code == unit_code
-        for ev in catalogue.evidence.get(uid, ())
-    }
-    return next((c for c in scope.CATEGORIES if c in found), scope.ALL_SERVICES)
-
-
-def provider_figures(
-    rows: Sequence[AdvocateRow],
-    issues: Sequence[CaseIssue],
-    categories: frozenset[str] | None = None,
-) -> dict[str, object]:
-    """The dashboard's figures for one provider, with red/amber/green (RULES.md section
-    12, Figures). ``categories``: the services the reader's contracts cover, as case
-    categories (None: all); deadlines, case issues, waits and risks of other services
-    are not counted, and a DoLS figure is None where DoLS is not covered."""
-
-    def covered(category: str) -> bool:
-        return categories is None or category == scope.ALL_SERVICES or category in categories
-
-    in_role_rows = [r for r in rows if r.in_role]
-
-    def count_status(status: str) -> int:
-        return sum(
-            1
-            for r in in_role_rows
-            for code, d in r.compliance.deadlines.items()
-            if d.status == status and covered(code)
-        )
-
-    kinds = defaultdict(int)
-    for issue in issues:
-        if covered(issue.category):
-            kinds[issue.kind] += 1
-    dols = categories is None or "DOLS" in categories
-    figures: dict[str, object] = {
-        "advocates_in_role": len(in_role_rows),
-        "practising_without_training": kinds["practice_gate_breach"],
-        "overdue": count_status("overdue"),
-        "due_soon": count_status("due_soon"),
-        "dols_without_training_or_experience": kinds["dols_gate_breach"] if dols else None,
-        "issued_without_approval": kinds["issued_without_approval"],
-        "without_supervisor": kinds["no_supervisor"],
-        "long_waits": sum(
-            1
-            for r in in_role_rows
-            for code, _ in r.long_waits
-            if covered(unit_category(r.judged.catalogue, code))
-        ),
-        "cpd_gaps": sum(len(r.cpd_gaps) for r in in_role_rows),
-        "at_risk": sum(
-            1 for r in in_role_rows if any(v for c, v in r.at_risk.items() if covered(c))
-        ),
-        "net_cost": str(sum((r.cost for r in in_role_rows), Decimal("0"))),
-    }
-    red = any(
-        figures[k]
-        for k in (
-            "practising_without_training",
-            "overdue",
-            "dols_without_training_or_experience",
-            "issued_without_approval",
-        )
-    )
-    amber = any(
-        figures[k] for k in ("due_soon", "long_waits", "cpd_gaps", "without_supervisor", "at_risk")
-    )
-    figures["rag"] = "red" if red else "amber" if amber else "green"
-    return figures
-
-
-def _figures_key(
-    provider: object,
+def scope_evaluate(
+    advocates: Sequence[Advocate],
     on: date,
-    commissioner_ids: set[int] | None,
-    categories: frozenset[str] | None,
-) -> str:
+    *,
+    commissioner_ids: set[int] | None = None,
+    provider_ids: Iterable[int] | None = None,
+    whole_providers: bool = False,
+    with_cases: bool = True,
+) -> Evaluation:
+    """``evaluate(scope_facts(...), on=on)``: the one evaluation of a scope."""
+    return evaluate(
+        scope_facts(
+            advocates,
+            on,
+            commissioner_ids=commissioner_ids,
+            provider_ids=provider_ids,
+            whole_providers=whole_providers,
+            with_cases=with_cases,
+        ),
+        on=on,
+    )
+
+
+def advocate_standings(
+    advocates: Sequence[Advocate],
+    on: date,
+    *,
+    commissioner_ids: set[int] | None = None,
+    whole_providers: bool = False,
+) -> list[Standing]:
+    """Each advocate's standing (R1-R10) on ``on``, in the order given: the training
+    matrix, the advocate's page and the API's compliance answer. Queries: those of
+    ``scope_facts`` without the cases."""
+    advocates = list(advocates)
+    if not advocates:
+        return []
+    result = scope_evaluate(
+        advocates,
+        on,
+        commissioner_ids=commissioner_ids,
+        whole_providers=whole_providers,
+        with_cases=False,
+    )
+    return [result.standings[a.pk] for a in advocates]
+
+
+def _figures_key(provider: object, on: date, commissioner_ids: set[int] | None) -> str:
     # The provider's data version moves with every write to what its figures read
-    # (organisations/versioning.py); the commissioners decide which contract's policy,
-    # the categories which services are counted.
-    who = ",".join(map(str, sorted(commissioner_ids))) if commissioner_ids is not None else "-"
-    cats = ",".join(sorted(categories)) if categories is not None else "*"
-    return f"figures:{provider.pk}:{provider.data_version}:{on.isoformat()}:{who}:{cats}"  # type: ignore[attr-defined]
+    # (organisations/versioning.py); the commissioners decide which contract's policy.
+    scope = ",".join(map(str, sorted(commissioner_ids))) if commissioner_ids is not None else "-"
+    return f"figures:v2:{provider.pk}:{provider.data_version}:{on.isoformat()}:{scope}"  # type: ignore[attr-defined]
 
 
 def dashboard_data(
-    providers: Sequence[object],
-    on: date,
-    commissioner_ids: set[int] | None,
-    categories: Mapping[int, frozenset[str]] | None = None,
+    providers: Sequence[object], on: date, commissioner_ids: set[int] | None
 ) -> list[dict[str, object]]:
     """Per provider figures for the dashboard. Each provider's figures are kept in the
     cache under its data version, so a change to one provider recomputes that one only.
-    Those not cached are computed together in a fixed number of queries: one for the
-    advocates, ``advocate_rows``' twelve and one for the case issues. ``categories``
-    (organisations/scope.py: categories_by_provider) limits each provider's figures to
-    the services the reader's contracts cover; None counts every service."""
-
-    def cats(pid: int) -> frozenset[str] | None:
-        return None if categories is None else categories.get(pid, frozenset())
-
-    keys = {p.pk: _figures_key(p, on, commissioner_ids, cats(p.pk)) for p in providers}  # type: ignore[attr-defined]
+    Those not cached are computed together, up to ``FIGURES_BATCH`` providers at a time,
+    each group in a fixed number of queries: one for the advocates and ``scope_facts``'
+    eight (no places query: the advocates are the providers' own)."""
+    keys = {p.pk: _figures_key(p, on, commissioner_ids) for p in providers}  # type: ignore[attr-defined]
     figures: dict[int, dict[str, object]] = {}
     cached = cache.get_many(list(keys.values()))
     for pid, key in keys.items():
         if key in cached:
             figures[pid] = cached[key]
     missing = [pid for pid in keys if pid not in figures]
-    if missing:
-        advocates = list(Advocate.objects.active().filter(provider_id__in=missing))
-        rows = advocate_rows(advocates, on, commissioner_ids=commissioner_ids)
-        issues = case_issues(rows, on)
-        rows_by: dict[int, list[AdvocateRow]] = defaultdict(list)
-        for r in rows:
-            rows_by[r.advocate.provider_id].append(r)
-        issues_by: dict[int, list[CaseIssue]] = defaultdict(list)
-        for i in issues:
-            issues_by[i.provider_id].append(i)
+    # In groups of providers, so that a cold national view (600 providers, two million
+    # cases) never holds every case in memory at once; one group for a commissioner's.
+    for start in range(0, len(missing), FIGURES_BATCH):
+        group = missing[start : start + FIGURES_BATCH]
+        advocates = list(Advocate.objects.active().filter(provider_id__in=group))
+        facts = scope_facts(
+            advocates,
+            on,
+            commissioner_ids=commissioner_ids,
+            provider_ids=group,
+            whole_providers=True,
+        )
+        result = evaluate(facts, on=on)
         fresh = {
-            pid: provider_figures(rows_by.get(pid, []), issues_by.get(pid, []), cats(pid))
-            for pid in missing
+            pid: _of_covered(result.figures[pid].as_dict(), facts.providers[pid].services)
+            for pid in group
         }
         cache.set_many({keys[pid]: f for pid, f in fresh.items()}, FIGURES_TIMEOUT)
         figures.update(fresh)
     return [{"provider": p, "figures": figures[p.pk]} for p in providers]  # type: ignore[attr-defined]
 
 
-FIGURE_KEYS = (
-    "advocates_in_role",
-    "practising_without_training",
-    "overdue",
-    "due_soon",
-    "dols_without_training_or_experience",
-    "issued_without_approval",
-    "without_supervisor",
-    "long_waits",
-    "cpd_gaps",
-    "at_risk",
-)
+def _of_covered(figures: dict[str, object], services: frozenset[str] | None) -> dict[str, object]:
+    """A DoLS figure is None (not shown, not 0) for a reader whose contracts with the
+    provider do not cover DoLS (RULES.md section 1: only the contract's services)."""
+    if services is not None and "dols" not in services:
+        figures["dols_without_training_or_experience"] = None
+    return figures
 
 
 def shown_keys(entries: Sequence[dict[str, object]]) -> tuple[str, ...]:
@@ -467,9 +307,46 @@ def shown_keys(entries: Sequence[dict[str, object]]) -> tuple[str, ...]:
 
 
 def totals(entries: Sequence[dict[str, object]]) -> dict[str, object]:
+    """The dashboard's totals over its providers' figures (counts summed, a figure not
+    covered counting 0; net cost in pounds as a string)."""
     out: dict[str, object] = {
         k: sum(int(e["figures"][k] or 0) for e in entries)  # type: ignore[index]
         for k in FIGURE_KEYS
     }
     out["net_cost"] = str(sum((Decimal(e["figures"]["net_cost"]) for e in entries), Decimal("0")))  # type: ignore[index]
     return out
+
+
+def dashboard_groups(
+    entries: Sequence[dict[str, object]], on: date
+) -> dict[str, list[dict[str, object]]]:
+    """The national view (issue 13): the providers' figures totalled by commissioner and
+    by region, over the contracts in force on ``on`` (a provider under two commissioners
+    counts under each; one under none is not grouped). Each group: ``name``,
+    ``providers`` (count), ``totals`` (as ``totals``) and ``rag`` (section 12, from the
+    totals). One query."""
+    by_id = {e["provider"].pk: e for e in entries}  # type: ignore[attr-defined]
+    commissioners: dict[int, tuple[str, str]] = {}
+    members: dict[int, set[int]] = defaultdict(set)
+    for commissioner_id, name, region, provider_id in (
+        Contract.objects.filter(provider_id__in=list(by_id), start_date__lte=on)
+        .exclude(end_date__lt=on)
+        .values_list("commissioner_id", "commissioner__name", "commissioner__region", "provider_id")
+    ):
+        commissioners[commissioner_id] = (name, region or "No region recorded")
+        members[commissioner_id].add(provider_id)
+    regions: dict[str, set[int]] = defaultdict(set)
+    for commissioner_id, (_, region) in commissioners.items():
+        regions[region] |= members[commissioner_id]
+
+    def group(name: str, provider_ids: set[int]) -> dict[str, object]:
+        t = totals([by_id[pid] for pid in sorted(provider_ids)])
+        return {"name": name, "providers": len(provider_ids), "totals": t, "rag": rag(t)}  # type: ignore[arg-type]
+
+    return {
+        "by_commissioner": sorted(
+            (group(name, members[cid]) for cid, (name, _) in commissioners.items()),
+            key=lambda g: str(g["name"]),
+        ),
+        "by_region": [group(region, regions[region]) for region in sorted(regions)],
+    }

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from django.conf import settings
@@ -24,35 +24,17 @@ from django.utils import timezone
 
 from advocates.models import Advocate
 from organisations import scope
-from organisations.models import Provider, Role
+from organisations.models import SERVICE_CATEGORY, Provider, Role
+from organisations.versioning import providers_touch
 
+from .evaluation import Finding, Standing, evaluate, figures_for
 from .flag_sources import extra_flags
 from .locks import provider_xact_lock, sweep_lock
-from .models import Flag, FlagKind, Notification, Snapshot, SweepRun
-from .selectors import (
-    AdvocateRow,
-    CaseIssue,
-    advocate_rows,
-    case_issues,
-    provider_figures,
-    unit_category,
-)
+from .models import Flag, Notification, Snapshot, SweepRun
+from .selectors import scope_facts
 
 log = logging.getLogger(__name__)
 User = get_user_model()
-
-
-@dataclass(frozen=True)
-class FlagSpec:
-    kind: str
-    subject: str
-    provider_id: int
-    advocate_id: int | None
-    case_id: int | None
-    reason: str
-    due: date | None = None
-    category: str = ""  # the service it concerns (Flag.category; organisations/scope.py)
-    contract_id: int | None = None  # the one contract it concerns, if any (a return)
 
 
 @dataclass
@@ -74,92 +56,10 @@ class SweepResult:
         self.raised_flags += other.raised_flags
 
 
-def desired_flags(
-    rows: Iterable[AdvocateRow], issues: Iterable[CaseIssue]
-) -> dict[tuple[str, str], FlagSpec]:
-    """What ought to be flagged now (R11), keyed by (kind, subject). Pure."""
-    out: dict[tuple[str, str], FlagSpec] = {}
-
-    def put(spec: FlagSpec) -> None:
-        out[(spec.kind, spec.subject)] = spec
-
-    for row in rows:
-        adv = row.advocate
-        for code, d in row.compliance.deadlines.items():
-            label = row.judged.catalogue.label(code)
-            if d.status == "overdue":
-                put(
-                    FlagSpec(
-                        FlagKind.ASSESSMENT_OVERDUE,
-                        f"advocate:{adv.pk}:{code}",
-                        adv.provider_id,
-                        adv.pk,
-                        None,
-                        f"{adv.name}: {label} assessment overdue since {d.due}",
-                        d.due,
-                        code,
-                    )
-                )
-            elif d.status == "due_soon":
-                put(
-                    FlagSpec(
-                        FlagKind.ASSESSMENT_DUE_SOON,
-                        f"advocate:{adv.pk}:{code}",
-                        adv.provider_id,
-                        adv.pk,
-                        None,
-                        f"{adv.name}: {label} assessment due by {d.due}",
-                        d.due,
-                        code,
-                    )
-                )
-        if not row.in_role:
-            continue
-        for unit_code, wait in row.long_waits:
-            put(
-                FlagSpec(
-                    FlagKind.LONG_WAIT,
-                    f"advocate:{adv.pk}:unit:{unit_code}",
-                    adv.provider_id,
-                    adv.pk,
-                    None,
-                    f"{adv.name}: waiting {wait.days} days for unit {unit_code} training "
-                    f"(requested {wait.requested_on})",
-                    category=unit_category(row.judged.catalogue, unit_code),
-                )
-            )
-        for state in row.cpd_gaps:
-            kind = FlagKind.CPD_MISSING if state.status == "missing" else FlagKind.CPD_LAPSED
-            reason = (
-                f"{adv.name}: no {state.category} CPD on record"
-                if state.status == "missing"
-                else f"{adv.name}: {state.category} CPD lapsed on {state.valid_until}"
-            )
-            put(
-                FlagSpec(
-                    kind,
-                    f"advocate:{adv.pk}:cpd:{state.category}",
-                    adv.provider_id,
-                    adv.pk,
-                    None,
-                    reason,
-                    state.valid_until,
-                )
-            )
-    for issue in issues:
-        put(
-            FlagSpec(
-                issue.kind,
-                f"case:{issue.case_id}",
-                issue.provider_id,
-                issue.advocate_id,
-                issue.case_id,
-                issue.reason[:300],
-                issue.due,
-                issue.category,
-            )
-        )
-    return out
+def desired_flags(findings: Iterable[Finding]) -> dict[tuple[str, str], Finding]:
+    """What ought to be flagged now (R11), keyed by (kind, subject): the evaluation's
+    findings, one per key. Pure."""
+    return {(str(f.kind), f.subject): f for f in findings}
 
 
 def recipients_for(
@@ -188,14 +88,31 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
             result.skipped = True
             return result
         advocates = list(Advocate.objects.active().filter(provider_id=provider_id).order_by("pk"))
-        rows: list[AdvocateRow] = []
-        issues: list[CaseIssue] = []
-        for start in range(0, len(advocates), batch):
-            chunk = advocate_rows(advocates[start : start + batch], on)
-            rows.extend(chunk)
-            issues.extend(case_issues(chunk, on))
-        desired = desired_flags(rows, issues)
-        desired.update(extra_flags(provider_id=provider_id, on=on))
+        standings: list[Standing] = []
+        findings: list[Finding] = []
+        provider_facts = None
+        # Batches bound memory on a very large provider; R8's median wait is read from
+        # all the provider's places either way (scope_facts' places query).
+        for start in range(0, max(len(advocates), 1), batch):
+            chunk = advocates[start : start + batch]
+            facts = scope_facts(
+                chunk,
+                on,
+                provider_ids=[provider_id],
+                whole_providers=len(chunk) == len(advocates),
+            )
+            provider_facts = facts.providers[provider_id]
+            judged = evaluate(facts, on=on)
+            standings.extend(judged.standings.values())
+            findings.extend(judged.findings)
+        desired = desired_flags(findings)
+        # Other rooms' flags (the quarterly return's, R13), keyed as the findings are.
+        desired.update(
+            {
+                (str(kind), subject): spec
+                for (kind, subject), spec in extra_flags(provider_id=provider_id, on=on).items()
+            }
+        )
         existing = {
             (f.kind, f.subject): f
             for f in Flag.objects.select_for_update().filter(
@@ -205,17 +122,19 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
         to_close = [f.pk for key, f in existing.items() if key not in desired]
         if to_close:
             Flag.objects.filter(pk__in=to_close).update(resolved_on=on)
+        changed = 0
         for key, flag in existing.items():
             spec = desired.get(key)
             if spec and (flag.due, flag.reason, flag.category, flag.contract_id) != (
                 spec.due,
-                spec.reason,
+                spec.reason[:300],
                 spec.category,
                 spec.contract_id,
             ):
-                flag.due, flag.reason = spec.due, spec.reason
+                flag.due, flag.reason = spec.due, spec.reason[:300]
                 flag.category, flag.contract_id = spec.category, spec.contract_id
                 flag.save(update_fields=["due", "reason", "category", "contract"])
+                changed += 1
         new = [
             Flag(
                 kind=s.kind,
@@ -223,7 +142,7 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
                 provider_id=s.provider_id,
                 advocate_id=s.advocate_id,
                 case_id=s.case_id,
-                reason=s.reason,
+                reason=s.reason[:300],
                 category=s.category,
                 contract_id=s.contract_id,
                 due=s.due,
@@ -248,14 +167,24 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
                 ],
                 ignore_conflicts=True,
             )
-        figures = provider_figures(rows, issues)
+        if to_close or created or changed:
+            # The flag writes above are bulk (no model signal): bump explicitly rather
+            # than rely on the snapshot's save below (ADR 0013).
+            providers_touch([provider_id])
+        assert provider_facts is not None
+        figures = figures_for(provider_facts, standings, findings, on).as_dict()
         # Per service, for a commissioner's trend of the services it covers.
         figures["by_category"] = {
             category: {
-                k: provider_figures(rows, issues, frozenset({category}))[k]
+                k: figures_for(
+                    replace(provider_facts, services=frozenset({service})),
+                    standings,
+                    findings,
+                    on,
+                ).as_dict()[k]
                 for k in ("overdue", "due_soon")
             }
-            for category in scope.CATEGORIES
+            for service, category in SERVICE_CATEGORY.items()
         }
         Snapshot.objects.update_or_create(
             provider_id=provider_id, on=on, defaults={"figures": figures}
@@ -333,6 +262,8 @@ def digests_send() -> int:
             Flag.objects.filter(pk__in=[r.flag_id for r in rows], notified_at__isnull=True).update(
                 notified_at=now
             )
+            # A bulk update (no model signal): the flags' providers bump explicitly.
+            providers_touch({r.flag.provider_id for r in rows})
     return sent
 
 

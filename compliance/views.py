@@ -15,16 +15,16 @@ from organisations.access import require
 from organisations.models import Provider
 
 from .models import Flag, FlagKind, Snapshot
-from .selectors import dashboard_data, shown_keys, totals
+from .selectors import dashboard_data, dashboard_groups, shown_keys, totals
 
 LABELS = {
-    "advocates_in_role": "Advocates in role",
-    "practising_without_training": "Cases taken without IMCA training",
+    "in_role": "Advocates in role",
+    "without_imca_training": "Cases taken without IMCA training",
     "overdue": "Assessments overdue",
     "due_soon": "Assessments due soon",
     "dols_without_training_or_experience": "DoLS cases without DoLS training or experience",
-    "issued_without_approval": "Supervised reports issued without approval",
-    "without_supervisor": "Supervised cases without a named supervisor",
+    "issued_unapproved": "Supervised reports issued without approval",
+    "no_supervisor": "Supervised cases without a named supervisor",
     "long_waits": "Long waits for training",
     "cpd_gaps": "CPD missing or lapsed",
     "at_risk": "Advocates at risk of missing a deadline",
@@ -85,12 +85,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """The commissioner's dashboard. Cached whole (imca_commissioning/pagecache.py) until
     a provider it shows changes, the day turns, or new flags have been shown."""
     user = request.user
-    require(user.is_superuser or user.role == "commissioner", "The dashboard is for commissioners.")
+    require(
+        user.is_superuser or user.role in ("commissioner", "national"),
+        "The dashboard is for commissioners and national readers.",
+    )
     today = timezone.localdate()
     providers = list(Provider.objects.visible_to(user).order_by("name"))
     categories = scope.categories_by_provider(user)
-    entries = dashboard_data(providers, today, _commissioner_ids(request), categories)
+    entries = dashboard_data(providers, today, _commissioner_ids(request))
     keys = shown_keys(entries)
+    # The national view: every provider, also by commissioner and by region.
+    national = user.is_superuser or user.role == "national"
+    groups = dashboard_groups(entries, today) if national else None
     seen = user.dashboard_seen_at
     new_flags = Flag.objects.visible_to(user).open().select_related("advocate", "provider")
     if seen:
@@ -110,6 +116,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "new_flags": new_flags,
             "seen": seen,
             "trend": _trend_points([p.pk for p in providers], categories),
+            "groups": groups,
         },
     )
     if new_flags or seen is None:

@@ -17,6 +17,7 @@ NAV = {
         ("Flags", "compliance:flags"),
         ("Quarterly returns", "returns:list"),
     ],
+    "national": [("Dashboard", "compliance:dashboard")],
     "provider_manager": [
         ("Training matrix", "qualifications:matrix"),
         ("Advocates", "advocates:list"),

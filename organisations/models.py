@@ -23,6 +23,24 @@ class Role(models.TextChoices):
     COMMISSIONER = "commissioner", "Commissioner user"
     PROVIDER_MANAGER = "provider_manager", "Provider manager"
     ADVOCATE = "advocate", "Advocate"
+    # Reads every provider's figures, by commissioner and by region; writes nothing and
+    # sees no advocate, case or flag (issue 13, ADR 0013).
+    NATIONAL = "national", "National reader"
+
+
+# The regions a commissioner belongs to, for the national view.
+REGIONS = (
+    "North East",
+    "North West",
+    "Yorkshire and the Humber",
+    "East Midlands",
+    "West Midlands",
+    "East of England",
+    "London",
+    "South East",
+    "South West",
+    "Wales",
+)
 
 
 class Service(models.TextChoices):
@@ -51,6 +69,9 @@ class Commissioner(AuditedModel):
     active_to = models.DateField(null=True, blank=True)
     successor = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="predecessors"
+    )
+    region = models.CharField(
+        max_length=40, blank=True, choices=[(r, r) for r in REGIONS], default=""
     )
 
     objects = CommissionerQuerySet.as_manager()
@@ -246,6 +267,7 @@ class User(AbstractUser):
                     | Q(role="commissioner", commissioner__isnull=False, provider__isnull=True)
                     | Q(role="provider_manager", provider__isnull=False, commissioner__isnull=True)
                     | Q(role="advocate", provider__isnull=False, commissioner__isnull=True)
+                    | Q(role="national", provider__isnull=True, commissioner__isnull=True)
                 ),
             ),
         ]
@@ -307,3 +329,7 @@ class User(AbstractUser):
     @property
     def is_advocate(self) -> bool:
         return self.role == Role.ADVOCATE
+
+    @property
+    def is_national(self) -> bool:
+        return self.role == Role.NATIONAL

@@ -52,6 +52,12 @@ def _is_commissioner(user: Any) -> bool:
     return user.role == Role.COMMISSIONER and bool(user.commissioner_id)
 
 
+def is_national(user: Any) -> bool:
+    """A national reader (ADR 0013): every provider's, commissioner's and contract's
+    figures, and no record that names a person (advocates, cases, flags, funding)."""
+    return _active(user) and user.role == Role.NATIONAL
+
+
 def _is_provider_staff(user: Any) -> bool:
     return user.role in (Role.PROVIDER_MANAGER, Role.ADVOCATE) and bool(user.provider_id)
 
@@ -137,7 +143,7 @@ def providers(user: Any, prefix: str = "") -> Q:
     with (any service); a provider's people their own."""
     if not _active(user):
         return NOTHING
-    if user.is_superuser:
+    if user.is_superuser or user.role == Role.NATIONAL:
         return EVERYTHING
     if _is_commissioner(user):
         ids = lineage_contracts(user.commissioner_id).values("provider_id")
@@ -152,7 +158,7 @@ def commissioners(user: Any) -> Q:
     commissioners holding a contract with their provider."""
     if not _active(user):
         return NOTHING
-    if user.is_superuser:
+    if user.is_superuser or user.role == Role.NATIONAL:
         return EVERYTHING
     if _is_commissioner(user):
         return Q(
@@ -171,7 +177,7 @@ def contracts(user: Any) -> Q:
     """Contracts: a commissioner its lineage's; a provider's people their provider's."""
     if not _active(user):
         return NOTHING
-    if user.is_superuser:
+    if user.is_superuser or user.role == Role.NATIONAL:
         return EVERYTHING
     if _is_commissioner(user):
         return Q(pk__in=lineage_contracts(user.commissioner_id).values("pk"))
@@ -339,3 +345,16 @@ def digest_recipients(
         )
         .values_list("pk", flat=True)
     )
+
+
+def funding(user: Any) -> Q:
+    """Funding (R9): the admin all; a provider's managers their own provider's; a
+    commissioner that of the providers it sees (their net cost reads it). Advocate users
+    and national readers none: the figures carry the net cost."""
+    if not _active(user):
+        return NOTHING
+    if user.is_superuser:
+        return EVERYTHING
+    if user.role in (Role.ADVOCATE, Role.NATIONAL):
+        return NOTHING
+    return providers(user, prefix="provider__")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
 
 from .models import Contract
@@ -27,22 +26,3 @@ def policy_for_provider(
     contracts = list(Contract.objects.filter(provider_id=provider_id))
     chosen = _choose(contracts, on, commissioner_ids)
     return chosen.policy() if chosen else DEFAULT_POLICY
-
-
-def policies_for_providers(
-    provider_ids: Iterable[int], on: date, commissioner_ids: set[int] | None = None
-) -> dict[int, Policy]:
-    """One query for many providers."""
-    by_provider: dict[int, list[Contract]] = {}
-    for c in Contract.objects.filter(provider_id__in=list(provider_ids)):
-        by_provider.setdefault(c.provider_id, []).append(c)
-    out: dict[int, Policy] = {}
-    for pid in provider_ids:
-        chosen = _choose(by_provider.get(pid, []), on, commissioner_ids)
-        out[pid] = chosen.policy() if chosen else DEFAULT_POLICY
-    return out
-
-
-def policy_for_user(provider_id: int, on: date, user) -> Policy:  # type: ignore[no-untyped-def]
-    ids = user.commissioner_lineage if getattr(user, "is_commissioner", False) else None
-    return policy_for_provider(provider_id, on, ids)

@@ -116,6 +116,12 @@ def _organisation(
         if commissioner is not None:
             raise ValidationError({"commissioner": "An advocate user belongs to no commissioner."})
         provider = advocate.provider
+    elif role == Role.NATIONAL:
+        # Reads every provider's figures (ADR 0013): belongs to no one organisation.
+        if commissioner is not None:
+            raise ValidationError({"commissioner": "A national reader belongs to no commissioner."})
+        if provider is not None:
+            raise ValidationError({"provider": "A national reader belongs to no provider."})
     return commissioner, provider
 
 

@@ -27,15 +27,102 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from .models import Provider, Role
 
+# Every model registered with `track` or `track_catalogue`, by label: the registry the
+# model walk (`unregistered_models`, tests/test_versioning_registry.py) checks.
+TRACKED: dict[str, str] = {}
+
+# Models that reach a provider's data but whose writes no cached answer shows, each with
+# the reason. A model is never left out by silence: the model walk fails until it is
+# tracked or named here.
+EXEMPT: dict[str, str] = {
+    "organisations.User": (
+        "an account: cached answers are keyed on the user themself (pagecache.answer_key), "
+        "and the dashboard's last visit is in its own key"
+    ),
+    "authtoken.Token": "a credential: no cached answer shows it",
+    "authtoken.TokenProxy": "the admin's view of Token (a proxy: same table)",
+    "admin.LogEntry": "Django admin's own log: no cached answer shows it",
+    "compliance.Notification": (
+        "digest rows: no cached answer shows them (the dashboard's new flags read Flag, "
+        "which is tracked, and digests_send bumps the providers whose flags it marks)"
+    ),
+}
+
+
+def exempt(label: str, reason: str) -> None:
+    """Declare (in an AppConfig.ready, next to the model) that writes to ``label`` need
+    no data-version bump, and why; the model walk then accepts it."""
+    EXEMPT[label] = reason
+
+
+# What a cached page of a provider is about: a model reaching one of these by its
+# foreign keys holds some of that provider's data.
+ROOTS = ("organisations.Provider", "advocates.Advocate", "casework.Case")
+
 
 def providers_touch(provider_ids: Iterable[int | None]) -> None:
+    """Move the data version of the providers named (None entries ignored): one UPDATE.
+    Bulk writes that send no model signal (``QuerySet.update``, ``bulk_create``, COPY)
+    call this themselves, in the same transaction."""
     ids = sorted({pk for pk in provider_ids if pk})
     if ids:
         Provider.objects.filter(pk__in=ids).update(data_version=models.F("data_version") + 1)
 
 
 def all_providers_touch() -> None:
+    """Move every provider's data version (a change to reference data all figures read)."""
     Provider.objects.update(data_version=models.F("data_version") + 1)
+
+
+def _is_history(model: type[models.Model]) -> bool:
+    # django-simple-history's historical records are written in the same save as the
+    # row they record, whose own registration bumps the provider.
+    return hasattr(model, "instance_type") and hasattr(model, "history_id")
+
+
+def reaches(model: type[models.Model]) -> list[str]:
+    """The shortest chain of forward relations (foreign key, one-to-one, many-to-many)
+    from ``model`` to one of ``ROOTS``, as labels; [] when none. The chain does not pass
+    through an exempted model: a row pointing at a user (``created_by``) does not hold
+    the data of the user's provider."""
+    start = model._meta.label
+    paths: dict[str, list[str]] = {start: [start]}
+    frontier = [model]
+    while frontier:
+        following = []
+        for m in frontier:
+            label = m._meta.label
+            if label in ROOTS:
+                return paths[label]
+            if label in EXEMPT and m is not model:
+                continue
+            for f in m._meta.get_fields():
+                target = getattr(f, "related_model", None)
+                if not (f.is_relation and not f.auto_created and isinstance(target, type)):
+                    continue
+                tlabel = target._meta.label
+                if tlabel not in paths:
+                    paths[tlabel] = [*paths[label], tlabel]
+                    following.append(target)
+        frontier = following
+    return []
+
+
+def unregistered_models() -> dict[str, list[str]]:
+    """Every installed model that reaches a provider's data (``reaches``) and is neither
+    tracked, nor a historical record, nor exempted with a reason in ``EXEMPT``; with the
+    chain that reaches. The model walk's test asserts this is empty."""
+    from django.apps import apps
+
+    out = {}
+    for model in apps.get_models():
+        label = model._meta.label
+        if label in TRACKED or label in EXEMPT or _is_history(model):
+            continue
+        chain = reaches(model)
+        if chain:
+            out[label] = chain
+    return out
 
 
 def track(model: type[models.Model], provider_ids: Callable[[Any], Iterable[int | None]]) -> None:
@@ -48,6 +135,7 @@ def track(model: type[models.Model], provider_ids: Callable[[Any], Iterable[int 
         providers_touch(provider_ids(instance))
 
     uid = f"versioning:{model._meta.label}"
+    TRACKED[model._meta.label] = "provider"
     post_save.connect(handler, sender=model, weak=False, dispatch_uid=uid)
     post_delete.connect(handler, sender=model, weak=False, dispatch_uid=uid)
 
@@ -64,6 +152,7 @@ def track_catalogue(model: type[models.Model], also: Callable[[], None] | None =
             also()
 
     uid = f"versioning:catalogue:{model._meta.label}"
+    TRACKED[model._meta.label] = "catalogue"
     if model._meta.auto_created:  # a many-to-many table: its rows change by m2m_changed
         m2m_changed.connect(handler, sender=model, weak=False, dispatch_uid=uid)
         return
@@ -98,7 +187,7 @@ def prepared(name: str, sql: str, *types: str) -> bool:
 
 def _rows(user: Any) -> list[tuple[Any, ...]]:
     p = connection.ops.quote_name(Provider._meta.db_table)
-    if user.is_superuser:
+    if user.is_superuser or user.role == Role.NATIONAL:
         with connection.cursor() as cur:
             cur.execute(f"SELECT 'p', id, data_version FROM {p} ORDER BY id")
             return list(cur.fetchall())

@@ -10,7 +10,7 @@ from django.urls import reverse
 def home(request: HttpRequest) -> HttpResponse:
     """Send each role to where its work is."""
     user = request.user
-    if user.is_superuser or user.role == "commissioner":
+    if user.is_superuser or user.role in ("commissioner", "national"):
         return redirect("compliance:dashboard")
     if user.role == "provider_manager":
         return redirect("qualifications:matrix")

@@ -132,8 +132,15 @@ class PriceList(models.Model):
         return f"Prices from {self.effective_from}"
 
 
+class FundingQuerySet(models.QuerySet):
+    def visible_to(self, user) -> QuerySet[Funding]:  # type: ignore[no-untyped-def]
+        """The funding ``user`` may see (organisations/scope.py)."""
+        return self.filter(scope.funding(user))
+
+
 class Funding(AuditedModel):
-    """Funding received towards qualifications: per provider, optionally per advocate."""
+    """Funding received towards qualifications: per provider, optionally per advocate
+    (R9; with no advocate, a pot taken off the provider's total net cost)."""
 
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="funding")
     advocate = models.ForeignKey(
@@ -142,6 +149,8 @@ class Funding(AuditedModel):
     amount = models.DecimalField(max_digits=9, decimal_places=2)
     received_on = models.DateField()
     note = models.CharField(max_length=200, blank=True)
+
+    objects = FundingQuerySet.as_manager()
 
     class Meta:
         constraints = [

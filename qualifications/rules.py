@@ -269,8 +269,49 @@ def training_wait(record: TrainingFact, on: date, long_wait_days: int) -> Wait |
 
 
 def median_wait_days(waits: Iterable[int], default: int) -> int:
+    """R8: the median of completed waits in days (rounded down), or ``default`` (the
+    policy's ``default_wait_days``) where there is none."""
     values = list(waits)
     return int(statistics.median(values)) if values else default
+
+
+def completed_waits(places: Iterable[tuple[date | None, date | None]], on: date) -> list[int]:
+    """R8 (RULES.md section 12): the days of every wait completed by ``on``, from
+    ``(requested_on, effective trained_on)`` pairs; a place still waited for on ``on``
+    is not a completed wait."""
+    return [
+        (trained - requested).days
+        for requested, trained in places
+        if requested is not None and trained is not None and requested <= trained <= on
+    ]
+
+
+def assessing_unit(catalogue: Catalogue, competence: str) -> int | None:
+    """The unit whose training gives ``competence`` TRAINED and whose achievement gives it
+    ASSESSED (unit 305 for IMCA in the shipped catalogue): the unit an advocate with no
+    record yet will wait for (R8). The lowest id where several qualify; None if none."""
+    both = [
+        unit_id
+        for unit_id, evidence in catalogue.evidence.items()
+        if any(e.stage == STAGE_TRAINED and e.competence == competence for e in evidence)
+        and any(
+            e.stage == STAGE_ACHIEVED and e.competence == competence and e.level == ASSESSED
+            for e in evidence
+        )
+    ]
+    return min(both) if both else None
+
+
+def record_towards(
+    records: Iterable[TrainingFact], catalogue: Catalogue, competence: str
+) -> TrainingFact | None:
+    """The training record whose achievement gives ``competence`` ASSESSED (e.g. the
+    unit 305 record for IMCA), or None."""
+    for rec in records:
+        for ev in catalogue.evidence.get(rec.unit_id, ()):
+            if ev.competence == competence and ev.level == ASSESSED:
+                return rec
+    return None
 
 
 def at_risk(
@@ -327,6 +368,75 @@ def award_for(target: str, *, is_dols_imca: bool) -> str | None:
     return None
 
 
+def legacy_on_record(records: Iterable[TrainingFact], on: date | None = None) -> set[int]:
+    """R9 and section 3: the units and courses whose training is on record (by ``on``
+    where given): a legacy course there opens the conversion route of the unit it
+    converts to. The one reading of "the legacy course is on record"."""
+    return {
+        r.unit_id
+        for r in records
+        if r.effective_trained_on is not None and (on is None or r.effective_trained_on <= on)
+    }
+
+
+@dataclass(frozen=True)
+class CostLine:
+    """One step of the route to the target: a unit (by code) or the whole award."""
+
+    unit: str
+    price: Decimal
+    why: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"unit": self.unit, "price": f"{self.price:.2f}", "why": self.why}
+
+
+@dataclass(frozen=True)
+class CostRoute:
+    """R9 for one advocate: the award worked towards (None: no target), the cheaper
+    route to it and its gross price in pounds."""
+
+    award: str | None
+    lines: tuple[CostLine, ...] = ()
+    gross: Decimal = Decimal("0")
+
+
+def cost_route(
+    *,
+    award: str | None,
+    award_units: Sequence[int],
+    achieved_units: set[int],
+    legacy_on_record: set[int],
+    conversion_from: Mapping[int, int],
+    prices: Prices,
+    unit_codes: Mapping[int, str] | None = None,
+) -> CostRoute:
+    """R9: the cheaper of (a) the units still missing (core units included), each at the
+    unit price or, where the matching legacy course is on record, the conversion price,
+    and (b) the whole award's package price. On a tie the units are shown: they say
+    what is missing."""
+    if award is None:
+        return CostRoute(None)
+    codes = unit_codes or {}
+    missing = [u for u in award_units if u not in achieved_units]
+    if not missing:
+        return CostRoute(award)
+    lines = []
+    for u in missing:
+        legacy = conversion_from.get(u)
+        if legacy is not None and legacy in legacy_on_record:
+            why = f"conversion: {codes.get(legacy, legacy)} on record"
+            lines.append(CostLine(codes.get(u, str(u)), prices.conversion, why))
+        else:
+            lines.append(CostLine(codes.get(u, str(u)), prices.unit, "unit price: not achieved"))
+    by_unit = sum((line.price for line in lines), Decimal("0"))
+    package = prices.package(award)
+    if package < by_unit:
+        why = f"package: the whole {award} costs less than the {len(lines)} units ({by_unit:.2f})"
+        return CostRoute(award, (CostLine(award, package, why),), package)
+    return CostRoute(award, tuple(lines), by_unit)
+
+
 def cost_to_award(
     *,
     award_units: Sequence[int],
@@ -338,18 +448,20 @@ def cost_to_award(
 ) -> Decimal:
     """R9: the cheaper of (a) the missing units, each at the unit price or, where the
     matching legacy course is on record, the conversion price, and (b) the package."""
-    missing = [u for u in award_units if u not in achieved_units]
-    if not missing:
-        return Decimal("0")
-    by_unit = sum(
-        (
-            prices.conversion
-            if conversion_from.get(u) is not None and conversion_from[u] in legacy_on_record
-            else prices.unit
-        )
-        for u in missing
+    route = cost_route(
+        award="package",
+        award_units=award_units,
+        achieved_units=achieved_units,
+        legacy_on_record=legacy_on_record,
+        conversion_from=conversion_from,
+        prices=Prices(
+            unit=prices.unit,
+            conversion=prices.conversion,
+            certificate=package_price,
+            diploma=package_price,
+        ),
     )
-    return min(Decimal(by_unit), package_price)
+    return route.gross
 
 
 def net_cost(cost: Decimal, funding: Decimal) -> Decimal:

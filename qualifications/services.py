@@ -19,19 +19,34 @@ from imca_commissioning.services import (
 )
 from imca_commissioning.validators import DateChecks, in_words
 
-from .models import STAGE_FIELDS, CpdRecord, Route, TrainingRecord, Unit
-from .rules import training_stage_errors
+from .models import (
+    STAGE_FIELDS,
+    CpdCategory,
+    CpdRecord,
+    CpdRequirement,
+    Funding,
+    Route,
+    TrainingRecord,
+    Unit,
+)
+from .rules import TrainingFact, legacy_on_record, training_stage_errors
 
 
 def _legacy_on_record(advocate: Advocate, unit: Unit, exclude_pk: int | None = None) -> bool:
+    """Section 3: conversion needs the matching legacy course on record, read by the
+    one rule that R9's cost reads too (``rules.legacy_on_record``)."""
     if unit.conversion_from_id is None:
         return False
     qs = TrainingRecord.objects.filter(
         advocate=advocate, unit_id=unit.conversion_from_id, archived_at__isnull=True
-    ).exclude(trained_on__isnull=True, achieved_on__isnull=True)
+    )
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
-    return qs.exists()
+    records = [
+        TrainingFact(unit_id=u, trained_on=t, achieved_on=a)
+        for u, t, a in qs.values_list("unit_id", "trained_on", "achieved_on")
+    ]
+    return unit.conversion_from_id in legacy_on_record(records)
 
 
 def _check_training_dates(record: TrainingRecord) -> None:
@@ -249,3 +264,75 @@ def cpd_record_enter_in_error(*, record: CpdRecord, by: Any, reason: str) -> Cpd
 def cpd_record_archive(*, record: CpdRecord, by: Any, reason: str) -> CpdRecord:
     """API 1.0's DELETE: the same as entering the record in error."""
     return cpd_record_enter_in_error(record=record, by=by, reason=reason)
+
+
+@transaction.atomic
+def contract_cpd_requirements_set(*, contract: Any, requirements: dict[str, int]) -> None:
+    """R10: make the contract's required CPD categories exactly ``requirements``
+    (category -> validity in months, each a positive whole number): rows for other
+    categories go, the rest are created or updated. Raises ValidationError naming
+    ``cpd_requirements`` for an unknown category or a validity below one month."""
+    bad = sorted(k for k in requirements if k not in CpdCategory.values)
+    if bad:
+        raise ValidationError({"cpd_requirements": f"Unknown CPD category: {', '.join(bad)}"})
+    if any(not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in requirements.values()):
+        raise ValidationError(
+            {"cpd_requirements": "Each validity is a whole number of months, at least 1"}
+        )
+    CpdRequirement.objects.filter(contract=contract).exclude(
+        category__in=list(requirements)
+    ).delete()
+    for category, months in requirements.items():
+        CpdRequirement.objects.update_or_create(
+            contract=contract, category=category, defaults={"validity_months": months}
+        )
+
+
+@transaction.atomic
+def funding_create(
+    *,
+    provider: Any,
+    amount: Decimal,
+    received_on: date,
+    advocate: Advocate | None = None,
+    note: str = "",
+    by: Any = None,
+) -> Funding:
+    """R9: record funding received towards qualifications, for one advocate or (with
+    ``advocate`` None) the provider's pot. Raises ValidationError naming the field: an
+    advocate of another provider, a negative amount."""
+    funding = Funding(
+        provider=provider, advocate=advocate, amount=amount, received_on=received_on, note=note
+    )
+    stamp(funding, by, created=True)
+    _check_funding(funding)
+    funding.save()
+    return funding
+
+
+@transaction.atomic
+def funding_update(*, funding: Funding, by: Any = None, **fields: Any) -> Funding:
+    """Change a funding record's provider, advocate, amount, date or note (R9)."""
+    funding = Funding.objects.select_for_update().get(pk=funding.pk)
+    changed = apply_fields(
+        funding, fields, {"provider", "advocate", "amount", "received_on", "note"}
+    )
+    if changed:
+        stamp(funding, by)
+        _check_funding(funding)
+        funding.save()
+    return funding
+
+
+@transaction.atomic
+def funding_delete(*, funding: Funding, by: Any = None) -> None:
+    """Remove a funding record recorded by mistake (the platform admin only)."""
+    Funding.objects.filter(pk=funding.pk).delete()
+
+
+def _check_funding(funding: Funding) -> None:
+    if funding.advocate is not None and funding.advocate.provider_id != funding.provider_id:
+        raise ValidationError({"advocate": "This advocate works for another provider"})
+    if funding.amount is None or Decimal(funding.amount) < 0:
+        raise ValidationError({"amount": "The amount cannot be negative"})
+    funding.full_clean()

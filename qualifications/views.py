@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from advocates.models import Advocate
-from compliance.selectors import AdvocateRow, advocate_rows
+from compliance.evaluation import Standing
+from compliance.selectors import advocate_standings
 from imca_commissioning.corrections import correction_page
 from imca_commissioning.exports import Table, table_response
 from imca_commissioning.forms import add_service_errors
@@ -25,11 +26,11 @@ from .models import CpdRecord, TrainingRecord
 
 COMPETENCES = ("IMCA", "DOLS", "IMHA")
 SORTS = {
-    "name": lambda r: r.advocate.name.lower(),
+    "name": lambda r: r.name.lower(),
     "imca_due": lambda r: (
         r.compliance.deadlines["IMCA"].due or timezone.localdate().replace(year=9999)
     ),
-    "wait": lambda r: -max([w.days for _, w in r.waits if w.waiting] or [0]),
+    "wait": lambda r: -max([w.days for w in r.waits if w.waiting] or [0]),
 }
 
 
@@ -40,15 +41,19 @@ def _provider_for(request: HttpRequest) -> Provider:
     return get_visible_or_404(Provider.objects.visible_to(user), request.GET.get("provider"))
 
 
-def matrix_rows(request: HttpRequest, provider: Provider) -> list[AdvocateRow]:
+def matrix_rows(request: HttpRequest, provider: Provider) -> list[Standing]:
     today = timezone.localdate()
     commissioner_ids = (
         request.user.commissioner_lineage if request.user.role == "commissioner" else None
     )
     advocates = Advocate.objects.visible_to(request.user).filter(provider=provider)
+    # The provider's advocates, all of them (managers, commissioners and the admin):
+    # R8's median wait is read from their own training.
     rows = [
         r
-        for r in advocate_rows(list(advocates), today, commissioner_ids=commissioner_ids)
+        for r in advocate_standings(
+            list(advocates), today, commissioner_ids=commissioner_ids, whole_providers=True
+        )
         if r.in_role
     ]
     status = request.GET.get("status", "")
@@ -100,7 +105,7 @@ def training_matrix(request: HttpRequest) -> HttpResponse:
 
 
 def _matrix_csv(
-    provider: Provider, rows: list[AdvocateRow], competences: tuple[str, ...]
+    provider: Provider, rows: list[Standing], competences: tuple[str, ...]
 ) -> HttpResponse:
     """The matrix as a file, of the competences the reader's services cover."""
     header = ["advocate", "practice_start"]
@@ -113,7 +118,7 @@ def _matrix_csv(
     lines = []
     for r in rows:
         c = r.compliance
-        line: list[object] = [r.advocate.name, c.practice_start]
+        line: list[object] = [r.name, c.practice_start or ""]
         for code in competences:
             d = c.deadlines[code]
             line += [c.competences.get(code), d.due, d.status]
@@ -121,9 +126,9 @@ def _matrix_csv(
         if "DOLS" in competences:
             line += [c.needs_supervision["dols"]]
         line += [
-            max([w.days for _, w in r.waits if w.waiting] or [0]),
+            max([w.days for w in r.waits if w.waiting] or [0]),
             ",".join(k for k, v in r.at_risk.items() if v and k in competences),
-            r.cost,
+            r.cost.net,
         ]
         lines.append(line)
     return table_response(Table(f"training-matrix-{provider.name}", header, lines))

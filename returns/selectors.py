@@ -34,12 +34,13 @@ from .quarters import Quarter, due_date, parse_quarter
 def _evaluate(
     advocates: list[Advocate], on: date, commissioner_id: int
 ) -> tuple[dict[int, Any], list[Any]]:
-    """The compliance evaluation of the provider's advocates on ``on`` under the
-    contract's policy: ({advocate id: row}, case findings)."""
-    from compliance.selectors import advocate_rows, case_issues
+    """The one compliance evaluation (compliance/evaluation.py, ADR 0013) of the
+    provider's advocates (all of them) on ``on`` under the contract's policy:
+    ({advocate id: Standing}, findings)."""
+    from compliance.selectors import scope_evaluate
 
-    rows = advocate_rows(advocates, on, commissioner_ids={commissioner_id})
-    return {r.advocate.pk: r for r in rows}, case_issues(rows, on)
+    result = scope_evaluate(advocates, on, commissioner_ids={commissioner_id}, whole_providers=True)
+    return dict(result.standings), list(result.findings)
 
 
 def _standing(row: Any) -> AdvocateStanding:
@@ -49,18 +50,18 @@ def _standing(row: Any) -> AdvocateStanding:
         return frozenset(ev.competence for ev in row.judged.catalogue.evidence.get(unit_id, ()))
 
     return AdvocateStanding(
-        role_start=row.advocate.role_start,
-        left_on=row.advocate.left_on,
+        role_start=row.judged.facts.role_start,
+        left_on=row.judged.facts.left_on,
         levels=dict(row.compliance.competences),
         deadlines={code: d.status for code, d in row.compliance.deadlines.items()},
         finished_waits=tuple(
             (gives(w.unit_id), w.requested_on + timedelta(days=w.days), w.days)
-            for _, w in row.waits
+            for w in row.waits
             if not w.waiting
         ),
-        long_waits=tuple(gives(w.unit_id) for _, w in row.long_waits),
+        long_waits=tuple(gives(w.unit_id) for w in row.long_waits),
         cpd_gaps=len(row.cpd_gaps),
-        net_cost=row.cost,
+        net_cost=row.cost.net,
     )
 
 
@@ -240,7 +241,7 @@ def overdue_return_flags(*, provider_id: int, on: date) -> dict[tuple[str, str],
     quarter the contract was live in, up to the latest one past its due date. A contract
     that has never had a return opened is not chased for the years before the service
     compiled returns. Two queries."""
-    from compliance.services import FlagSpec
+    from compliance.evaluation import Finding
 
     status: dict[tuple[int, str], str] = {
         (cid, quarter): st
@@ -258,8 +259,9 @@ def overdue_return_flags(*, provider_id: int, on: date) -> dict[tuple[str, str],
             due = due_date(quarter, contract.return_due_days)
             state = status.get((contract.pk, str(quarter)), ReturnStatus.DRAFT)
             if contract_live_in(contract, quarter) and state in UNSUBMITTED:
-                spec = FlagSpec(
+                spec = Finding(
                     kind=FlagKind.RETURN_OVERDUE,
+                    rule="R13",
                     subject=return_subject(contract.pk, quarter),
                     provider_id=provider_id,
                     advocate_id=None,

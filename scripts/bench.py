@@ -9,7 +9,10 @@
 3. gunicorn (2 sync workers, production settings) on each database, and wrk for 10 s per
    URL (a0, a1, b, c, d, e), logged in by session cookie or API token; queries per
    request come from Django's test client on the same data.
-4. The table, printed and written to docs/benchmarks.md.
+4. Issue 13's cold rows (scripts/bench_cold.py): a1, the dashboard with an empty cache
+   and after one write, the national view and the largest matrix with an empty cache,
+   in-process with the test client, median of five.
+5. The table, printed and written to docs/benchmarks.md.
 
 Figures are for reading, not for asserting: these machines are noisy.
 """
@@ -54,6 +57,16 @@ NAMES = {
     "d": "d API advocates list (50)",
     "e": "e API one advocate's compliance",
 }
+
+# Issue 13's cold rows and their targets (x a1, timed the same way in the same run).
+COLD_NAMES = {
+    "a1": "a1 logged-in view, one query",
+    "b_cold": "b dashboard, empty cache",
+    "b_after_write": "b dashboard after one write at one of its providers",
+    "national_cold": "national view (every provider), empty cache",
+    "c_cold": "c largest provider's training matrix, empty cache",
+}
+COLD_TARGETS = {"b_cold": 50, "b_after_write": 10, "national_cold": 500, "c_cold": 10}
 
 
 def log(msg: str) -> None:
@@ -126,6 +139,14 @@ def sweep_figures(scale: int) -> dict[str, float]:
         "advocates": out["sweep"]["advocates"],
         "flags": out["sweep"].get("flags", 0),
     }
+
+
+def cold_figures(scale: int) -> dict:  # type: ignore[type-arg]
+    """Issue 13's cold rows (scripts/bench_cold.py), in-process, production settings."""
+    res = run([PY, "scripts/bench_cold.py"], prod_env(scale), capture_output=True)
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    log(f"cold: {out}")
+    return out  # type: ignore[no-any-return]
 
 
 def free_port() -> int:
@@ -232,7 +253,7 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
 
 
-def write(big: dict, small: dict, sweep: dict, took: float) -> str:  # type: ignore[type-arg]
+def write(big: dict, small: dict, sweep: dict, took: float, cold: dict) -> str:  # type: ignore[type-arg]
     a0, a1 = big["a0"]["rps"], big["a1"]["rps"]
     lines = [
         "# Benchmarks",
@@ -271,6 +292,16 @@ def write(big: dict, small: dict, sweep: dict, took: float) -> str:  # type: ign
         f"| sweep peak memory (RSS of its process) | {sweep['peak_mb']:.0f} MB |",
         f"| plain read peak memory | {sweep['read_peak_mb']:.0f} MB |",
         "",
+        f"## Cold paths at scale {BIG} (in-process, median of {cold['repeats']})",
+        "",
+        "| figure | ms | queries | / a1 |",
+        "| --- | ---: | ---: | ---: |",
+        *(
+            f"| {label} | {cold[key]['ms']:.1f} | {cold[key]['queries']} | "
+            f"{cold[key]['ms'] / cold['a1']['ms']:.0f} |"
+            for key, label in COLD_NAMES.items()
+        ),
+        "",
         "## b at scale 10 against scale 1",
         "",
         "| figure | scale 1 | scale 10 | ratio |",
@@ -296,6 +327,9 @@ def write(big: dict, small: dict, sweep: dict, took: float) -> str:  # type: ign
     for key in "bcde":
         q = big[key]["queries"]
         row(f"{key} queries per request", "<= 12, flat (tested)", q, q <= 12)
+    for key, limit in COLD_TARGETS.items():
+        ratio = cold[key]["ms"] / cold["a1"]["ms"]
+        row(f"{COLD_NAMES[key]} / a1 (in-process)", f"<= {limit}", ratio, ratio <= limit)
     row("sweep time / plain read", "<= 3", sweep["ratio"], sweep["ratio"] <= 3)
     row("sweep peak memory MB", "<= 500", sweep["peak_mb"], sweep["peak_mb"] <= 500)
     lines += ["", (ROOT / "docs" / "benchmarks-notes.md").read_text().strip(), ""]
@@ -316,7 +350,8 @@ def main() -> None:
             run([PY, "scripts/bench_sweep.py", "sweep"], base_env(scale), capture_output=True)
     small = serve_and_load(min(SCALES), ["b"]) if min(SCALES) != BIG else None
     big = serve_and_load(BIG, ["a0", "a1", "b", "c", "d", "e"])
-    print(write(big, small or big, sweep, time.monotonic() - started))
+    cold = cold_figures(BIG)
+    print(write(big, small or big, sweep, time.monotonic() - started, cold))
 
 
 if __name__ == "__main__":

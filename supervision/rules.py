@@ -4,7 +4,7 @@ report may be issued (R5)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from advocates.rules import Judged, in_role
 from qualifications.rules import ASSESSED
@@ -27,6 +27,17 @@ def needs_supervision(judged: Judged, category: str, on: date) -> bool:
     return any(
         judged.competence(code).level_on(on) != ASSESSED for code in relevant_competences(category)
     )
+
+
+def supervised_until(judged: Judged, category: str) -> date | None:
+    """R3 as a day: the first day the advocate holds ASSESSED in every relevant
+    competence of a ``category`` case (supervision is needed before it, not from it);
+    None while any is not assessed. ``needs_supervision(j, c, on)`` is ``on`` before
+    this day (or this day is None)."""
+    days = [judged.competence(code).assessed for code in relevant_competences(category)]
+    if not days or any(d is None for d in days):
+        return None if days else date.min
+    return max(d for d in days if d is not None)
 
 
 @dataclass(frozen=True)
@@ -73,3 +84,26 @@ def issue_blocker(
     if approved_on > issued_on:
         return f"R5: the report was approved on {approved_on.isoformat()}, after the issue date"
     return None
+
+
+def grace_ends(allocated_on: date, grace_days: int) -> date:
+    """R11 with R3/R4: the last day a case needing supervision may stay open without a
+    named supervisor (``supervision_grace_days`` after allocation); it is flagged from
+    the day after."""
+    return allocated_on + timedelta(days=grace_days)
+
+
+def issued_without_approval(
+    *, needed_supervision_on_submission: bool, approved_on: date | None, issued_on: date
+) -> bool:
+    """R5 read back from the record: a report issued although ``issue_blocker`` would
+    have refused it (imported or corrected data)."""
+    return (
+        issue_blocker(
+            needed_supervision_on_submission=needed_supervision_on_submission,
+            approved=approved_on is not None,
+            approved_on=approved_on,
+            issued_on=issued_on,
+        )
+        is not None
+    )

@@ -17,6 +17,7 @@ import io
 import json
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
@@ -37,7 +38,7 @@ from compliance.models import Flag, Notification
 from compliance.services import compliance_sweep
 from imca_commissioning.exports import BOM, FORMULA_STARTS
 from organisations.models import Contract
-from qualifications.models import TrainingRecord
+from qualifications.models import Funding, TrainingRecord
 from returns.models import QuarterlyReturn
 from tests.factories import (
     AbsenceFactory,
@@ -175,6 +176,29 @@ def build(world: Any) -> tuple[dict[str, Any], list[Secret]]:
             ),
             _seen("outsider"),
             "RET-OLLY-2G",
+        ),
+        # Funding (R9): the provider's managers and the commissioners that see the
+        # provider; never an advocate user (ADR 0013).
+        Secret(
+            Funding.objects.create(
+                provider=world.provider,
+                advocate=ada,
+                amount=Decimal("1000.00"),
+                received_on=date(2025, 1, 1),
+                note="FUND-ADA-8N",
+            ),
+            _seen("manager") | BOTH_COMMISSIONERS,
+            "FUND-ADA-8N",
+        ),
+        Secret(
+            Funding.objects.create(
+                provider=world.other_provider,
+                amount=Decimal("500.00"),
+                received_on=date(2025, 1, 1),
+                note="FUND-OLLY-4B",
+            ),
+            _seen("outsider"),
+            "FUND-OLLY-4B",
         ),
         # A return not submitted is its contract's commissioner's business only.
         Secret(

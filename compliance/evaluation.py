@@ -1,0 +1,640 @@
+"""One evaluation of compliance (issue 13): a scope's gathered facts, judged for one day.
+
+``evaluate(facts, on=day)`` is pure: no ORM, no cache, no clock. The selectors gather
+``Facts`` in a fixed number of queries (``compliance.selectors.scope_facts``); everything
+that shows a compliance figure is a projection of the one ``Evaluation`` it returns:
+
+- each advocate's ``Standing`` (R1-R10: competences, gates, deadlines and their status,
+  waits, at risk, CPD, the cost to the qualification target): the training matrix, the
+  advocate's page, the API's compliance answer;
+- each ``Finding`` (what the sweep flags, R11), with its kind as ``FlagKind`` and its
+  rule id;
+- each provider's ``Figures`` with their red/amber/green rating (RULES.md section 12
+  "Figures"): the dashboard, its CSV, the sweep's snapshot, the API's provider summary
+  (and, at merge, the quarterly return's workforce and cost figures).
+
+Nothing here re-derives a rule: each figure calls the rule function named by its id.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import NamedTuple
+
+from advocates.rules import AdvocateFacts, Judged
+from casework.rules import (
+    CATEGORY_DOLS,
+    CATEGORY_IMCA,
+    GateDates,
+    allocation_decision,
+    gate_dates,
+)
+from organisations.models import SERVICE_CATEGORY
+from organisations.policy import DEFAULT_POLICY, Policy
+from organisations.scope import ALL_SERVICES
+from qualifications.rules import (
+    DUE_SOON,
+    ON_TRACK,
+    OVERDUE,
+    Catalogue,
+    CostLine,
+    CpdState,
+    Prices,
+    TrainingFact,
+    assessing_unit,
+    at_risk,
+    award_for,
+    completed_waits,
+    cost_route,
+    cpd_status,
+    legacy_on_record,
+    median_wait_days,
+    net_cost,
+    record_towards,
+    training_wait,
+)
+from supervision.rules import grace_ends, issued_without_approval, supervised_until
+
+from .models import FlagKind
+from .rules import Compliance, advocate_compliance
+
+# Which contracted service each competence (deadline) and case category belongs to.
+SERVICE_OF = {"IMCA": "imca", "DOLS": "dols", "IMHA": "imha", "CARE_ACT": "care_act"}
+
+
+# --- Facts (gathered by compliance.selectors.scope_facts) ---------------------------------
+
+
+class CaseFact(NamedTuple):
+    """One case not entered in error, allocated by the day, with its report's dates (a
+    named tuple: a large provider has a hundred thousand of them)."""
+
+    id: int
+    provider_id: int
+    advocate_id: int
+    category: str
+    allocated_on: date
+    supervisor_id: int | None = None
+    submitted_on: date | None = None
+    issued_on: date | None = None
+    approved_on: date | None = None
+
+
+@dataclass(frozen=True)
+class ProviderFacts:
+    """What one provider's figures read beyond its advocates.
+
+    ``services``: the services the reader's contract covers (None: every service, for the
+    provider's own people, the platform admin, national readers and the sweep).
+    ``places``: (requested_on, trained_on) of every training place of the provider, by
+    unit id, for R8's median completed wait. ``funding``: provider-level funding (R9's
+    pot) as (granted_on, amount)."""
+
+    provider_id: int
+    policy: Policy = DEFAULT_POLICY
+    services: frozenset[str] | None = None
+    cpd_requirements: Mapping[str, int] = field(default_factory=dict)
+    places: Mapping[int, Sequence[tuple[date | None, date | None]]] = field(default_factory=dict)
+    funding: Sequence[tuple[date, Decimal]] = ()
+
+
+@dataclass(frozen=True)
+class Facts:
+    """A scope's facts: advocates (of the providers given), their CPD completions and own
+    funding, their cases, and the catalogue and dated prices."""
+
+    catalogue: Catalogue
+    price_rows: Sequence[tuple[date, Prices]]
+    providers: Mapping[int, ProviderFacts]
+    advocates: Sequence[AdvocateFacts]
+    cpd: Mapping[int, Sequence[tuple[str, date]]] = field(default_factory=dict)
+    funding: Mapping[int, Sequence[tuple[date, Decimal]]] = field(default_factory=dict)
+    cases: Sequence[CaseFact] = ()
+
+
+# --- Results ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WaitItem:
+    """R8: one training place. ``long`` only for a place still waited for more than
+    ``long_wait_days`` (RULES.md section 12); a finished wait keeps its days."""
+
+    unit: str
+    unit_id: int
+    requested_on: date
+    trained_on: date | None
+    days: int
+    waiting: bool
+    long: bool
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "unit": self.unit,
+            "requested_on": self.requested_on.isoformat(),
+            "trained_on": self.trained_on.isoformat() if self.trained_on else None,
+            "days": self.days,
+            "long": self.long,
+        }
+
+
+@dataclass(frozen=True)
+class Cost:
+    """R9 for one advocate: the contract's target, the award worked towards, the route
+    (units or package), gross, the advocate's own funding and the net (never below 0)."""
+
+    target: str
+    award: str | None
+    route: tuple[CostLine, ...]
+    gross: Decimal
+    funding: Decimal
+    net: Decimal
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "target": self.target,
+            "award": self.award,
+            "route": [line.as_dict() for line in self.route],
+            "gross": f"{self.gross:.2f}",
+            "funding": f"{self.funding:.2f}",
+            "net": f"{self.net:.2f}",
+        }
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One advocate on the day: the composition of R1-R10."""
+
+    advocate_id: int
+    provider_id: int
+    name: str
+    judged: Judged
+    compliance: Compliance
+    policy: Policy
+    waits: tuple[WaitItem, ...]
+    at_risk: Mapping[str, bool]
+    cpd: tuple[CpdState, ...]
+    cost: Cost
+
+    @property
+    def in_role(self) -> bool:
+        return self.compliance.in_role
+
+    @property
+    def long_waits(self) -> list[WaitItem]:
+        return [w for w in self.waits if w.long]
+
+    @property
+    def cpd_gaps(self) -> list[CpdState]:
+        return [c for c in self.cpd if c.status != "current"]
+
+    def as_dict(self) -> dict[str, object]:
+        """API.md's compliance answer with its 1.1 additions."""
+        return {
+            **self.compliance.as_dict(self.advocate_id),
+            "waits": [w.as_dict() for w in self.waits],
+            "at_risk": dict(self.at_risk),
+            "cost": self.cost.as_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something the sweep flags (R11): at most one open flag per (kind, subject).
+    ``service`` is the contracted service it belongs to (None: any, e.g. CPD)."""
+
+    kind: FlagKind
+    rule: str
+    subject: str
+    provider_id: int
+    advocate_id: int | None
+    case_id: int | None
+    reason: str
+    due: date | None = None
+    service: str | None = None
+    # The one contract a finding concerns, if any (a quarterly return's, R13): only that
+    # contract's commissioner is told (organisations/scope.py).
+    contract_id: int | None = None
+
+    @property
+    def category(self) -> str:
+        """The case category of the service it concerns, as ``Flag.category`` stores it
+        (blank: every service, e.g. CPD), for organisations/scope.py's flag filter."""
+        return SERVICE_CATEGORY.get(self.service or "", ALL_SERVICES)
+
+
+FIGURE_KEYS = (
+    "in_role",
+    "without_imca_training",
+    "overdue",
+    "due_soon",
+    "dols_without_training_or_experience",
+    "issued_unapproved",
+    "no_supervisor",
+    "long_waits",
+    "cpd_gaps",
+    "at_risk",
+)
+RED_KEYS = (
+    "without_imca_training",
+    "overdue",
+    "dols_without_training_or_experience",
+    "issued_unapproved",
+)
+AMBER_KEYS = ("due_soon", "no_supervisor", "long_waits", "cpd_gaps", "at_risk")
+
+
+def rag(counts: Mapping[str, int]) -> str:
+    """RULES.md section 12: red when any of RED_KEYS is above zero; else amber when any
+    of AMBER_KEYS is; else green."""
+    if any(counts.get(k, 0) for k in RED_KEYS):
+        return "red"
+    if any(counts.get(k, 0) for k in AMBER_KEYS):
+        return "amber"
+    return "green"
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One provider's figures on the day (RULES.md section 12 "Figures"), for advocates
+    in role and the services the reader's contract covers; ``net_cost`` in pounds."""
+
+    provider_id: int
+    counts: Mapping[str, int]
+    net_cost: Decimal
+
+    @property
+    def rag(self) -> str:
+        return rag(self.counts)
+
+    def as_dict(self) -> dict[str, object]:
+        """The dashboard's, the snapshot's and the provider summary's shape."""
+        return {**self.counts, "net_cost": f"{self.net_cost:.2f}", "rag": self.rag}
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    on: date
+    standings: Mapping[int, Standing]
+    findings: tuple[Finding, ...]
+    figures: Mapping[int, Figures]
+
+    def findings_of(self, provider_id: int) -> list[Finding]:
+        return [f for f in self.findings if f.provider_id == provider_id]
+
+
+# --- The evaluation -----------------------------------------------------------------------
+
+
+def evaluate(facts: Facts, *, on: date) -> Evaluation:
+    """Judge ``facts`` on day ``on``: every advocate's standing, every finding, and the
+    figures of every provider in ``facts.providers``. Pure; each provider's policy is
+    the one in its ``ProviderFacts``. Raises nothing for well-formed facts."""
+    prices = _prices_on(facts.price_rows, on)
+    medians = {
+        pid: {
+            unit: median_wait_days(completed_waits(places, on), pf.policy.default_wait_days)
+            for unit, places in pf.places.items()
+        }
+        for pid, pf in facts.providers.items()
+    }
+    standings: dict[int, Standing] = {}
+    for adv in facts.advocates:
+        pf = facts.providers.get(adv.provider_id) or ProviderFacts(adv.provider_id)
+        standings[adv.id] = _standing(adv, facts, pf, medians.get(adv.provider_id, {}), prices, on)
+    findings = [f for s in standings.values() for f in _advocate_findings(s)]
+    findings += _case_findings(facts.cases, standings, on)
+    figures = {
+        pid: figures_for(pf, [s for s in standings.values() if s.provider_id == pid], findings, on)
+        for pid, pf in facts.providers.items()
+    }
+    return Evaluation(on, standings, tuple(findings), figures)
+
+
+def _prices_on(rows: Iterable[tuple[date, Prices]], on: date) -> Prices:
+    current = Prices()
+    for effective_from, prices in rows:
+        if effective_from <= on:
+            current = prices
+    return current
+
+
+def _standing(
+    adv: AdvocateFacts,
+    facts: Facts,
+    pf: ProviderFacts,
+    medians: Mapping[int, int],
+    prices: Prices,
+    on: date,
+) -> Standing:
+    catalogue = facts.catalogue
+    policy = pf.policy
+    judged = Judged(adv, catalogue)
+    comp = advocate_compliance(judged, on, policy)
+    waits = []
+    for rec in adv.training:
+        wait = training_wait(rec, on, policy.long_wait_days)
+        if wait is not None:
+            trained = rec.effective_trained_on
+            waits.append(
+                WaitItem(
+                    unit=catalogue.unit_codes.get(rec.unit_id, "?"),
+                    unit_id=rec.unit_id,
+                    requested_on=wait.requested_on,
+                    trained_on=trained if trained is not None and trained <= on else None,
+                    days=wait.days,
+                    waiting=wait.waiting,
+                    long=wait.waiting and wait.long,
+                )
+            )
+    # Every deadline's competence has a key; only an owed assessment that is on track
+    # or due soon can be at risk (section 12).
+    risk = dict.fromkeys(comp.deadlines, False)
+    for code, deadline in comp.deadlines.items():
+        if deadline.status not in (ON_TRACK, DUE_SOON):
+            continue
+        record = record_towards(adv.training, catalogue, code)
+        unit = record.unit_id if record else assessing_unit(catalogue, code)
+        trained_from = judged.competence(code).trained
+        if trained_from is not None and trained_from <= on:
+            # "The training date if trained" (section 12): held TRAINED, by any route
+            # (a legacy course too), training is behind the advocate.
+            record = TrainingFact(unit_id=unit or 0, trained_on=trained_from)
+        risk[code] = at_risk(
+            record=record,
+            due=deadline.due,
+            on=on,
+            median_wait=medians.get(unit, policy.default_wait_days)
+            if unit is not None
+            else policy.default_wait_days,
+            usual_assessment_days=policy.usual_assessment_days,
+        )
+    cpd = (
+        tuple(
+            cpd_status(
+                requirements=pf.cpd_requirements, completions=facts.cpd.get(adv.id, ()), on=on
+            )
+        )
+        if comp.in_role
+        else ()
+    )
+    return Standing(
+        advocate_id=adv.id,
+        provider_id=adv.provider_id,
+        name=adv.name,
+        judged=judged,
+        compliance=comp,
+        policy=policy,
+        waits=tuple(waits),
+        at_risk=risk,
+        cpd=cpd,
+        cost=_cost(judged, comp, policy, prices, facts.funding.get(adv.id, ()), on),
+    )
+
+
+def _funded(rows: Iterable[tuple[date, Decimal]], on: date) -> Decimal:
+    """Funding counts where recorded, granted by the day (R9)."""
+    return sum((amount for granted, amount in rows if granted <= on), Decimal("0"))
+
+
+def _cost(
+    judged: Judged,
+    comp: Compliance,
+    policy: Policy,
+    prices: Prices,
+    funding_rows: Iterable[tuple[date, Decimal]],
+    on: date,
+) -> Cost:
+    """R9 under the contract's target (section 12): a DoLS IMCA (DOLS TRAINED, or ever
+    allocated a DoLS case) works towards the diploma under a diploma target, every other
+    IMCA towards the certificate. Nothing is owed by an advocate not in role."""
+    funding = _funded(funding_rows, on)
+    facts = judged.facts
+    first_dols = facts.first_case(CATEGORY_DOLS)
+    is_dols = comp.competences.get("DOLS") is not None or (
+        first_dols is not None and first_dols <= on
+    )
+    award = award_for(policy.qualification_target, is_dols_imca=is_dols) if comp.in_role else None
+    route = cost_route(
+        award=award,
+        award_units=judged.catalogue.awards.get(award, ()) if award else (),
+        achieved_units={r.unit_id for r in facts.training if r.achieved_on and r.achieved_on <= on},
+        legacy_on_record=legacy_on_record(facts.training, on),
+        conversion_from=judged.catalogue.conversion_from,
+        prices=prices,
+        unit_codes=judged.catalogue.unit_codes,
+    )
+    return Cost(
+        target=policy.qualification_target,
+        award=route.award,
+        route=route.lines,
+        gross=route.gross,
+        funding=funding,
+        net=net_cost(route.gross, funding),
+    )
+
+
+def _advocate_findings(s: Standing) -> list[Finding]:
+    """R7 (overdue, due soon), R8 (long waits) and R10 (CPD) of one advocate."""
+    out = []
+    label = s.judged.catalogue.label
+    for code, d in s.compliance.deadlines.items():
+        if d.status == OVERDUE:
+            kind, text = FlagKind.ASSESSMENT_OVERDUE, f"assessment overdue since {d.due}"
+        elif d.status == DUE_SOON:
+            kind, text = FlagKind.ASSESSMENT_DUE_SOON, f"assessment due by {d.due}"
+        else:
+            continue
+        out.append(
+            Finding(
+                kind,
+                "R7",
+                f"advocate:{s.advocate_id}:{code}",
+                s.provider_id,
+                s.advocate_id,
+                None,
+                f"{s.name}: {label(code)} {text}",
+                d.due,
+                SERVICE_OF.get(code),
+            )
+        )
+    if not s.in_role:
+        return out
+    catalogue = s.judged.catalogue
+    for w in s.long_waits:
+        gives = {e.competence for e in catalogue.evidence.get(w.unit_id, ())}
+        out.append(
+            Finding(
+                FlagKind.LONG_WAIT,
+                "R8",
+                f"advocate:{s.advocate_id}:unit:{w.unit}",
+                s.provider_id,
+                s.advocate_id,
+                None,
+                f"{s.name}: waiting {w.days} days for unit {w.unit} training "
+                f"(requested {w.requested_on})",
+                None,
+                # A place counts under the service of what it trains for (IMCA first).
+                next(
+                    (SERVICE_OF[c] for c in ("IMCA", "DOLS", "IMHA", "CARE_ACT") if c in gives),
+                    None,
+                ),
+            )
+        )
+    for state in s.cpd_gaps:
+        missing = state.status == "missing"
+        out.append(
+            Finding(
+                FlagKind.CPD_MISSING if missing else FlagKind.CPD_LAPSED,
+                "R10",
+                f"advocate:{s.advocate_id}:cpd:{state.category}",
+                s.provider_id,
+                s.advocate_id,
+                None,
+                f"{s.name}: no {state.category} CPD on record"
+                if missing
+                else f"{s.name}: {state.category} CPD lapsed on {state.valid_until}",
+                state.valid_until,
+            )
+        )
+    return out
+
+
+def _case_finding(c: CaseFact):  # type: ignore[no-untyped-def]
+    """A maker of findings about case ``c``."""
+    service = SERVICE_OF.get(c.category)
+
+    def make(kind: FlagKind, rule: str, reason: str, due: date | None = None) -> Finding:
+        return Finding(
+            kind,
+            rule,
+            f"case:{c.id}",
+            c.provider_id,
+            c.advocate_id,
+            c.id,
+            reason[:300],
+            due,
+            service,
+        )
+
+    return make
+
+
+def _case_findings(
+    cases: Iterable[CaseFact], standings: Mapping[int, Standing], on: date
+) -> list[Finding]:
+    """R1/R2 broken on allocation (imported or corrected data), R5 issued without a
+    required approval, and R3/R4 open past the grace days without a supervisor."""
+    out = []
+    gate_cache: dict[int, GateDates] = {}
+    until_cache: dict[tuple[int, str], date | None] = {}
+    for c in cases:
+        s = standings.get(c.advocate_id)
+        if s is None or c.allocated_on > on:
+            continue
+        finding = _case_finding(c)
+
+        # R1/R2 on the allocation date. The case is never in its own gate's count: R2
+        # counts IMCA cases, and only a DoLS case is gated by R2.
+        gates = gate_cache.get(c.advocate_id)
+        if gates is None:
+            gates = gate_cache[c.advocate_id] = gate_dates(s.judged, s.policy)
+        # The full rule only for a refusal (its reasons): most cases pass.
+        decision = (
+            None
+            if gates.allows(c.category, c.allocated_on)
+            else allocation_decision(s.judged, c.category, c.allocated_on, s.policy)
+        )
+        if decision is not None and not decision.allowed:
+            kind = (
+                FlagKind.PRACTICE_GATE_BREACH
+                if decision.rule == "R1"
+                else FlagKind.DOLS_GATE_BREACH
+            )
+            out.append(finding(kind, decision.rule or "R1", "; ".join(decision.reasons)))
+        if c.category not in (CATEGORY_IMCA, CATEGORY_DOLS):
+            continue
+        key = (c.advocate_id, c.category)
+        if key not in until_cache:
+            until_cache[key] = supervised_until(s.judged, c.category)
+        until = until_cache[key]
+
+        def supervised(day: date, until: date | None = until) -> bool:
+            # R3 (supervision.rules.needs_supervision), read off the day it stops.
+            return until is None or day < until
+
+        if c.issued_on is not None and c.issued_on <= on and c.submitted_on is not None:
+            if issued_without_approval(
+                needed_supervision_on_submission=supervised(c.submitted_on),
+                approved_on=c.approved_on,
+                issued_on=c.issued_on,
+            ):
+                out.append(
+                    finding(
+                        FlagKind.ISSUED_WITHOUT_APPROVAL,
+                        "R5",
+                        f"Report issued on {c.issued_on} without a supervisor's approval (R5)",
+                    )
+                )
+            continue
+        if c.supervisor_id is None and supervised(on):
+            grace = s.policy.supervision_grace_days
+            last = grace_ends(c.allocated_on, grace)
+            if on > last:
+                out.append(
+                    finding(
+                        FlagKind.NO_SUPERVISOR,
+                        "R3",
+                        f"Open {(on - c.allocated_on).days} days without a named supervisor "
+                        f"(R3/R4; grace {grace} days)",
+                        last,
+                    )
+                )
+    return out
+
+
+def figures_for(
+    pf: ProviderFacts, standings: Sequence[Standing], findings: Sequence[Finding], on: date
+) -> Figures:
+    """RULES.md section 12 "Figures" for one provider, from the standings of its
+    advocates and the findings (of any provider: only its own are counted). Public so
+    that an evaluation made in batches (the sweep) can total them."""
+    covered = pf.services
+
+    def counts(service: str | None) -> bool:
+        return covered is None or service is None or service in covered
+
+    in_role = {s.advocate_id: s for s in standings if s.in_role}
+    kinds: dict[str, int] = defaultdict(int)
+    for f in findings:
+        if f.provider_id == pf.provider_id and f.advocate_id in in_role and counts(f.service):
+            kinds[f.kind] += 1
+    deadlines = [
+        d.status
+        for s in in_role.values()
+        for code, d in s.compliance.deadlines.items()
+        if counts(SERVICE_OF.get(code))
+    ]
+    figures = {
+        "in_role": len(in_role),
+        "without_imca_training": kinds[FlagKind.PRACTICE_GATE_BREACH],
+        "overdue": deadlines.count(OVERDUE),
+        "due_soon": deadlines.count(DUE_SOON),
+        "dols_without_training_or_experience": kinds[FlagKind.DOLS_GATE_BREACH],
+        "issued_unapproved": kinds[FlagKind.ISSUED_WITHOUT_APPROVAL],
+        "no_supervisor": kinds[FlagKind.NO_SUPERVISOR],
+        "long_waits": kinds[FlagKind.LONG_WAIT],
+        "cpd_gaps": kinds[FlagKind.CPD_MISSING] + kinds[FlagKind.CPD_LAPSED],
+        "at_risk": sum(
+            1
+            for s in in_role.values()
+            if any(v for code, v in s.at_risk.items() if counts(SERVICE_OF.get(code)))
+        ),
+    }
+    # R9 (section 12): the provider's pot comes off the sum of its advocates' net costs.
+    total = sum((s.cost.net for s in in_role.values()), Decimal("0"))
+    return Figures(pf.provider_id, figures, net_cost(total, _funded(pf.funding, on)))

@@ -1,0 +1,105 @@
+"""The cold rows of the benchmark (issue 13), in-process with Django's test client, run
+by scripts/bench.py on the scale-10 data with production settings:
+
+- a1, the logged-in one-query view, timed the same way (the yardstick);
+- b cold: the 40-provider commissioner's dashboard with an empty cache;
+- b after one write: the same, cached, after one write at one of its providers;
+- national cold: every provider's figures (a national reader) with an empty cache;
+- c cold: the largest provider's training matrix with an empty cache.
+
+Each is measured ``REPEATS`` times (the cache emptied, or the write made, before each)
+and reported as the median in ms with its queries. Prints one JSON line."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import os  # noqa: E402
+
+import django  # noqa: E402
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imca_commissioning.settings")
+
+django.setup()
+
+from django.core.cache import cache  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from organisations.models import Provider, Role, User  # noqa: E402
+from organisations.versioning import providers_touch  # noqa: E402
+
+REPEATS = int(os.environ.get("BENCH_COLD_REPEATS", "5"))
+NATIONAL_USERNAME = "nat-national"
+
+
+def _client(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def measure(client: Client, url: str, before: Callable[[], None], repeats: int) -> dict[str, float]:
+    """The median time of ``repeats`` requests, each after ``before()``, and the
+    queries of the last."""
+    times = []
+    queries = 0
+    for _ in range(repeats):
+        before()
+        with CaptureQueriesContext(connection) as ctx:
+            started = time.perf_counter()
+            resp = client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+        assert resp.status_code == 200, (url, resp.status_code)
+        queries = len(ctx.captured_queries)
+    return {"ms": round(statistics.median(times), 1), "queries": queries}
+
+
+def cold_rows(repeats: int = REPEATS, a1_url: str | None = "/bench/a1") -> dict[str, object]:
+    commissioner = User.objects.get(username="nat-c0001")
+    manager = User.objects.get(username="nat-p0001")
+    national, _ = User.objects.get_or_create(
+        username=NATIONAL_USERNAME, defaults={"role": Role.NATIONAL}
+    )
+    one_of_b = Provider.objects.visible_to(commissioner).order_by("pk").first()
+    assert one_of_b is not None
+    clients = {who: _client(u) for who, u in (("c", commissioner), ("m", manager), ("n", national))}
+    for client, url in (
+        (clients["c"], "/compliance/dashboard/"),
+        (clients["m"], "/training/matrix/"),
+    ):
+        for _ in range(2):  # the dashboard's first "last seen"; the CSRF cookie
+            client.get(url)
+
+    def nothing() -> None:
+        return None
+
+    def one_write() -> None:
+        clients["c"].get("/compliance/dashboard/")  # cached first
+        providers_touch([one_of_b.pk])
+
+    out: dict[str, object] = {"repeats": repeats}
+    if a1_url:
+        out["a1"] = measure(clients["m"], a1_url, nothing, repeats)
+    out["b_cold"] = measure(clients["c"], "/compliance/dashboard/", cache.clear, repeats)
+    out["b_after_write"] = measure(clients["c"], "/compliance/dashboard/", one_write, repeats)
+    out["national_cold"] = measure(clients["n"], "/compliance/dashboard/", cache.clear, repeats)
+    out["c_cold"] = measure(clients["m"], "/training/matrix/", cache.clear, repeats)
+    out["national_providers"] = Provider.objects.count()
+    return out
+
+
+def main() -> None:
+    print(json.dumps(cold_rows()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""The benchmark's cold rows (scripts/bench_cold.py, issue 13) run on generated data and
+measure what they say: each page answered 200 from an empty cache, with its queries."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from compliance import national
+
+pytestmark = pytest.mark.django_db
+
+
+def _bench_cold():
+    path = Path(__file__).resolve().parent.parent / "scripts" / "bench_cold.py"
+    spec = importlib.util.spec_from_file_location("bench_cold", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_cold_rows_measure_each_page_from_an_empty_cache(monkeypatch):
+    monkeypatch.setitem(national.PER_SCALE, "commissioners", 3)
+    monkeypatch.setitem(national.PER_SCALE, "providers", 4)
+    monkeypatch.setitem(national.PER_SCALE, "advocates", 40)
+    monkeypatch.setitem(national.PER_SCALE, "cases", 2000)
+    monkeypatch.setattr(national, "CONSORTIUM_PROVIDERS", 3)
+    monkeypatch.setattr(national, "BIG_PROVIDER_ADVOCATES", 12)
+    call_command("generate_national", "--scale", "1")
+    rows = _bench_cold().cold_rows(repeats=2, a1_url=None)
+    assert rows["national_providers"] == 4
+    for key in ("b_cold", "b_after_write", "national_cold", "c_cold"):
+        assert rows[key]["ms"] > 0
+    # An empty cache computes (many queries); after one write only that provider is
+    # recomputed, from the others' cached figures.
+    assert rows["b_cold"]["queries"] > rows["b_after_write"]["queries"] > 1
