@@ -386,3 +386,40 @@ def test_an_overdue_return_is_told_to_the_commissioner_and_the_provider(world, m
     compliance_sweep(on=date(2026, 7, 31))
     told = {m.to[0] for m in mailoutbox if "Quarterly return for 2026Q1" in m.body}
     assert told == {world.commissioner.email, world.manager.email}
+
+
+def test_a_sign_off_entered_in_error_counts_as_no_approval_and_no_return(world):
+    case = CaseFactory(
+        advocate=world.advocate,
+        instructed_on=date(2026, 4, 1),
+        allocated_on=date(2026, 4, 1),
+        supervisor=world.supervisor,
+        status="report_submitted",
+    )
+    ReportFactory(case=case, submitted_on=date(2026, 4, 25))
+    sup = api_as(world.supervisor_user)
+    returned = sup.post(
+        f"/api/v1/cases/{case.pk}/sign-offs/",
+        {"decision": "returned", "comment": "Say more", "signed_on": "2026-04-26"},
+        format="json",
+    ).json()
+    case.status = "report_submitted"
+    case.save(update_fields=["status"])
+    approved = sup.post(
+        f"/api/v1/cases/{case.pk}/sign-offs/",
+        {"decision": "approved", "signed_on": "2026-05-05"},
+        format="json",
+    ).json()
+    before = _return(world)["figures"]["supervision"]
+    assert before["approved"] == 1 and before["returned"] == 1
+    for sign_off in (approved, returned):
+        resp = api_as(world.manager).post(
+            f"/api/v1/cases/{case.pk}/sign-offs/{sign_off['id']}/entered-in-error/",
+            {"reason": "signed on the wrong case"},
+            format="json",
+        )
+        assert resp.status_code == 200, resp.content
+    after = _return(world)["figures"]["supervision"]
+    assert after["submitted_supervised"] == 1
+    assert after["approved"] == after["returned"] == 0
+    assert after["median_days_to_approval"] is None
