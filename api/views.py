@@ -663,9 +663,10 @@ def _return_data(ret: QuarterlyReturn, figures: dict[str, Any]) -> dict[str, Any
     }
 
 
-class ReturnViewSet(viewsets.GenericViewSet):
+class ReturnViewSet(IdempotentMixin, viewsets.GenericViewSet):
     """Quarterly returns (R13): who can see the contract reads them; the provider's
-    manager submits, the contract's commissioner accepts or queries."""
+    manager submits, the contract's commissioner accepts or queries. Every POST honours
+    ``Idempotency-Key`` (API.md 1.1), so a retried submission answers its first answer."""
 
     serializer_class = s.ReturnSerializer
 

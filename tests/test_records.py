@@ -455,6 +455,47 @@ def test_without_a_key_a_post_behaves_as_before(world):
     )
 
 
+def _multipart(boundary: str, reason: str, content: bytes):
+    from rest_framework.parsers import FormParser, MultiPartParser
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="reason"\r\n\r\n{reason}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n'
+            "Content-Type: text/csv\r\n\r\n"
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    django_request = APIRequestFactory().generic(
+        "POST", "/api/v1/x/", body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+    return Request(django_request, parsers=[MultiPartParser(), FormParser()])
+
+
+def test_a_key_compares_uploads_by_content_not_by_boundary_or_file_name():
+    from api.idempotency import fingerprint
+
+    first = fingerprint(_multipart("aaaa", "why", b"a,b\n1,2\n"))
+    assert fingerprint(_multipart("bbbb", "why", b"a,b\n1,2\n")) == first
+    assert fingerprint(_multipart("aaaa", "why", b"a,b\n3,4\n")) != first
+
+
+def test_a_body_nested_too_deep_for_the_decoder_still_gets_a_fingerprint():
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from api.idempotency import fingerprint
+
+    deep = '{"reason": ' + "[" * 50000 + "]" * 50000 + "}"
+    make = APIRequestFactory().generic
+    one = fingerprint(Request(make("POST", "/x/", deep, content_type="application/json")))
+    other = fingerprint(Request(make("POST", "/x/", deep + " ", content_type="application/json")))
+    assert len(one) == 64 and one != other
+
+
 def test_a_case_sent_twice_with_a_key_is_one_case_and_r2_counts_one(world):
     client = api_as(world.manager)
     body = {

@@ -423,3 +423,25 @@ def test_a_sign_off_entered_in_error_counts_as_no_approval_and_no_return(world):
     assert after["submitted_supervised"] == 1
     assert after["approved"] == after["returned"] == 0
     assert after["median_days_to_approval"] is None
+
+
+def test_a_retried_submission_with_its_key_answers_the_first_answer(world):
+    ret = _return(world)
+    manager = api_as(world.manager)
+    url = f"/api/v1/returns/{ret['id']}/submit/"
+    first = manager.post(url, {"narrative": "N"}, format="json", HTTP_IDEMPOTENCY_KEY="sub-1")
+    again = manager.post(url, {"narrative": "N"}, format="json", HTTP_IDEMPOTENCY_KEY="sub-1")
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json()
+    other = manager.post(url, {"narrative": "M"}, format="json", HTTP_IDEMPOTENCY_KEY="sub-1")
+    assert other.status_code == 409
+    assert ReturnStep.objects.count() == 1
+
+
+def test_a_malformed_key_on_a_return_action_is_a_400_and_changes_nothing(world):
+    ret = _return(world)
+    resp = api_as(world.manager).post(
+        f"/api/v1/returns/{ret['id']}/submit/", {}, format="json", HTTP_IDEMPOTENCY_KEY="x" * 256
+    )
+    assert resp.status_code == 400 and "Idempotency-Key" in resp.json()
+    assert QuarterlyReturn.objects.get(pk=ret["id"]).status == "draft"
