@@ -689,8 +689,10 @@ def test_a_record_entered_in_error_can_no_longer_change(world, resource, make, c
     assert history[-1]["by"] == "manager"
 
 
-@pytest.mark.parametrize("reason", ["", "   "])
-def test_a_correction_needs_a_reason(world, reason):
+@pytest.mark.parametrize(
+    "reason", ["", "   ", None, 123, 1.5, True, ["why"], {"why": 1}, "x" * 256]
+)
+def test_a_correction_needs_a_reason_in_words(world, reason):
     case = CaseFactory(advocate=world.advocate)
     assert _eie(api_as(world.manager), "cases", case.pk, reason).status_code == 400
     case.refresh_from_db()

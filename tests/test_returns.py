@@ -445,3 +445,23 @@ def test_a_malformed_key_on_a_return_action_is_a_400_and_changes_nothing(world):
     )
     assert resp.status_code == 400 and "Idempotency-Key" in resp.json()
     assert QuarterlyReturn.objects.get(pk=ret["id"]).status == "draft"
+
+
+@pytest.mark.parametrize("body", [{"narrative": 7}, {"narrative": ["x"]}, {"narrative": None}])
+def test_a_narrative_that_is_not_text_is_refused_and_nothing_submitted(world, body):
+    ret = _return(world)
+    resp = api_as(world.manager).post(f"/api/v1/returns/{ret['id']}/submit/", body, format="json")
+    assert resp.status_code == 400 and "narrative" in resp.json()
+    assert QuarterlyReturn.objects.get(pk=ret["id"]).status == "draft"
+
+
+@pytest.mark.parametrize("comment", [5, ["why"], None, "x" * 5001])
+def test_a_query_comment_that_is_not_text_is_refused_and_nothing_decided(world, comment):
+    ret = _return(world)
+    api_as(world.manager).post(f"/api/v1/returns/{ret['id']}/submit/", {}, format="json")
+    resp = api_as(world.commissioner).post(
+        f"/api/v1/returns/{ret['id']}/query/", {"comment": comment}, format="json"
+    )
+    assert resp.status_code == 400 and "comment" in resp.json()
+    assert QuarterlyReturn.objects.get(pk=ret["id"]).status == "submitted"
+    assert ReturnStep.objects.count() == 1
