@@ -52,8 +52,12 @@ def test_first_read_opens_a_draft_per_visible_contract_once(world):
     assert QuarterlyReturn.objects.count() == 1
 
 
-def test_an_invalid_quarter_is_400_naming_quarter(world):
-    resp = api_as(world.manager).get("/api/v1/returns/", {"quarter": "2026Q5"})
+@pytest.mark.parametrize(
+    "quarter",
+    ["2026Q5", "2026Q0", "99999Q1", "1999Q1", "2026-Q1", "Q1 2026", "٢٠٢٦Q1", "2026Q1\x00"],
+)
+def test_an_invalid_quarter_is_400_naming_quarter(world, quarter):
+    resp = api_as(world.manager).get("/api/v1/returns/", {"quarter": quarter})
     assert resp.status_code == 400 and "quarter" in resp.json()
     assert not QuarterlyReturn.objects.exists()
 
