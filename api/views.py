@@ -114,8 +114,7 @@ class Scoped(IdempotentMixin, viewsets.ModelViewSet):
 
     def include_entered_in_error(self) -> bool:
         if self.action == "list":
-            value = self.request.query_params.get("include_entered_in_error", "")
-            return value.lower() in ("true", "1", "yes")
+            return _asks_for_entered_in_error(self.request)
         return True
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
@@ -130,6 +129,12 @@ class Scoped(IdempotentMixin, viewsets.ModelViewSet):
     def history_response(self, record: Any) -> Response:
         changes = history_of(record.history.filter(id=record.pk))
         return Response([c.as_dict() for c in changes])
+
+
+def _asks_for_entered_in_error(request: Request) -> bool:
+    """``?include_entered_in_error=true`` (or 1, yes) on a list."""
+    value = request.query_params.get("include_entered_in_error", "")
+    return value.lower() in ("true", "1", "yes")
 
 
 def _reason(request: Request) -> str:
@@ -531,7 +536,7 @@ class CaseViewSet(Scoped):
         case = self.get_object()
         if request.method == "GET":
             rows = SignOff.objects.filter(case=case).select_related("entered_in_error_by")
-            if request.query_params.get("include_entered_in_error", "").lower() != "true":
+            if not _asks_for_entered_in_error(request):
                 rows = rows.live()
             rows = rows.order_by("created_at", "pk")
             return Response(s.SignOffSerializer(rows, many=True).data)

@@ -774,6 +774,25 @@ def test_a_sign_off_entered_in_error_returns_the_report_to_the_queue(world):
     assert issued.status_code == 409
 
 
+@pytest.mark.parametrize("value", ["true", "True", "1", "yes"])
+def test_the_sign_off_list_reads_include_entered_in_error_as_every_list_does(world, value):
+    case = _submitted_case(world)
+    sign_off = SignOffFactory(
+        case=case, supervisor=world.supervisor, decided_by=world.supervisor_user
+    )
+    client = api_as(world.manager)
+    client.post(
+        f"/api/v1/cases/{case.pk}/sign-offs/{sign_off.pk}/entered-in-error/",
+        {"reason": "wrong case"},
+        format="json",
+    )
+    url = f"/api/v1/cases/{case.pk}/sign-offs/"
+    assert client.get(url).json() == []
+    listed = client.get(url, {"include_entered_in_error": value}).json()
+    assert [s["id"] for s in listed] == [sign_off.pk]
+    assert listed[0]["entered_in_error"]["reason"] == "wrong case"
+
+
 def test_only_the_author_or_a_manager_corrects_a_sign_off(world):
     case = _submitted_case(world)
     sign_off = SignOffFactory(
