@@ -984,6 +984,23 @@ def test_a_history_costs_the_same_queries_whatever_its_length(
     assert len(resp.json()) == changes + 1
 
 
+@pytest.mark.parametrize("changes", [1, 5])
+def test_a_history_written_outside_a_request_costs_the_same_queries_whatever_its_length(
+    world, changes, django_assert_num_queries
+):
+    """Services run by a task (an import, the shell) leave no request user: the history
+    names the record's modified_by, read with the rows, not one query per row."""
+    from casework.services import case_update
+
+    case = CaseFactory(advocate=world.advocate, allocated_on=date(2025, 3, 1))
+    for i in range(changes):
+        case = case_update(case=case, by=world.manager, hours=i + 1)
+    client = api_as(world.manager)
+    with django_assert_num_queries(4):
+        resp = client.get(f"/api/v1/cases/{case.pk}/history/")
+    assert [h["by"] for h in resp.json()[1:]] == ["manager"] * changes
+
+
 @pytest.mark.parametrize("archived", [1, 5])
 def test_the_archived_advocates_page_costs_the_same_whatever_the_rows(
     world, archived, django_assert_num_queries
