@@ -302,6 +302,22 @@ def test_an_absence_before_the_role_start_is_refused(world):
     assert "on or after the role start, 1 January 2025" in resp.json()["start_date"][0]
 
 
+def test_a_role_start_moved_past_an_absence_is_refused_and_nothing_changes(world):
+    AbsenceFactory(advocate=world.advocate, start_date=date(2025, 2, 1), end_date=date(2025, 2, 10))
+    client = api_as(world.manager)
+    url = f"/api/v1/advocates/{world.advocate.pk}/"
+    resp = client.patch(url, {"role_start": "2025-06-01", "name": "Ada A."}, format="json")
+    assert resp.status_code == 400
+    assert "1 February 2025" in resp.json()["role_start"][0]
+    world.advocate.refresh_from_db()
+    assert world.advocate.role_start == date(2025, 1, 1) and world.advocate.name == "Ada Advocate"
+    # Up to the absence's first day is fine, and an absence entered in error no longer binds.
+    assert client.patch(url, {"role_start": "2025-02-01"}, format="json").status_code == 200
+    absence = Absence.objects.get(advocate=world.advocate)
+    _eie(client, "absences", absence.pk)
+    assert client.patch(url, {"role_start": "2025-06-01"}, format="json").status_code == 200
+
+
 def test_an_overlapping_absence_is_refused_with_the_other_named(world):
     AbsenceFactory(advocate=world.advocate, start_date=date(2025, 5, 1), end_date=date(2025, 5, 31))
     resp = api_as(world.manager).post(
