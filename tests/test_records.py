@@ -546,6 +546,28 @@ def test_a_double_submitted_form_stores_once_and_lands_on_the_same_page(world):
     assert CpdRecord.objects.count() == 1
 
 
+def test_a_page_sent_back_with_other_values_is_stored_not_dropped(world):
+    """The browser's Back, an edit, Submit: the old token comes with new values, which
+    are another record, not a double click."""
+    client = as_(world.advocate_user)
+    url = f"/training/advocates/{world.advocate.pk}/cpd/new/"
+    body = {
+        "form_token": "tok-2",
+        "category": "safeguarding",
+        "title": "Refresher",
+        **d("completed_on", date(2025, 5, 1)),
+        "hours": "2",
+    }
+    assert client.post(url, body).status_code == 302
+    edited = {**body, "title": "Dementia awareness"}
+    assert client.post(url, edited).status_code == 302
+    assert client.post(url, edited).status_code == 302  # and its own double click
+    assert sorted(CpdRecord.objects.values_list("title", flat=True)) == [
+        "Dementia awareness",
+        "Refresher",
+    ]
+
+
 def test_form_pages_carry_a_fresh_one_time_token(world):
     client = as_(world.manager)
     url = f"/advocates/{world.advocate.pk}/absences/new/"
