@@ -774,6 +774,26 @@ def test_training_entered_in_error_no_longer_counts_for_r1(world):
     assert after.json()["can_practise"] is False
 
 
+def test_a_legacy_course_a_conversion_relies_on_is_not_entered_in_error_first(world):
+    adv = world.colleague
+    legacy = TrainingRecordFactory(advocate=adv, unit=unit("A4A-DOLS"), trained_on=date(2008, 5, 1))
+    client = api_as(world.manager)
+    conversion = client.post(
+        "/api/v1/training-records/",
+        {"advocate": adv.pk, "unit": "310", "route": "conversion", "trained_on": "2025-01-01"},
+        format="json",
+    )
+    assert conversion.status_code == 201, conversion.content
+    refused = _eie(client, "training-records", legacy.pk)
+    assert refused.status_code == 409 and "310" in refused.json()["detail"]
+    assert client.delete(f"/api/v1/training-records/{legacy.pk}/").status_code == 409
+    legacy.refresh_from_db()
+    assert legacy.archived_at is None
+    # Once the conversion is corrected, the course may be.
+    assert _eie(client, "training-records", conversion.json()["id"]).status_code == 200
+    assert _eie(client, "training-records", legacy.pk).status_code == 200
+
+
 def test_an_absence_entered_in_error_no_longer_extends_deadlines(world):
     absence = AbsenceFactory(
         advocate=world.advocate, start_date=date(2025, 2, 1), end_date=date(2025, 5, 31)
