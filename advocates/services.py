@@ -84,11 +84,31 @@ def advocate_register(
 
 @transaction.atomic
 def advocate_update(*, advocate: Advocate, by: Any = None, **fields: Any) -> Advocate:
+    """Change an advocate's fields (400 naming the field on bad dates). A role start may
+    not move past the first day of a live absence: an absence is on or after the role
+    start (RULES.md section 3), whichever of the two is written last."""
     advocate = Advocate.objects.select_for_update().get(pk=advocate.pk)
     changed = apply_fields(advocate, fields, ADVOCATE_FIELDS)
     if changed:
         stamp(advocate, by)
         _check_advocate(advocate)
+        if "role_start" in changed:
+            first = (
+                Absence.objects.live()
+                .filter(advocate_id=advocate.pk, start_date__lt=advocate.role_start)
+                .order_by("start_date")
+                .values_list("start_date", flat=True)
+                .first()
+            )
+            if first is not None:
+                raise ValidationError(
+                    {
+                        "role_start": (
+                            "The role start cannot be after the first day of a recorded "
+                            f"absence, {in_words(first)}: correct that absence first"
+                        )
+                    }
+                )
         advocate.save(update_fields=[*changed, "modified_at", "modified_by"])
     return advocate
 

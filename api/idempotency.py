@@ -46,17 +46,39 @@ def key_error(key: str) -> str | None:
     return None
 
 
+def _parsed_form(request: Request) -> bytes:
+    """A multipart form, or a body Django has already streamed or will not keep (over
+    DATA_UPLOAD_MAX_MEMORY_SIZE): its parsed form stands in, each uploaded file by a
+    digest of its content, so that two files of one name differ."""
+    data = request.data
+    if not hasattr(data, "lists"):
+        return repr(data).encode()
+    parts: list[tuple[str, list[str]]] = [(k, [str(v) for v in vs]) for k, vs in data.lists()]
+    for name, files in request.FILES.lists():
+        digests = []
+        for uploaded in files:
+            digest = hashlib.sha256()
+            for chunk in uploaded.chunks():
+                digest.update(chunk)
+            uploaded.seek(0)  # the view reads it again
+            digests.append(digest.hexdigest())
+        parts.append((f"file:{name}", digests))
+    return repr(sorted(parts)).encode()
+
+
 def fingerprint(request: Request) -> str:
     """Method, path and body: the same body parsed as JSON matches whatever its key
-    order or spacing; any other body is compared byte for byte."""
+    order or spacing; any other body (not JSON, or nested too deep for the decoder,
+    which the parser then refuses) is compared byte for byte."""
     try:
-        raw = request._request.body
+        # A multipart body's raw bytes carry a boundary each client picks afresh.
+        multipart = request.content_type.startswith("multipart/")
+        raw = _parsed_form(request) if multipart else request._request.body
     except (RawPostDataException, RequestDataTooBig):
-        # A body already streamed (or too big to keep): its parsed form stands in.
-        raw = repr(sorted((k, str(v)) for k, v in request.data.items())).encode()
+        raw = _parsed_form(request)
     try:
         canonical = json.dumps(json.loads(raw or b"null"), sort_keys=True).encode()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         canonical = raw
     digest = hashlib.sha256()
     for part in (request.method.encode(), request.path.encode(), canonical):

@@ -55,6 +55,16 @@ class BoundedModelSerializer(serializers.ModelSerializer):
         return cls, kwargs
 
 
+class TextField(serializers.CharField):
+    """A CharField that takes a JSON string only: DRF's own turns a number into its
+    digits, so ``{"reason": 123}`` would be stored as the reason "123"."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Enter text.")
+        return super().to_internal_value(data)  # type: ignore[no-any-return]
+
+
 class EnteredInErrorSerializer(serializers.Serializer):
     """Who marked a record entered in error, on which day, and why (ADR 0008)."""
 
@@ -84,7 +94,7 @@ class CorrectableSerializer(BoundedModelSerializer):
 
 
 class EnteredInErrorRequestSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=255, help_text="Why the record was entered in error")
+    reason = TextField(max_length=255, help_text="Why the record was entered in error")
 
 
 class HistoryEntrySerializer(serializers.Serializer):
@@ -599,10 +609,8 @@ class ReturnQuerySerializer(serializers.Serializer):
 
 
 class ReturnSubmitSerializer(serializers.Serializer):
-    narrative = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=20000
-    )
+    narrative = TextField(required=False, allow_blank=True, default="", max_length=20000)
 
 
 class ReturnQueryActionSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    comment = TextField(required=False, allow_blank=True, default="", max_length=5000)

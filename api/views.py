@@ -118,8 +118,7 @@ class Scoped(IdempotentMixin, viewsets.ModelViewSet):
     def include_entered_in_error(self) -> bool:
         # Walks of the router (the leak matrix) build querysets with no action set.
         if getattr(self, "action", None) == "list":
-            value = self.request.query_params.get("include_entered_in_error", "")
-            return value.lower() in ("true", "1", "yes")
+            return _asks_for_entered_in_error(self.request)
         return True
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
@@ -134,6 +133,12 @@ class Scoped(IdempotentMixin, viewsets.ModelViewSet):
     def history_response(self, record: Any) -> Response:
         changes = history_of(record.history.filter(id=record.pk))
         return Response([c.as_dict() for c in changes])
+
+
+def _asks_for_entered_in_error(request: Request) -> bool:
+    """``?include_entered_in_error=true`` (or 1, yes) on a list."""
+    value = request.query_params.get("include_entered_in_error", "")
+    return value.lower() in ("true", "1", "yes")
 
 
 def _reason(request: Request) -> str:
@@ -587,7 +592,7 @@ class CaseViewSet(Scoped):
             rows: QuerySet[SignOff] = SignOff.objects.filter(case=case).select_related(
                 "entered_in_error_by"
             )
-            if request.query_params.get("include_entered_in_error", "").lower() != "true":
+            if not _asks_for_entered_in_error(request):
                 rows = rows.live()
             return Response(s.SignOffSerializer(rows.order_by("created_at", "pk"), many=True).data)
         ser = s.SignOffSerializer(data=request.data)
@@ -749,9 +754,10 @@ def _return_data(ret: QuarterlyReturn, figures: dict[str, Any]) -> dict[str, Any
     }
 
 
-class ReturnViewSet(viewsets.GenericViewSet):
+class ReturnViewSet(IdempotentMixin, viewsets.GenericViewSet):
     """Quarterly returns (R13): who can see the contract reads them; the provider's
-    manager submits, the contract's commissioner accepts or queries."""
+    manager submits, the contract's commissioner accepts or queries. Every POST honours
+    ``Idempotency-Key`` (API.md 1.1), so a retried submission answers its first answer."""
 
     serializer_class = s.ReturnSerializer
 

@@ -69,7 +69,10 @@ def history_of(queryset: Any, *, name: str = "") -> list[Change]:
     """The changes of the records whose history rows ``queryset`` holds (a
     ``Model.history`` queryset, filtered to the records wanted), oldest first. One
     query (the rows with their users)."""
-    rows = list(queryset.select_related("history_user").order_by("history_date", "history_id"))
+    related = ["history_user"]
+    if any(f.name == "modified_by" for f in queryset.model._meta.fields):
+        related.append("modified_by")  # the fallback below, read in the same query
+    rows = list(queryset.select_related(*related).order_by("history_date", "history_id"))
     last: dict[Any, Any] = {}
     changes: list[Change] = []
     for row in rows:

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from advocates.models import Advocate
+from imca_commissioning.exceptions import Conflict
 from imca_commissioning.services import (
     apply_fields,
     archive,
@@ -170,8 +171,26 @@ def training_record_enter_in_error(
 ) -> TrainingRecord:
     """Mark a training record entered in error (who, when, why; ADR 0008): kept in its
     history, read by no rule (R1, R6-R9) and no longer changeable; the unit may then be
-    recorded afresh. Conflict if already marked; ValidationError on a blank ``reason``."""
+    recorded afresh. Conflict if already marked, or while a live conversion record of
+    the same advocate relies on this (legacy) course (RULES.md section 3: conversion only
+    where the legacy course is on record); ValidationError on a blank ``reason``."""
     record = TrainingRecord.objects.select_for_update().get(pk=record.pk)
+    relying = (
+        TrainingRecord.objects.live()
+        .filter(
+            advocate_id=record.advocate_id,
+            route=Route.CONVERSION,
+            unit__conversion_from_id=record.unit_id,
+        )
+        .exclude(pk=record.pk)
+        .select_related("unit")
+        .first()
+    )
+    if relying is not None and record.archived_at is None:
+        raise Conflict(
+            f"The {relying.unit.code} record is a conversion from this course: change its "
+            "route or mark it entered in error first"
+        )
     archive(record, by=by, reason=reason)
     return record
 

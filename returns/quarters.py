@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-_PATTERN = re.compile(r"^(\d{4})Q([1-4])$")
+# ASCII digits only: \d alone would read other scripts' digits ("٢٠٢٦Q1") as 2026Q1.
+_PATTERN = re.compile(r"^([0-9]{4})Q([1-4])$")
 # A quarter outside these years is a typing error, not a monitoring period.
 MIN_YEAR, MAX_YEAR = 2000, 2199
 

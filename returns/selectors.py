@@ -83,7 +83,7 @@ def return_facts(contract: Contract, quarter: Quarter, on: date) -> ReturnFacts:
     """Everything R13's figures need for one contract's return, judged on ``on`` (the
     quarter's last day, or today while the quarter runs). A case belongs to the return
     of its ``commissioner``; where the provider has one contract, every case is that
-    contract's. Cases and records entered in error are left out. Queries: contracts,
+    contract's. Cases, sign-offs and records entered in error are left out. Queries: contracts,
     advocates, the evaluation (about ten), cases, sign-offs, case types, funding."""
     provider_id = contract.provider_id
     categories = covered_categories(contract)
@@ -109,8 +109,10 @@ def return_facts(contract: Contract, quarter: Quarter, on: date) -> ReturnFacts:
     )
     ours = [c for c in provider_cases if single or c[2] == contract.commissioner_id]
     sign_offs: dict[int, list[tuple[str, date]]] = defaultdict(list)
+    # A sign-off entered in error is no approval and no return (R5; ADR 0008).
     for case_id, decision, signed_on in (
-        SignOff.objects.filter(case_id__in=[c[0] for c in ours])
+        SignOff.objects.live()
+        .filter(case_id__in=[c[0] for c in ours])
         .order_by("created_at", "pk")
         .values_list("case_id", "decision", "signed_on")
     ):

@@ -302,6 +302,22 @@ def test_an_absence_before_the_role_start_is_refused(world):
     assert "on or after the role start, 1 January 2025" in resp.json()["start_date"][0]
 
 
+def test_a_role_start_moved_past_an_absence_is_refused_and_nothing_changes(world):
+    AbsenceFactory(advocate=world.advocate, start_date=date(2025, 2, 1), end_date=date(2025, 2, 10))
+    client = api_as(world.manager)
+    url = f"/api/v1/advocates/{world.advocate.pk}/"
+    resp = client.patch(url, {"role_start": "2025-06-01", "name": "Ada A."}, format="json")
+    assert resp.status_code == 400
+    assert "1 February 2025" in resp.json()["role_start"][0]
+    world.advocate.refresh_from_db()
+    assert world.advocate.role_start == date(2025, 1, 1) and world.advocate.name == "Ada Advocate"
+    # Up to the absence's first day is fine, and an absence entered in error no longer binds.
+    assert client.patch(url, {"role_start": "2025-02-01"}, format="json").status_code == 200
+    absence = Absence.objects.get(advocate=world.advocate)
+    _eie(client, "absences", absence.pk)
+    assert client.patch(url, {"role_start": "2025-06-01"}, format="json").status_code == 200
+
+
 def test_an_overlapping_absence_is_refused_with_the_other_named(world):
     AbsenceFactory(advocate=world.advocate, start_date=date(2025, 5, 1), end_date=date(2025, 5, 31))
     resp = api_as(world.manager).post(
@@ -455,6 +471,47 @@ def test_without_a_key_a_post_behaves_as_before(world):
     )
 
 
+def _multipart(boundary: str, reason: str, content: bytes):
+    from rest_framework.parsers import FormParser, MultiPartParser
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="reason"\r\n\r\n{reason}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n'
+            "Content-Type: text/csv\r\n\r\n"
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    django_request = APIRequestFactory().generic(
+        "POST", "/api/v1/x/", body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+    return Request(django_request, parsers=[MultiPartParser(), FormParser()])
+
+
+def test_a_key_compares_uploads_by_content_not_by_boundary_or_file_name():
+    from api.idempotency import fingerprint
+
+    first = fingerprint(_multipart("aaaa", "why", b"a,b\n1,2\n"))
+    assert fingerprint(_multipart("bbbb", "why", b"a,b\n1,2\n")) == first
+    assert fingerprint(_multipart("aaaa", "why", b"a,b\n3,4\n")) != first
+
+
+def test_a_body_nested_too_deep_for_the_decoder_still_gets_a_fingerprint():
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from api.idempotency import fingerprint
+
+    deep = '{"reason": ' + "[" * 50000 + "]" * 50000 + "}"
+    make = APIRequestFactory().generic
+    one = fingerprint(Request(make("POST", "/x/", deep, content_type="application/json")))
+    other = fingerprint(Request(make("POST", "/x/", deep + " ", content_type="application/json")))
+    assert len(one) == 64 and one != other
+
+
 def test_a_case_sent_twice_with_a_key_is_one_case_and_r2_counts_one(world):
     client = api_as(world.manager)
     body = {
@@ -487,6 +544,28 @@ def test_a_double_submitted_form_stores_once_and_lands_on_the_same_page(world):
     assert first.status_code == second.status_code == 302
     assert first["Location"] == second["Location"]
     assert CpdRecord.objects.count() == 1
+
+
+def test_a_page_sent_back_with_other_values_is_stored_not_dropped(world):
+    """The browser's Back, an edit, Submit: the old token comes with new values, which
+    are another record, not a double click."""
+    client = as_(world.advocate_user)
+    url = f"/training/advocates/{world.advocate.pk}/cpd/new/"
+    body = {
+        "form_token": "tok-2",
+        "category": "safeguarding",
+        "title": "Refresher",
+        **d("completed_on", date(2025, 5, 1)),
+        "hours": "2",
+    }
+    assert client.post(url, body).status_code == 302
+    edited = {**body, "title": "Dementia awareness"}
+    assert client.post(url, edited).status_code == 302
+    assert client.post(url, edited).status_code == 302  # and its own double click
+    assert sorted(CpdRecord.objects.values_list("title", flat=True)) == [
+        "Dementia awareness",
+        "Refresher",
+    ]
 
 
 def test_form_pages_carry_a_fresh_one_time_token(world):
@@ -648,8 +727,10 @@ def test_a_record_entered_in_error_can_no_longer_change(world, resource, make, c
     assert history[-1]["by"] == "manager"
 
 
-@pytest.mark.parametrize("reason", ["", "   "])
-def test_a_correction_needs_a_reason(world, reason):
+@pytest.mark.parametrize(
+    "reason", ["", "   ", None, 123, 1.5, True, ["why"], {"why": 1}, "x" * 256]
+)
+def test_a_correction_needs_a_reason_in_words(world, reason):
     case = CaseFactory(advocate=world.advocate)
     assert _eie(api_as(world.manager), "cases", case.pk, reason).status_code == 400
     case.refresh_from_db()
@@ -694,6 +775,26 @@ def test_training_entered_in_error_no_longer_counts_for_r1(world):
     assert after.json()["can_practise"] is False
 
 
+def test_a_legacy_course_a_conversion_relies_on_is_not_entered_in_error_first(world):
+    adv = world.colleague
+    legacy = TrainingRecordFactory(advocate=adv, unit=unit("A4A-DOLS"), trained_on=date(2008, 5, 1))
+    client = api_as(world.manager)
+    conversion = client.post(
+        "/api/v1/training-records/",
+        {"advocate": adv.pk, "unit": "310", "route": "conversion", "trained_on": "2025-01-01"},
+        format="json",
+    )
+    assert conversion.status_code == 201, conversion.content
+    refused = _eie(client, "training-records", legacy.pk)
+    assert refused.status_code == 409 and "310" in refused.json()["detail"]
+    assert client.delete(f"/api/v1/training-records/{legacy.pk}/").status_code == 409
+    legacy.refresh_from_db()
+    assert legacy.archived_at is None
+    # Once the conversion is corrected, the course may be.
+    assert _eie(client, "training-records", conversion.json()["id"]).status_code == 200
+    assert _eie(client, "training-records", legacy.pk).status_code == 200
+
+
 def test_an_absence_entered_in_error_no_longer_extends_deadlines(world):
     absence = AbsenceFactory(
         advocate=world.advocate, start_date=date(2025, 2, 1), end_date=date(2025, 5, 31)
@@ -730,6 +831,25 @@ def test_a_sign_off_entered_in_error_returns_the_report_to_the_queue(world):
         f"/api/v1/cases/{case.pk}/issue-report/", {"issued_on": "2025-04-03"}, format="json"
     )
     assert issued.status_code == 409
+
+
+@pytest.mark.parametrize("value", ["true", "True", "1", "yes"])
+def test_the_sign_off_list_reads_include_entered_in_error_as_every_list_does(world, value):
+    case = _submitted_case(world)
+    sign_off = SignOffFactory(
+        case=case, supervisor=world.supervisor, decided_by=world.supervisor_user
+    )
+    client = api_as(world.manager)
+    client.post(
+        f"/api/v1/cases/{case.pk}/sign-offs/{sign_off.pk}/entered-in-error/",
+        {"reason": "wrong case"},
+        format="json",
+    )
+    url = f"/api/v1/cases/{case.pk}/sign-offs/"
+    assert client.get(url).json() == []
+    listed = client.get(url, {"include_entered_in_error": value}).json()
+    assert [s["id"] for s in listed] == [sign_off.pk]
+    assert listed[0]["entered_in_error"]["reason"] == "wrong case"
 
 
 def test_only_the_author_or_a_manager_corrects_a_sign_off(world):
@@ -921,6 +1041,23 @@ def test_a_history_costs_the_same_queries_whatever_its_length(
     with django_assert_num_queries(4):
         resp = client.get(f"/api/v1/cases/{case.pk}/history/")
     assert len(resp.json()) == changes + 1
+
+
+@pytest.mark.parametrize("changes", [1, 5])
+def test_a_history_written_outside_a_request_costs_the_same_queries_whatever_its_length(
+    world, changes, django_assert_num_queries
+):
+    """Services run by a task (an import, the shell) leave no request user: the history
+    names the record's modified_by, read with the rows, not one query per row."""
+    from casework.services import case_update
+
+    case = CaseFactory(advocate=world.advocate, allocated_on=date(2025, 3, 1))
+    for i in range(changes):
+        case = case_update(case=case, by=world.manager, hours=i + 1)
+    client = api_as(world.manager)
+    with django_assert_num_queries(4):
+        resp = client.get(f"/api/v1/cases/{case.pk}/history/")
+    assert [h["by"] for h in resp.json()[1:]] == ["manager"] * changes
 
 
 @pytest.mark.parametrize("archived", [1, 5])

@@ -52,8 +52,12 @@ def test_first_read_opens_a_draft_per_visible_contract_once(world):
     assert QuarterlyReturn.objects.count() == 1
 
 
-def test_an_invalid_quarter_is_400_naming_quarter(world):
-    resp = api_as(world.manager).get("/api/v1/returns/", {"quarter": "2026Q5"})
+@pytest.mark.parametrize(
+    "quarter",
+    ["2026Q5", "2026Q0", "99999Q1", "1999Q1", "2026-Q1", "Q1 2026", "٢٠٢٦Q1", "2026Q1\x00"],
+)
+def test_an_invalid_quarter_is_400_naming_quarter(world, quarter):
+    resp = api_as(world.manager).get("/api/v1/returns/", {"quarter": quarter})
     assert resp.status_code == 400 and "quarter" in resp.json()
     assert not QuarterlyReturn.objects.exists()
 
@@ -387,3 +391,82 @@ def test_an_overdue_return_is_told_to_the_commissioner_and_the_provider(world, m
     compliance_sweep(on=date(2026, 7, 31))
     told = {m.to[0] for m in mailoutbox if "Quarterly return for 2026Q1" in m.body}
     assert told == {world.commissioner.email, world.manager.email}
+
+
+def test_a_sign_off_entered_in_error_counts_as_no_approval_and_no_return(world):
+    case = CaseFactory(
+        advocate=world.advocate,
+        instructed_on=date(2026, 4, 1),
+        allocated_on=date(2026, 4, 1),
+        supervisor=world.supervisor,
+        status="report_submitted",
+    )
+    ReportFactory(case=case, submitted_on=date(2026, 4, 25))
+    sup = api_as(world.supervisor_user)
+    returned = sup.post(
+        f"/api/v1/cases/{case.pk}/sign-offs/",
+        {"decision": "returned", "comment": "Say more", "signed_on": "2026-04-26"},
+        format="json",
+    ).json()
+    case.status = "report_submitted"
+    case.save(update_fields=["status"])
+    approved = sup.post(
+        f"/api/v1/cases/{case.pk}/sign-offs/",
+        {"decision": "approved", "signed_on": "2026-05-05"},
+        format="json",
+    ).json()
+    before = _return(world)["figures"]["supervision"]
+    assert before["approved"] == 1 and before["returned"] == 1
+    for sign_off in (approved, returned):
+        resp = api_as(world.manager).post(
+            f"/api/v1/cases/{case.pk}/sign-offs/{sign_off['id']}/entered-in-error/",
+            {"reason": "signed on the wrong case"},
+            format="json",
+        )
+        assert resp.status_code == 200, resp.content
+    after = _return(world)["figures"]["supervision"]
+    assert after["submitted_supervised"] == 1
+    assert after["approved"] == after["returned"] == 0
+    assert after["median_days_to_approval"] is None
+
+
+def test_a_retried_submission_with_its_key_answers_the_first_answer(world):
+    ret = _return(world)
+    manager = api_as(world.manager)
+    url = f"/api/v1/returns/{ret['id']}/submit/"
+    first = manager.post(url, {"narrative": "N"}, format="json", HTTP_IDEMPOTENCY_KEY="sub-1")
+    again = manager.post(url, {"narrative": "N"}, format="json", HTTP_IDEMPOTENCY_KEY="sub-1")
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json()
+    other = manager.post(url, {"narrative": "M"}, format="json", HTTP_IDEMPOTENCY_KEY="sub-1")
+    assert other.status_code == 409
+    assert ReturnStep.objects.count() == 1
+
+
+def test_a_malformed_key_on_a_return_action_is_a_400_and_changes_nothing(world):
+    ret = _return(world)
+    resp = api_as(world.manager).post(
+        f"/api/v1/returns/{ret['id']}/submit/", {}, format="json", HTTP_IDEMPOTENCY_KEY="x" * 256
+    )
+    assert resp.status_code == 400 and "Idempotency-Key" in resp.json()
+    assert QuarterlyReturn.objects.get(pk=ret["id"]).status == "draft"
+
+
+@pytest.mark.parametrize("body", [{"narrative": 7}, {"narrative": ["x"]}, {"narrative": None}])
+def test_a_narrative_that_is_not_text_is_refused_and_nothing_submitted(world, body):
+    ret = _return(world)
+    resp = api_as(world.manager).post(f"/api/v1/returns/{ret['id']}/submit/", body, format="json")
+    assert resp.status_code == 400 and "narrative" in resp.json()
+    assert QuarterlyReturn.objects.get(pk=ret["id"]).status == "draft"
+
+
+@pytest.mark.parametrize("comment", [5, ["why"], None, "x" * 5001])
+def test_a_query_comment_that_is_not_text_is_refused_and_nothing_decided(world, comment):
+    ret = _return(world)
+    api_as(world.manager).post(f"/api/v1/returns/{ret['id']}/submit/", {}, format="json")
+    resp = api_as(world.commissioner).post(
+        f"/api/v1/returns/{ret['id']}/query/", {"comment": comment}, format="json"
+    )
+    assert resp.status_code == 400 and "comment" in resp.json()
+    assert QuarterlyReturn.objects.get(pk=ret["id"]).status == "submitted"
+    assert ReturnStep.objects.count() == 1
