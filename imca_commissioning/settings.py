@@ -6,6 +6,7 @@ tasks run in-process. Production (``DEBUG=false``) refuses to start without a
 deployment behind a TLS-terminating proxy may switch off by its own variable.
 """
 
+from datetime import date
 from pathlib import Path
 
 import environ
@@ -211,6 +212,19 @@ SWEEP_BATCH_SIZE = env.int("SWEEP_BATCH_SIZE", default=500)
 # Seconds a per-provider sweep task waits before working. Only the worker-kill test sets
 # it (so a task is surely running when the worker is killed); 0 everywhere else.
 SWEEP_TASK_TEST_DELAY = env.float("SWEEP_TASK_TEST_DELAY", default=0.0)
+
+# --- Quarterly returns (R13) ------------------------------------------------------------
+# The first day whose quarter an installation compiles returns for. Unset (the rule as
+# written): every quarter a contract was live in is owed from its start. A council that
+# joins with contracts years old sets it to the day it started using the service, so the
+# quarters it filed on paper before are not chased.
+_returns_owed_from = env.str("RETURNS_OWED_FROM", default="")
+try:
+    RETURNS_OWED_FROM = date.fromisoformat(_returns_owed_from) if _returns_owed_from else None
+except ValueError as error:
+    raise ImproperlyConfigured(
+        f"RETURNS_OWED_FROM must be a date as YYYY-MM-DD, not {_returns_owed_from!r}"
+    ) from error
 
 # --- REST framework ----------------------------------------------------------------------
 REST_FRAMEWORK = {

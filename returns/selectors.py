@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -22,7 +23,7 @@ from supervision.models import SignOff
 
 from .figures import AdvocateStanding, CaseFact, ReturnFacts, return_figures
 from .models import LIVE_STATUSES, QuarterlyReturn, ReturnStatus
-from .quarters import Quarter, due_date, parse_quarter
+from .quarters import Quarter, due_date, parse_quarter, quarter_of
 
 # --- The evaluation ---------------------------------------------------------------------
 # Every rule verdict a return reads (R1-R10: levels, deadlines, waits, CPD, cost, the
@@ -234,15 +235,16 @@ UNSUBMITTED = (ReturnStatus.DRAFT,)
 
 def overdue_return_flags(*, provider_id: int, on: date) -> dict[tuple[str, str], Any]:
     """R13/R11: a return not submitted ``return_due_days`` after its quarter's end is
-    flagged from the day after, to the commissioner and the provider, until it is
-    submitted (a queried return was submitted on time: its resubmission is the
+    flagged from the day after, to the contract's commissioner and the provider, until
+    it is submitted (a queried return was submitted on time: its resubmission is the
     commissioner's business, not a flag).
 
-    Which quarters are owed: from the first quarter whose return has been opened for a
-    contract (the contract files returns through the service from then on), every
-    quarter the contract was live in, up to the latest one past its due date. A contract
-    that has never had a return opened is not chased for the years before the service
-    compiled returns. Two queries."""
+    Every quarter the contract was live in is owed, from its start (or from the
+    ``RETURNS_OWED_FROM`` setting's quarter, where later), whether or not anyone has
+    opened that quarter's return. One flag per contract (subject
+    ``return:<contract id>``) names the oldest quarter owed and how many more, so that
+    a contract older than the service raises one flag, not one per quarter since it
+    began. Two queries; returns {(kind, subject): Finding}."""
     from compliance.evaluation import Finding
 
     status: dict[tuple[int, str], str] = {
@@ -251,35 +253,53 @@ def overdue_return_flags(*, provider_id: int, on: date) -> dict[tuple[str, str],
             contract__provider_id=provider_id
         ).values_list("contract_id", "quarter", "status")
     }
-    if not status:
-        return {}
-    filing = {cid for cid, _ in status}
     out: dict[tuple[str, str], Any] = {}
-    for contract in Contract.objects.filter(pk__in=filing):
-        quarter = min(parse_quarter(q) for cid, q in status if cid == contract.pk)
-        while due_date(quarter, contract.return_due_days) < on:
-            due = due_date(quarter, contract.return_due_days)
-            state = status.get((contract.pk, str(quarter)), ReturnStatus.DRAFT)
-            if contract_live_in(contract, quarter) and state in UNSUBMITTED:
-                spec = Finding(
-                    kind=FlagKind.RETURN_OVERDUE,
-                    rule="R13",
-                    subject=return_subject(contract.pk, quarter),
-                    provider_id=provider_id,
-                    advocate_id=None,
-                    case_id=None,
-                    reason=f"Quarterly return for {quarter} not submitted (due {due:%-d %B %Y})",
-                    due=due,
-                    # The contract's commissioner's business only (organisations/scope.py).
-                    contract_id=contract.pk,
-                )
-                out[(spec.kind, spec.subject)] = spec
-            quarter = quarter.next()
+    owed_from = settings.RETURNS_OWED_FROM
+    for contract in Contract.objects.filter(provider_id=provider_id, start_date__lte=on):
+        begins = max(contract.start_date, owed_from) if owed_from else contract.start_date
+        owed = [
+            quarter
+            for quarter in _quarters_between(quarter_of(begins), quarter_of(on))
+            if due_date(quarter, contract.return_due_days) < on
+            and contract_live_in(contract, quarter)
+            and status.get((contract.pk, str(quarter)), ReturnStatus.DRAFT) in UNSUBMITTED
+        ]
+        if not owed:
+            continue
+        first = owed[0]
+        due = due_date(first, contract.return_due_days)
+        more = (
+            f" and {len(owed) - 1} later quarter{'s' if len(owed) > 2 else ''}" if owed[1:] else ""
+        )
+        spec = Finding(
+            kind=FlagKind.RETURN_OVERDUE,
+            rule="R13",
+            subject=return_subject(contract.pk),
+            provider_id=provider_id,
+            advocate_id=None,
+            case_id=None,
+            reason=f"Quarterly return for {first} not submitted (due {due:%-d %B %Y}){more}",
+            due=due,
+            # The contract's commissioner's business only (organisations/scope.py).
+            contract_id=contract.pk,
+        )
+        out[(spec.kind, spec.subject)] = spec
     return out
 
 
-def return_subject(contract_id: int, quarter: Quarter | str) -> str:
-    return f"return:{contract_id}:{quarter}"
+def _quarters_between(first: Quarter, last: Quarter) -> list[Quarter]:
+    """Every quarter from ``first`` to ``last``, both included (empty when reversed)."""
+    quarters = []
+    quarter = first
+    while quarter <= last:
+        quarters.append(quarter)
+        quarter = quarter.next()
+    return quarters
+
+
+def return_subject(contract_id: int) -> str:
+    """The subject of a contract's overdue-return flag (one per contract, R11)."""
+    return f"return:{contract_id}"
 
 
 def visible_returns(user: Any, ids: Iterable[int] | None = None) -> Any:

@@ -20,7 +20,7 @@ from organisations.versioning import providers_touch
 
 from .models import LIVE_STATUSES, QuarterlyReturn, ReturnStatus, ReturnStep, StepAction
 from .quarters import Quarter, parse_quarter
-from .selectors import compute_figures, return_subject
+from .selectors import compute_figures, overdue_return_flags, return_subject
 
 
 @transaction.atomic
@@ -85,11 +85,15 @@ def return_submit(
         comment=ret.narrative,
         figures=ret.figures,
     )
-    closed = Flag.objects.filter(
-        kind=FlagKind.RETURN_OVERDUE,
-        subject=return_subject(ret.contract_id, quarter),
-        resolved_on__isnull=True,
-    ).update(resolved_on=today)
+    # The contract's overdue flag closes at once unless another quarter is still owed
+    # (then the sweep keeps it open, naming the next quarter).
+    subject = return_subject(ret.contract_id)
+    still_owed = overdue_return_flags(provider_id=ret.contract.provider_id, on=today)
+    closed = 0
+    if (FlagKind.RETURN_OVERDUE, subject) not in still_owed:
+        closed = Flag.objects.filter(
+            kind=FlagKind.RETURN_OVERDUE, subject=subject, resolved_on__isnull=True
+        ).update(resolved_on=today)
     if closed:  # a bulk update skips the signals that move the provider's data version
         providers_touch([ret.contract.provider_id])
     return ret

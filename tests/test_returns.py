@@ -245,14 +245,25 @@ def test_a_commissioner_sees_only_its_contracts_returns(world):
     assert len(_list(world.manager, quarter=Q)) == 2
 
 
+def _contract_from(world, day, until=None):
+    """The world's contract, begun on ``day`` (its returns are owed from that quarter)
+    and ended on ``until`` (none owed after it)."""
+    world.contract.start_date = day
+    world.contract.end_date = until
+    world.contract.save(update_fields=["start_date", "end_date"])
+
+
 def test_a_return_not_submitted_in_time_is_flagged_from_the_day_after(world):
+    # One quarter, so that submitting it leaves nothing owed (today is later).
+    _contract_from(world, date(2026, 4, 1), until=date(2026, 6, 30))
     ret = _return(world)
-    subject = f"return:{world.contract.pk}:{Q}"
+    subject = f"return:{world.contract.pk}"
     compliance_sweep(on=date(2026, 7, 30), notify=False)
     assert not Flag.objects.filter(kind="return_overdue", subject=subject).exists()
     compliance_sweep(on=date(2026, 7, 31), notify=False)
     flag = Flag.objects.get(kind="return_overdue", subject=subject, resolved_on__isnull=True)
     assert flag.provider == world.provider and flag.due == date(2026, 7, 30)
+    assert flag.reason == "Quarterly return for 2026Q1 not submitted (due 30 July 2026)"
     assert Flag.objects.visible_to(world.commissioner).filter(pk=flag.pk).exists()
     assert not Flag.objects.visible_to(world.outsider).filter(pk=flag.pk).exists()
     compliance_sweep(on=date(2026, 8, 1), notify=False)
@@ -269,24 +280,63 @@ def test_a_return_not_submitted_in_time_is_flagged_from_the_day_after(world):
     assert not Flag.objects.filter(kind="return_overdue", subject=subject).open().exists()
 
 
-def test_once_a_contract_files_returns_every_later_quarter_is_owed(world):
-    compliance_sweep(on=date(2026, 8, 5), notify=False)
-    assert not Flag.objects.filter(kind="return_overdue").exists()  # never filed: not chased
-    _return(world, "2025Q3")  # opened: files through the service from 2025Q3 on
+def test_a_return_nobody_has_opened_is_flagged_too(world):
+    """R13: the rule flags a return not submitted in time, whether or not anyone has
+    read it in the service."""
+    _contract_from(world, date(2026, 4, 1))
+    compliance_sweep(on=date(2026, 7, 31), notify=False)
+    assert Flag.objects.filter(
+        kind="return_overdue", subject=f"return:{world.contract.pk}"
+    ).exists()
+
+
+def test_every_quarter_since_the_contract_began_is_owed_in_one_flag(world):
+    _contract_from(world, date(2025, 7, 1))  # 2025Q2 (from 1 July: Q2 is July-September)
     compliance_sweep(on=date(2026, 8, 6), notify=False)
-    subjects = set(Flag.objects.filter(kind="return_overdue").values_list("subject", flat=True))
-    assert subjects == {f"return:{world.contract.pk}:{q}" for q in ("2025Q3", "2025Q4", Q)}
+    flag = Flag.objects.get(
+        kind="return_overdue", provider=world.provider, resolved_on__isnull=True
+    )
+    assert flag.subject == f"return:{world.contract.pk}"
+    # 2025Q2, 2025Q3, 2025Q4 and 2026Q1 are past due on 6 August 2026.
+    assert flag.reason == (
+        "Quarterly return for 2025Q2 not submitted (due 30 October 2025) and 3 later quarters"
+    )
+    assert flag.due == date(2025, 10, 30)
+
+
+def test_submitting_one_quarter_keeps_the_flag_while_another_is_owed(world):
+    _contract_from(world, date(2026, 1, 1))  # 2025Q4 and 2026Q1 owed by August 2026
+    compliance_sweep(on=date(2026, 8, 6), notify=False)
+    ret = _return(world)
+    response = api_as(world.manager).post(f"/api/v1/returns/{ret['id']}/submit/", {}, format="json")
+    assert response.status_code == 200
+    flag = Flag.objects.get(kind="return_overdue", provider=world.provider)
+    assert flag.resolved_on is None  # 2025Q4 is still owed
+    compliance_sweep(on=date(2026, 8, 7), notify=False)
+    flag.refresh_from_db()
+    assert flag.resolved_on is None
+    assert flag.reason.startswith("Quarterly return for 2025Q4 not submitted")
+
+
+def test_a_contract_that_ended_owes_no_later_quarter(world):
+    world.contract.start_date = date(2025, 4, 1)
+    world.contract.end_date = date(2025, 6, 30)
+    world.contract.save(update_fields=["start_date", "end_date"])
+    compliance_sweep(on=date(2026, 8, 6), notify=False)
+    flag = Flag.objects.get(kind="return_overdue", provider=world.provider)
+    assert flag.reason == "Quarterly return for 2025Q1 not submitted (due 30 July 2025)"
 
 
 def test_the_return_due_days_of_the_contract_apply(world):
+    _contract_from(world, date(2026, 4, 1))
     world.contract.return_due_days = 10
     world.contract.save()
     _return(world)
     compliance_sweep(on=date(2026, 7, 10), notify=False)
-    assert not Flag.objects.filter(kind="return_overdue").exists()
+    assert not Flag.objects.filter(kind="return_overdue", provider=world.provider).exists()
     compliance_sweep(on=date(2026, 7, 11), notify=False)
     assert Flag.objects.filter(
-        kind="return_overdue", subject=f"return:{world.contract.pk}:{Q}"
+        kind="return_overdue", subject=f"return:{world.contract.pk}"
     ).exists()
 
 
@@ -387,6 +437,7 @@ def test_the_evaluations_case_findings_reach_the_return(world):
 
 
 def test_an_overdue_return_is_told_to_the_commissioner_and_the_provider(world, mailoutbox):
+    _contract_from(world, date(2026, 4, 1))
     _return(world)
     compliance_sweep(on=date(2026, 7, 31))
     told = {m.to[0] for m in mailoutbox if "Quarterly return for 2026Q1" in m.body}
