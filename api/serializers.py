@@ -14,6 +14,7 @@ from casework.models import Case, CaseType
 from compliance.models import Flag
 from organisations.models import Commissioner, Contract, Provider, Role, Service
 from organisations.policy import TARGETS, Policy
+from organisations.services import successor_loop
 from qualifications.models import CpdCategory, CpdRecord, Route, TrainingRecord
 from supervision.models import Decision, SignOff
 
@@ -63,6 +64,12 @@ class CommissionerSerializer(BoundedModelSerializer):
         if successor is not None and self.instance is not None and successor.pk == self.instance.pk:
             raise serializers.ValidationError(
                 {"successor": "A commissioner cannot succeed itself."}
+            )
+        if successor_loop(self.instance, successor):
+            raise serializers.ValidationError(
+                {
+                    "successor": "That commissioner already succeeds this one: succession cannot loop."
+                }
             )
         return attrs
 
@@ -218,11 +225,19 @@ class TrainingRecordSerializer(BoundedModelSerializer):
         validators: list[Any] = []
 
 
+class CaseStatusField(serializers.ChoiceField):
+    """Written: "allocated" or "withdrawn"; read: any of the case's statuses (the
+    schema says so through api/schema.py)."""
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
 class CaseSerializer(BoundedModelSerializer):
     advocate = VisibleAdvocateField()
     supervisor = VisibleAdvocateField(required=False, allow_null=True)
     case_type = serializers.SlugRelatedField(slug_field="code", queryset=CaseType.objects.all())
-    status = serializers.ChoiceField(
+    status = CaseStatusField(
         choices=["allocated", "withdrawn"],
         required=False,
         help_text="Read: the report's stage. Write: only 'withdrawn' (the report is still due).",
@@ -366,3 +381,10 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    """An error answer: ``detail``, and the messages by field."""
+
+    detail = serializers.CharField(required=False)
+    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)

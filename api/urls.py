@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -24,6 +24,8 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     *router.urls,
+    # Anything else under /api/v1/ answers the API's JSON 404, not the site's HTML page.
+    re_path(r"^.*$", views.not_found, name="not_found"),
 ]
 
 # The API authenticates by token (or session) itself and answers 401, never a redirect

@@ -15,7 +15,13 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
-from rest_framework.decorators import action
+from rest_framework.decorators import (
+    action,
+    api_view,
+    authentication_classes,
+    permission_classes,
+)
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,6 +34,7 @@ from casework import services as case_services
 from casework.models import Case
 from compliance.models import Flag
 from compliance.rules import advocate_compliance
+from imca_commissioning.exceptions import Conflict
 from organisations.access import (
     can_manage_advocates,
     can_write_case,
@@ -38,7 +45,7 @@ from organisations.access import (
 )
 from organisations.models import Commissioner, Contract, Provider, Role
 from organisations.selectors import policy_for_user
-from organisations.services import user_create
+from organisations.services import user_create, user_update
 from qualifications import services as training_services
 from qualifications.models import CpdRecord, TrainingRecord
 from qualifications.selectors import catalogue_get
@@ -86,6 +93,15 @@ class TokenView(APIView):
         return Response({"token": token.key})
 
 
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def not_found(request: Request) -> Response:
+    """A path under /api/v1/ that names no resource: the API's JSON 404."""
+    raise NotFound()
+
+
 class Scoped(viewsets.ModelViewSet):
     """List, read and write through the model's one tenancy scope."""
 
@@ -123,6 +139,15 @@ class ContractViewSet(Scoped):
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return super().get_queryset().select_related("commissioner", "provider")
 
+    @extend_schema(responses={409: s.ErrorSerializer})
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """A contract decides who sees what and what the rules answer on every day it
+        ran: it is ended (``end_date``), never deleted (409)."""
+        self.get_object()
+        raise Conflict(
+            "A contract is not deleted: set its end_date to end it; its history is kept."
+        )
+
 
 class UserViewSet(Scoped):
     model = User
@@ -146,11 +171,13 @@ class UserViewSet(Scoped):
     def perform_update(self, serializer: s.UserSerializer) -> None:
         data = dict(serializer.validated_data)
         password = data.pop("password", None)
-        data.pop("advocate", None)
-        user = serializer.save(**data)
-        if password:
-            user.set_password(password)
-            user.save(update_fields=["password"])
+        advocate = data.pop("advocate", None)
+        current = getattr(serializer.instance, "advocate", None)
+        if "advocate" in serializer.validated_data and advocate != current:
+            raise serializers.ValidationError(
+                {"advocate": ["An account's advocate is set when the account is created."]}
+            )
+        serializer.instance = user_update(user=serializer.instance, password=password, **data)
 
     def perform_destroy(self, instance: Any) -> None:
         # Accounts are deactivated, not deleted: their audit trail stays meaningful.
@@ -389,6 +416,7 @@ class CaseViewSet(Scoped):
         methods=["get", "post"],
         url_path="sign-offs",
         permission_classes=[RoleMayWrite],
+        pagination_class=None,  # every sign-off, oldest first (API.md): a plain list
     )
     def sign_offs(self, request: Request, pk: str | None = None) -> Response:
         case = self.get_object()

@@ -213,13 +213,28 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    # A JSON API (API.md): JSON bodies only, with a size and depth limit
+    # (api/parsers.py). Form bodies are refused (415): in a form an empty field cannot
+    # say whether it means "" or null, so a form could store what the schema refuses.
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.BoundedJSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# A JSON body larger than this answers 413, one nested deeper than this 400.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
 SPECTACULAR_SETTINGS = {
     "TITLE": "IMCA commissioning API",
     "DESCRIPTION": "Integration API v1 (shared/spec/API.md).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Every operation's error answers (api/schema.py).
+    # A case's status: six on reading, two a client may write (api/schema.py).
+    "ENUM_NAME_OVERRIDES": {"CaseStatusWriteEnum": ["allocated", "withdrawn"]},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.error_responses",
+    ],
     "COMPONENT_SPLIT_REQUEST": True,
     # Self-hosted documentation assets (no CDN).
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -72,6 +72,20 @@ class Commissioner(AuditedModel):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from .services import successor_loop
+
+        if self.successor_id is not None and self.successor_id == self.pk:
+            raise ValidationError({"successor": "A commissioner cannot succeed itself."})
+        if successor_loop(self, self.successor):
+            raise ValidationError(
+                {
+                    "successor": "That commissioner already succeeds this one: succession cannot loop."
+                }
+            )
+
     def lineage_ids(self) -> set[int]:
         return Commissioner.lineage_of(self.pk)
 
