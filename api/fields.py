@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
+from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -42,3 +44,24 @@ class VisibleAdvocateField(serializers.PrimaryKeyRelatedField):
         if request is None:
             return Advocate.objects.none()
         return Advocate.objects.visible_to(request.user)
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """``true``/``false`` (or ``1``/``0``), absent for no filter; anything else is an
+    error (400), as the schema's boolean says, not silently no filter at all."""
+
+    def to_python(self, value: Any) -> bool | None:
+        if value in (None, ""):
+            return None
+        if value in (True, "true", "True", "1"):
+            return True
+        if value in (False, "false", "False", "0"):
+            return False
+        raise forms.ValidationError("Enter true or false.", code="invalid")
+
+    def validate(self, value: Any) -> None:
+        pass
+
+
+class StrictBooleanFilter(filters.BooleanFilter):
+    field_class = StrictBooleanField

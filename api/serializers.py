@@ -381,6 +381,20 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class ApiTokenSerializer(serializers.Serializer):
+    """One of a user's API tokens, as an admin sees it (the key is never stored)."""
+
+    id = serializers.IntegerField()
+    prefix = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    state = serializers.ChoiceField(
+        choices=["active", "expired", "revoked", "password changed", "user inactive"]
+    )
 
 
 class ErrorSerializer(serializers.Serializer):

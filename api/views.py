@@ -14,14 +14,13 @@ from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.authtoken.models import Token
 from rest_framework.decorators import (
     action,
     api_view,
     authentication_classes,
     permission_classes,
 )
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotAuthenticated, NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -54,7 +53,10 @@ from supervision.services import case_supervisor_assign, report_sign_off
 
 from . import serializers as s
 from .caching import cached_answer
+from .fields import StrictBooleanFilter
+from .models import ApiToken
 from .permissions import RoleMayWrite
+from .services import token_issue, token_revoke
 
 User = get_user_model()
 ADMIN_ONLY: tuple[str, ...] = ()
@@ -67,12 +69,18 @@ def _user(request: Request) -> Any:
 
 
 class TokenView(APIView):
-    """POST username and password; answers {"token"}. Failures are throttled per
-    username and address by django-axes, as web logins are."""
+    """POST username and password: a new token and its expiry. DELETE: revoke the token
+    the request is signed with (204). Failed sign-ins are throttled per username and
+    address by django-axes, as web logins are."""
 
-    authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
     serializer_class = s.TokenRequestSerializer
+
+    def perform_authentication(self, request: Request) -> None:
+        # Issuing a token reads no token: a stale Authorization header must not turn a
+        # sign-in into a 401.
+        if request.method != "POST":
+            super().perform_authentication(request)
 
     @extend_schema(request=s.TokenRequestSerializer, responses={200: s.TokenSerializer}, auth=[])
     def post(self, request: Request) -> Response:
@@ -89,8 +97,18 @@ class TokenView(APIView):
                 {"non_field_errors": ["Unable to sign in with those credentials."]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        issued = token_issue(user=user)
+        return Response(
+            s.TokenSerializer({"token": issued.key, "expires_at": issued.expires_at}).data
+        )
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request) -> Response:
+        if not isinstance(request.auth, ApiToken):
+            # Signed in by session, or not at all: there is no token to revoke.
+            raise NotAuthenticated("Send the token to revoke as Authorization: Token <key>.")
+        token_revoke(token_id=request.auth.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema(exclude=True)
@@ -178,6 +196,14 @@ class UserViewSet(Scoped):
                 {"advocate": ["An account's advocate is set when the account is created."]}
             )
         serializer.instance = user_update(user=serializer.instance, password=password, **data)
+
+    @extend_schema(responses={200: s.ApiTokenSerializer(many=True)})
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def tokens(self, request: Request, pk: str | None = None) -> Response:
+        """The user's API tokens, newest first: for the platform admin (and the user)."""
+        user = self.get_object()
+        rows = ApiToken.objects.filter(user=user).select_related("user")
+        return Response(s.ApiTokenSerializer(rows, many=True).data)
 
     def perform_destroy(self, instance: Any) -> None:
         # Accounts are deactivated, not deleted: their audit trail stays meaningful.
@@ -494,7 +520,7 @@ class CpdRecordViewSet(Scoped):
 
 
 class FlagFilter(filters.FilterSet):
-    open = filters.BooleanFilter(field_name="resolved_on", lookup_expr="isnull", label="open")
+    open = StrictBooleanFilter(field_name="resolved_on", lookup_expr="isnull", label="open")
     advocate = filters.NumberFilter(field_name="advocate_id")
     provider = filters.NumberFilter(field_name="provider_id")
 

@@ -48,7 +48,6 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_forms_gds",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -102,10 +101,10 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
-# The queries every request runs (its user, its API token, a commissioner's scope) are
-# server-side prepared statements on PostgreSQL (organisations/versioning.py: prepared);
-# turn off behind a transaction-pooling connection pooler.
-PREPARED_STATEMENTS = env.bool("PREPARED_STATEMENTS", default=True)
+# A persistent connection is checked at the start of each request that uses it, so one
+# the database dropped (a restart, a failover, pg_terminate_backend) is replaced, not
+# reused to answer 500 until the process restarts.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="") or None}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -220,6 +219,8 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# API tokens expire this many hours after they are issued (ADR 0010).
+API_TOKEN_TTL_HOURS = env.int("API_TOKEN_TTL_HOURS", default=720)
 # A JSON body larger than this answers 413, one nested deeper than this 400.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
