@@ -48,7 +48,11 @@ class VisibleAdvocateField(serializers.PrimaryKeyRelatedField):
 
 class StrictBooleanField(forms.NullBooleanField):
     """``true``/``false`` (or ``1``/``0``), absent for no filter; anything else is an
-    error (400), as the schema's boolean says, not silently no filter at all."""
+    error (400), as the schema's boolean says, not silently no filter at all. A plain
+    text widget: django-filter's select widget turns unknown values into "no filter"
+    before the field sees them."""
+
+    widget = forms.TextInput
 
     def to_python(self, value: Any) -> bool | None:
         if value in (None, ""):
@@ -65,3 +69,7 @@ class StrictBooleanField(forms.NullBooleanField):
 
 class StrictBooleanFilter(filters.BooleanFilter):
     field_class = StrictBooleanField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["widget"] = forms.TextInput  # not DRF's BooleanWidget, which drops "null"
+        super().__init__(*args, **kwargs)

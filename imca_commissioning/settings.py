@@ -186,10 +186,16 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# No task runs longer than this many seconds (the longest is one provider's sweep, or
+# one digest run): past the soft limit it is told to stop, past the hard one killed.
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
+CELERY_TASK_SOFT_TIME_LIMIT = max(1, CELERY_TASK_TIME_LIMIT - 30)
 # A task not acknowledged within this many seconds is redelivered by Redis to another
-# worker (acks_late): longer than the longest sweep batch, shorter than a working day.
+# worker (acks_late). It must exceed the longest task (else a running task is handed to
+# a second worker) and no more: a worker killed mid-sweep delays the digests by this
+# much, so minutes, not the broker's default hour.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * CELERY_TASK_TIME_LIMIT),
     # How often a worker looks for messages whose visibility timeout has passed
     # (kombu's defaults: every 10th call of a 10-second sweep).
     "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
@@ -205,6 +211,9 @@ SWEEP_BATCH_SIZE = env.int("SWEEP_BATCH_SIZE", default=500)
 # Seconds a per-provider sweep task waits before working. Only the worker-kill test sets
 # it (so a task is surely running when the worker is killed); 0 everywhere else.
 SWEEP_TASK_TEST_DELAY = env.float("SWEEP_TASK_TEST_DELAY", default=0.0)
+# Seconds a digest sender waits after handing an email over, before recording it sent.
+# Only the worker-kill test sets it; 0 everywhere else.
+DIGEST_TEST_DELAY_AFTER_SEND = env.float("DIGEST_TEST_DELAY_AFTER_SEND", default=0.0)
 
 # --- REST framework ----------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -286,6 +295,9 @@ X_FRAME_OPTIONS = "DENY"
 # to (and writes through to) the database, so a cache flush logs nobody out. The cache is
 # per process (locmem) unless CACHE_URL names a shared one (redis://...).
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # A Redis outage is a cache miss, logged, not a 500 (imca_commissioning/cache.py).
+    CACHES["default"]["BACKEND"] = "imca_commissioning.cache.ResilientRedisCache"
 SESSION_ENGINE = env.str("SESSION_ENGINE", default="django.contrib.sessions.backends.cached_db")
 
 LOGGING = {

@@ -94,6 +94,9 @@ def test_no_500_and_responses_match_the_schema(world, app_server, tmp_path, pers
             # tenancy and the rules (R1-R13) must hold, which no schema can say.
             "--exclude-checks",
             "positive_data_acceptance",
+            # Revoking the fuzzer's own token would leave every later call a 401.
+            "--exclude-operation-id",
+            "auth_token_destroy",
             "-H",
             f"Authorization: Token {token_key}",
             "--max-examples",

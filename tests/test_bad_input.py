@@ -173,3 +173,14 @@ def test_the_schema_describes_the_answers_as_sent(api):
     params = {p["name"]: p for p in schema["paths"]["/api/v1/advocates/"]["get"]["parameters"]}
     assert params["page_size"]["schema"]["minimum"] == 1
     assert "409" in schema["paths"]["/api/v1/providers/{id}/"]["delete"]["responses"]
+
+
+@pytest.mark.parametrize("value", ["null", "maybe", "2"])
+def test_a_boolean_filter_refuses_what_is_not_a_boolean(world, value):
+    resp = api_as(world.manager).get(f"/api/v1/flags/?open={value}")
+    assert resp.status_code == 400 and "open" in resp.json()
+
+
+def test_a_boolean_filter_takes_true_and_false(world):
+    assert api_as(world.manager).get("/api/v1/flags/?open=true").status_code == 200
+    assert api_as(world.manager).get("/api/v1/flags/?open=false").status_code == 200
