@@ -377,6 +377,13 @@ class TokenRequestSerializer(serializers.Serializer):
     password = serializers.CharField(
         max_length=512, style={"input_type": "password"}, trim_whitespace=False
     )
+    otp = serializers.CharField(
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        help_text="The current code from the authenticator app, or a recovery code: "
+        "required for the roles that must use two-step verification (MFA_REQUIRED_ROLES).",
+    )
 
 
 class TokenSerializer(serializers.Serializer):

@@ -34,6 +34,7 @@ from casework.models import Case
 from compliance.models import Flag
 from compliance.rules import advocate_compliance
 from imca_commissioning.exceptions import Conflict
+from organisations import mfa
 from organisations.access import (
     can_manage_advocates,
     can_write_case,
@@ -97,6 +98,15 @@ class TokenView(APIView):
                 {"non_field_errors": ["Unable to sign in with those credentials."]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
+        if mfa.mfa_required(user):
+            if not mfa.has_device(user):
+                raise serializers.ValidationError(
+                    {"otp": ["Set up two-step verification in the web service first."]}
+                )
+            if mfa.code_matches(user, ser.validated_data.get("otp", "")) is None:
+                raise serializers.ValidationError(
+                    {"otp": ["Enter the current code from your authenticator app."]}
+                )
         issued = token_issue(user=user)
         return Response(
             s.TokenSerializer({"token": issued.key, "expires_at": issued.expires_at}).data

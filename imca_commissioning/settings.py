@@ -55,6 +55,9 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "organisations",
     "advocates",
     "qualifications",
@@ -75,6 +78,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(); then two-step verification for the roles that need it.
+    "django_otp.middleware.OTPMiddleware",
+    "organisations.mfa.MfaRequiredMiddleware",
     # Secure by default: every page needs a login unless marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -125,6 +131,21 @@ AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.int("AXES_COOLOFF_HOURS", default=1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Behind TRUSTED_PROXY_COUNT reverse proxies (the TLS proxy README describes: 1) the
+# client's address is read from X-Forwarded-For (imca_commissioning/clientip.py), so a
+# lock-out is per real address, not per proxy.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "imca_commissioning.clientip.client_ip"
+
+# Two-step verification (ADR 0011): the roles that must use it ("admin" is the platform
+# admin). Off in development (DEBUG) so the demo logins work with a password alone.
+MFA_REQUIRED_ROLES = env.list(
+    "MFA_REQUIRED_ROLES", default=[] if DEBUG else ["commissioner", "provider_manager", "admin"]
+)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="IMCA commissioning")
+# Password reset emails: at most this many an hour per account and per client address.
+PASSWORD_RESET_LIMIT_PER_ACCOUNT = env.int("PASSWORD_RESET_LIMIT_PER_ACCOUNT", default=3)
+PASSWORD_RESET_LIMIT_PER_ADDRESS = env.int("PASSWORD_RESET_LIMIT_PER_ADDRESS", default=10)
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 

@@ -8,6 +8,13 @@ urlpatterns = [
     path("", org_views.home, name="home"),
     path("healthz", org_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("accounts/mfa/setup/", org_views.mfa_setup, name="mfa_setup"),
+    path("accounts/mfa/verify/", org_views.mfa_verify, name="mfa_verify"),
+    path(
+        "accounts/password_reset/",
+        org_views.PasswordResetView.as_view(),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include("api.urls")),
     path("advocates/", include("advocates.urls")),
