@@ -23,4 +23,9 @@ def setup_schedule(sender: Celery, **kwargs: object) -> None:
             "task": "compliance.tasks.sweep_all",
             "schedule": crontab(hour=settings.SWEEP_HOUR, minute=settings.SWEEP_MINUTE),
         },
+        # The view log past VIEW_LOG_DAYS (ADR 0012), before the working day.
+        "audit-view-log-prune-daily": {
+            "task": "audit.tasks.view_log_prune",
+            "schedule": crontab(hour=5, minute=30),
+        },
     }

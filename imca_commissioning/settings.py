@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "supervision",
     "compliance",
     "api",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -86,6 +87,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Who opened which advocate's or case's record (audit/middleware.py).
+    "audit.middleware.ViewLogMiddleware",
     # Last, as django-axes asks.
     "axes.middleware.AxesMiddleware",
 ]
@@ -232,6 +235,8 @@ SWEEP_BATCH_SIZE = env.int("SWEEP_BATCH_SIZE", default=500)
 # Seconds a per-provider sweep task waits before working. Only the worker-kill test sets
 # it (so a task is surely running when the worker is killed); 0 everywhere else.
 SWEEP_TASK_TEST_DELAY = env.float("SWEEP_TASK_TEST_DELAY", default=0.0)
+# The view log (who opened which record) is kept this many days, then pruned daily.
+VIEW_LOG_DAYS = env.int("VIEW_LOG_DAYS", default=365)
 # Seconds a digest sender waits after handing an email over, before recording it sent.
 # Only the worker-kill test sets it; 0 everywhere else.
 DIGEST_TEST_DELAY_AFTER_SEND = env.float("DIGEST_TEST_DELAY_AFTER_SEND", default=0.0)

@@ -22,6 +22,7 @@ urlpatterns = [
     path("cases/", include("casework.urls")),
     path("supervision/", include("supervision.urls")),
     path("compliance/", include("compliance.urls")),
+    path("audit/", include("audit.urls")),
 ]
 
 if settings.BENCHMARK_VIEWS:  # benchmark-only (issue 7); off unless the setting is on

@@ -9,6 +9,7 @@ NAV = {
     "admin": [
         ("Dashboard", "compliance:dashboard"),
         ("Flags", "compliance:flags"),
+        ("Record views", "audit:view_log"),
         ("Admin", "admin:index"),
     ],
     "commissioner": [("Dashboard", "compliance:dashboard"), ("Flags", "compliance:flags")],
@@ -18,6 +19,7 @@ NAV = {
         ("Cases", "casework:list"),
         ("Sign-offs", "supervision:pending"),
         ("Flags", "compliance:flags"),
+        ("Record views", "audit:view_log"),
     ],
     "advocate": [
         ("My record", "advocates:me"),

@@ -11,7 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from imca_commissioning.models import AuditedModel
+from imca_commissioning.models import AuditedModel, AuditHistory
 
 from .policy import TARGETS, Policy
 
@@ -59,6 +59,8 @@ class Commissioner(AuditedModel):
     )
 
     objects = CommissionerQuerySet.as_manager()
+
+    history = AuditHistory()
 
     class Meta:
         ordering = ["name"]
@@ -147,6 +149,9 @@ class Provider(AuditedModel):
 
     objects = ProviderQuerySet.as_manager()
 
+    # data_version moves with every write to the provider's data: not a change of it.
+    history = AuditHistory(excluded_fields=["data_version"])
+
     class Meta:
         ordering = ["name"]
 
@@ -213,6 +218,8 @@ class Contract(AuditedModel):
 
     objects = ContractQuerySet.as_manager()
 
+    history = AuditHistory()
+
     class Meta:
         ordering = ["commissioner__name", "provider__name", "start_date"]
         constraints = [
@@ -262,6 +269,9 @@ class User(AbstractUser):
     dashboard_seen_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedUserManager()
+
+    # No password hashes in the history; sign-ins and dashboard visits are not changes.
+    history = AuditHistory(excluded_fields=["password", "last_login", "dashboard_seen_at"])
 
     class Meta:
         constraints = [

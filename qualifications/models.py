@@ -15,7 +15,7 @@ from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
 from advocates.models import Advocate
-from imca_commissioning.models import ArchivableModel, AuditedModel
+from imca_commissioning.models import ArchivableModel, AuditedModel, AuditHistory
 from organisations.models import Contract, Provider
 
 if TYPE_CHECKING:
@@ -37,6 +37,8 @@ class Competence(models.Model):
     name = models.CharField(max_length=100)
     # How a refusal names the training this competence needs ("unit 305").
     training_label = models.CharField(max_length=100)
+
+    history = AuditHistory()
 
     class Meta:
         ordering = ["pk"]
@@ -63,6 +65,8 @@ class Unit(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="converts_to"
     )
 
+    history = AuditHistory()
+
     class Meta:
         ordering = ["code"]
 
@@ -77,6 +81,8 @@ class EvidenceRule(models.Model):
     stage = models.CharField(max_length=10, choices=Stage.choices)
     competence = models.ForeignKey(Competence, on_delete=models.PROTECT, related_name="+")
     level = models.CharField(max_length=10, choices=Level.choices)
+
+    history = AuditHistory()
 
     class Meta:
         constraints = [
@@ -95,6 +101,7 @@ class Award(models.Model):
     # The contract target it answers: "certificate" or "diploma".
     target = models.CharField(max_length=20, unique=True)
     units = models.ManyToManyField(Unit, related_name="awards")
+    history = AuditHistory(m2m_fields=["units"])
 
     def __str__(self) -> str:
         return self.name
@@ -124,6 +131,8 @@ class PriceList(models.Model):
         max_digits=9, decimal_places=2, default=Decimal("1000.00")
     )
 
+    history = AuditHistory()
+
     class Meta:
         ordering = ["-effective_from"]
 
@@ -141,6 +150,8 @@ class Funding(AuditedModel):
     amount = models.DecimalField(max_digits=9, decimal_places=2)
     received_on = models.DateField()
     note = models.CharField(max_length=200, blank=True)
+
+    history = AuditHistory()
 
     class Meta:
         constraints = [
@@ -251,6 +262,8 @@ class CpdRequirement(models.Model):
     )
     category = models.CharField(max_length=20, choices=CpdCategory.choices)
     validity_months = models.PositiveSmallIntegerField(default=24)
+
+    history = AuditHistory()
 
     class Meta:
         constraints = [

@@ -59,6 +59,8 @@ EXPECTED: dict[str, tuple[str | None, tuple[int, ...]]] = {
     "supervision:sign_off": ("case", (403, 403, 403, 403, 404, 404, 302)),
     "compliance:dashboard": (None, (403, 403, 403, 200, 403, 200, 302)),
     "compliance:flags": (None, (200, 200, 200, 200, 200, 200, 302)),
+    # The view log: a provider's managers (their own provider's rows) and the admin.
+    "audit:view_log": (None, (200, 403, 403, 403, 200, 403, 302)),
 }
 # Covered elsewhere: the admin (Django's own login) and the API (tests/test_api.py).
 SKIPPED_NAMESPACES = ("admin", "api")
