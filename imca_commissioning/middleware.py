@@ -3,6 +3,8 @@
 - ``Permissions-Policy``: the browser features this service never uses are off.
 - ``Cache-Control: no-store`` on every answer to a signed-in user (pages, API answers,
   exports): personal data must not stay in a shared or browser cache after sign-out.
+- A NUL character anywhere in the path or query answers 400 (no filter can then carry
+  one into a query, where PostgreSQL refuses it with a 500).
 The Content-Security-Policy itself comes from django-csp (settings
 ``CONTENT_SECURITY_POLICY``)."""
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.cache import patch_cache_control
 
 
@@ -20,7 +22,14 @@ class SecurityHeadersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
+        if _has_nul(request):
+            # PostgreSQL cannot store or compare a NUL character: refuse it at the door
+            # rather than let any filter pass it to a query (a 500).
+            response: HttpResponse = HttpResponseBadRequest(
+                "Bad request: a NUL character in the address.", content_type="text/plain"
+            )
+        else:
+            response = self.get_response(request)
         response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         user = getattr(request, "user", None)
         signed_in = bool(user is not None and user.is_authenticated)
@@ -29,3 +38,11 @@ class SecurityHeadersMiddleware:
                 del response["Cache-Control"]
             patch_cache_control(response, no_store=True, private=True)
         return response
+
+
+def _has_nul(request: HttpRequest) -> bool:
+    if "\x00" in request.path:
+        return True
+    return any(
+        "\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()
+    )

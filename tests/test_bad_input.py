@@ -184,3 +184,37 @@ def test_a_boolean_filter_refuses_what_is_not_a_boolean(world, value):
 def test_a_boolean_filter_takes_true_and_false(world):
     assert api_as(world.manager).get("/api/v1/flags/?open=true").status_code == 200
     assert api_as(world.manager).get("/api/v1/flags/?open=false").status_code == 200
+
+
+WEIRD = ["abc", "-1", "9" * 30, "1.5", "\x00", "%00", "null", "é"]
+
+
+@pytest.mark.parametrize(
+    "persona,path,param",
+    [
+        ("manager", "/compliance/flags/", "provider"),
+        ("manager", "/compliance/flags/", "kind"),
+        ("manager", "/compliance/flags/", "state"),
+        ("commissioner", "/compliance/dashboard/", "format"),
+        ("manager", "/cases/", "status"),
+        ("manager", "/cases/allocate/", "advocate"),
+        ("manager", "/cases/allocate/", "on"),
+        ("commissioner", "/training/matrix/", "provider"),
+        ("manager", "/training/matrix/", "sort"),
+        ("manager", "/audit/views/", "id"),
+        ("manager", "/audit/views/", "page"),
+    ],
+)
+def test_no_web_page_answers_500_to_a_strange_parameter(world, persona, path, param):
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    client.force_login(getattr(world, persona))
+    for value in WEIRD:
+        resp = client.get(path, {param: value})
+        assert resp.status_code < 500, (path, param, value, resp.status_code)
+
+
+def test_a_nul_character_in_a_query_answers_400(world):
+    resp = api_as(world.manager).get("/api/v1/cases/?client_reference=%00&case_type=a%00b")
+    assert resp.status_code == 400
