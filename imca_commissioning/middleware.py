@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.cache import patch_cache_control
 
 
@@ -25,8 +25,11 @@ class SecurityHeadersMiddleware:
         if _has_nul(request):
             # PostgreSQL cannot store or compare a NUL character: refuse it at the door
             # rather than let any filter pass it to a query (a 500).
-            response: HttpResponse = HttpResponseBadRequest(
-                "Bad request: a NUL character in the address.", content_type="text/plain"
+            message = "Bad request: a NUL character in the address."
+            response: HttpResponse = (
+                JsonResponse({"detail": message}, status=400)
+                if request.path.startswith("/api/")
+                else HttpResponseBadRequest(message, content_type="text/plain")
             )
         else:
             response = self.get_response(request)

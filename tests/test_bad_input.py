@@ -217,4 +217,4 @@ def test_no_web_page_answers_500_to_a_strange_parameter(world, persona, path, pa
 
 def test_a_nul_character_in_a_query_answers_400(world):
     resp = api_as(world.manager).get("/api/v1/cases/?client_reference=%00&case_type=a%00b")
-    assert resp.status_code == 400
+    assert resp.status_code == 400 and "NUL" in resp.json()["detail"]
