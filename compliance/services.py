@@ -278,9 +278,11 @@ def compliance_sweep(
     return total
 
 
-def digests_send() -> int:
+def digests_send(*, budget_seconds: float | None = None) -> int:
     """One email per recipient listing the flags raised since their last digest,
-    addressed to that person alone (R12). Returns the number of emails sent.
+    addressed to that person alone (R12). Returns the number of emails sent. With
+    ``budget_seconds``, starts no new recipient once that long has passed (the task then
+    queues itself again for the rest), so no run outlives the task's time limit.
 
     Each digest goes in three steps, so that a process killed at any point sends nothing
     twice and loses nothing silently:
@@ -298,8 +300,11 @@ def digests_send() -> int:
     mail server reports (an exception from step 2) releases the claim, so a retry sends
     them."""
     sent = 0
+    started = time.monotonic()
     pending_users = Notification.objects.pending().values_list("recipient_id", flat=True).distinct()
     for user_id in list(pending_users):
+        if budget_seconds is not None and time.monotonic() - started > budget_seconds:
+            break
         with transaction.atomic():
             rows = list(
                 Notification.objects.select_for_update(skip_locked=True, of=("self",))

@@ -58,3 +58,10 @@ def test_the_visibility_timeout_exceeds_the_longest_task_by_minutes_not_hours():
     timeout = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
     assert settings.CELERY_TASK_TIME_LIMIT < timeout <= 30 * 60
     assert settings.CELERY_TASK_SOFT_TIME_LIMIT < settings.CELERY_TASK_TIME_LIMIT
+
+
+def test_a_run_out_of_time_leaves_the_rest_for_the_next_run(world):
+    _flagged(world)
+    assert digests_send(budget_seconds=-1) == 0  # out of time before the first recipient
+    assert Notification.objects.pending().count() >= 2
+    assert digests_send(budget_seconds=60) == 2
