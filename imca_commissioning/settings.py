@@ -270,9 +270,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Integration API v1 (shared/spec/API.md).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    # Every operation's error answers (api/schema.py).
     # A case's status: six on reading, two a client may write (api/schema.py).
     "ENUM_NAME_OVERRIDES": {"CaseStatusWriteEnum": ["allocated", "withdrawn"]},
+    # Every operation's error answers (api/schema.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.error_responses",
