@@ -1,37 +1,60 @@
-"""Token authentication, as DRF's, with the token's user read in one plain query.
+"""Token authentication (ADR 0010): ``Authorization: Token <key>``, the key looked up by
+its digest, with the token's user read in one plain query.
 
-DRF's `TokenAuthentication` builds `Token.objects.select_related("user").get(key=...)`
-through the ORM on every API request; building that join is most of an API request's
-own cost once answers are cached (docs/benchmarks.md). The same lookup as one raw query
-returns the same user, with the same checks and messages, and their provider's data
-version (organisations/backends.py)."""
+DRF's `TokenAuthentication` builds its ORM join on every API request; building it was
+most of an API request's own cost once answers are cached (docs/benchmarks.md). The
+same lookup as one raw query (through Django's cursor, so a dropped connection is
+noticed and discarded like any other) returns the user, their provider's data version
+(organisations/backends.py) and the token's own columns. A token answers 401 once
+expired, revoked, issued before the user's last password change, or its user inactive.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.utils.translation import gettext_lazy as _
+from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
-from rest_framework.authtoken.models import Token
 
 from organisations.backends import user_select_sql
-from organisations.versioning import prepared
+
+from .models import ApiToken, password_fingerprint, token_digest
+
+INVALID = "Invalid, expired or revoked token."
 
 
 class FastTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
         User = get_user_model()  # noqa: N806
-        tokens = Token._meta.db_table
-        sql = user_select_sql() + f' JOIN "{tokens}" t ON t.user_id = u.id WHERE t.key = %s'
-        if prepared("imca_user_by_token", sql, "text"):
-            sql = "EXECUTE imca_user_by_token (%s)"  # planned once per connection
-        found = list(User.objects.raw(sql, [key]))
+        tokens = ApiToken._meta.db_table
+        sql = user_select_sql().replace(
+            "SELECT u.*",
+            "SELECT t.id AS api_token_id, t.expires_at AS api_token_expires_at, "
+            "t.password_fingerprint AS api_token_fingerprint, u.*",
+            1,
+        )
+        sql += f' JOIN "{tokens}" t ON t.user_id = u.id WHERE t.key_digest = %s'
+        sql += " AND t.revoked_at IS NULL"
+        found = list(User.objects.raw(sql, [token_digest(key)]))
         if not found:
-            raise exceptions.AuthenticationFailed(_("Invalid token."))
+            raise exceptions.AuthenticationFailed(INVALID)
         user = found[0]
-        if not user.is_active:
-            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        # DRF returns the Token as request.auth; nothing here reads more than its key.
-        return user, Token(key=key, user=user)
+        expires_at = user.api_token_expires_at
+        if timezone.is_naive(expires_at):  # SQLite hands back naive UTC
+            expires_at = timezone.make_aware(expires_at, UTC)
+        if (
+            expires_at <= timezone.now()
+            or user.api_token_fingerprint != password_fingerprint(user.password)
+            or not user.is_active
+        ):
+            raise exceptions.AuthenticationFailed(INVALID)
+        token = ApiToken(
+            pk=user.api_token_id,
+            user=user,
+            expires_at=expires_at,
+            password_fingerprint=user.api_token_fingerprint,
+        )
+        return user, token

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
+from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -78,3 +80,32 @@ class SupervisorField(ScopedRelatedField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("queryset", Advocate.objects.all())
         super().__init__(scope=scope.supervisor_choices, **kwargs)
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """``true``/``false`` (or ``1``/``0``), absent for no filter; anything else is an
+    error (400), as the schema's boolean says, not silently no filter at all. A plain
+    text widget: django-filter's select widget turns unknown values into "no filter"
+    before the field sees them."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value: Any) -> bool | None:
+        if value in (None, ""):
+            return None
+        if value in (True, "true", "True", "1"):
+            return True
+        if value in (False, "false", "False", "0"):
+            return False
+        raise forms.ValidationError("Enter true or false.", code="invalid")
+
+    def validate(self, value: Any) -> None:
+        pass
+
+
+class StrictBooleanFilter(filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["widget"] = forms.TextInput  # not DRF's BooleanWidget, which drops "null"
+        super().__init__(*args, **kwargs)

@@ -18,6 +18,7 @@ from casework.models import Case, CaseType
 from compliance.models import Flag
 from organisations.models import Commissioner, Contract, Provider, Role, Service
 from organisations.policy import TARGETS, Policy
+from organisations.services import successor_loop
 from qualifications.models import CpdCategory, CpdRecord, Funding, Route, TrainingRecord
 from supervision.models import Decision, SignOff
 
@@ -121,6 +122,12 @@ class CommissionerSerializer(BoundedModelSerializer):
         if successor is not None and self.instance is not None and successor.pk == self.instance.pk:
             raise serializers.ValidationError(
                 {"successor": "A commissioner cannot succeed itself."}
+            )
+        if successor_loop(self.instance, successor):
+            raise serializers.ValidationError(
+                {
+                    "successor": "That commissioner already succeeds this one: succession cannot loop."
+                }
             )
         return attrs
 
@@ -313,11 +320,19 @@ class TrainingRecordSerializer(CorrectableSerializer):
         validators: list[Any] = []
 
 
+class CaseStatusField(serializers.ChoiceField):
+    """Written: "allocated" or "withdrawn"; read: any of the case's statuses (the
+    schema says so through api/schema.py)."""
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
 class CaseSerializer(CorrectableSerializer):
     advocate = VisibleAdvocateField()
     supervisor = SupervisorField(required=False, allow_null=True)
     case_type = serializers.SlugRelatedField(slug_field="code", queryset=CaseType.objects.all())
-    status = serializers.ChoiceField(
+    status = CaseStatusField(
         choices=["allocated", "withdrawn"],
         required=False,
         help_text="Read: the report's stage. Write: only 'withdrawn' (the report is still due).",
@@ -578,10 +593,38 @@ class TokenRequestSerializer(serializers.Serializer):
     password = serializers.CharField(
         max_length=512, style={"input_type": "password"}, trim_whitespace=False
     )
+    otp = serializers.CharField(
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        help_text="The current code from the authenticator app, or a recovery code: "
+        "required for the roles that must use two-step verification (MFA_REQUIRED_ROLES).",
+    )
 
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class ApiTokenSerializer(serializers.Serializer):
+    """One of a user's API tokens, as an admin sees it (the key is never stored)."""
+
+    id = serializers.IntegerField()
+    prefix = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    state = serializers.ChoiceField(
+        choices=["active", "expired", "revoked", "password changed", "user inactive"]
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    """An error answer: ``detail``, and the messages by field."""
+
+    detail = serializers.CharField(required=False)
+    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 class ReturnSerializer(serializers.Serializer):

@@ -15,8 +15,14 @@ from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.authtoken.models import Token
-from rest_framework.decorators import action
+from rest_framework.decorators import (
+    action,
+    api_view,
+    authentication_classes,
+    permission_classes,
+)
+from rest_framework.exceptions import NotAuthenticated, NotFound
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,7 +34,9 @@ from casework import services as case_services
 from casework.models import Case
 from compliance.models import Flag
 from compliance.selectors import advocate_standings, dashboard_data
+from imca_commissioning.exceptions import Conflict
 from imca_commissioning.history import history_of
+from organisations import mfa
 from organisations.access import (
     can_manage_advocates,
     can_write_case,
@@ -51,8 +59,12 @@ from supervision.services import report_sign_off, sign_off_enter_in_error
 
 from . import serializers as s
 from .caching import cached_answer
+from .fields import StrictBooleanFilter
 from .idempotency import IdempotentMixin
+from .models import ApiToken
+from .parsers import BoundedJSONParser
 from .permissions import RoleMayWrite
+from .services import token_issue, token_revoke
 
 User = get_user_model()
 ADMIN_ONLY: tuple[str, ...] = ()
@@ -70,12 +82,21 @@ def _commissioner_ids(user: Any) -> set[int] | None:
 
 
 class TokenView(APIView):
-    """POST username and password; answers {"token"}. Failures are throttled per
-    username and address by django-axes, as web logins are."""
+    """POST username and password: a new token and its expiry. DELETE: revoke the token
+    the request is signed with (204). Failed sign-ins are throttled per username and
+    address by django-axes, as web logins are."""
 
-    authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
     serializer_class = s.TokenRequestSerializer
+    # A sign-in may also come as a plain form (curl -d, a script's form post); every
+    # other operation takes JSON only (ADR 0015).
+    parser_classes = [BoundedJSONParser, FormParser]
+
+    def perform_authentication(self, request: Request) -> None:
+        # Issuing a token reads no token: a stale Authorization header must not turn a
+        # sign-in into a 401.
+        if request.method != "POST":
+            super().perform_authentication(request)
 
     @extend_schema(request=s.TokenRequestSerializer, responses={200: s.TokenSerializer}, auth=[])
     def post(self, request: Request) -> Response:
@@ -92,8 +113,36 @@ class TokenView(APIView):
                 {"non_field_errors": ["Unable to sign in with those credentials."]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        if mfa.mfa_required(user):
+            if not mfa.has_device(user):
+                raise serializers.ValidationError(
+                    {"otp": ["Set up two-step verification in the web service first."]}
+                )
+            if mfa.code_matches(user, ser.validated_data.get("otp", "")) is None:
+                raise serializers.ValidationError(
+                    {"otp": ["Enter the current code from your authenticator app."]}
+                )
+        issued = token_issue(user=user)
+        return Response(
+            s.TokenSerializer({"token": issued.key, "expires_at": issued.expires_at}).data
+        )
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request) -> Response:
+        if not isinstance(request.auth, ApiToken):
+            # Signed in by session, or not at all: there is no token to revoke.
+            raise NotAuthenticated("Send the token to revoke as Authorization: Token <key>.")
+        token_revoke(token_id=request.auth.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def not_found(request: Request) -> Response:
+    """A path under /api/v1/ that names no resource: the API's JSON 404."""
+    raise NotFound()
 
 
 INCLUDE_PARAM = OpenApiParameter(
@@ -235,6 +284,15 @@ class ContractViewSet(Scoped):
             .prefetch_related("cpd_requirements")
         )
 
+    @extend_schema(responses={409: s.ErrorSerializer})
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """A contract decides who sees what and what the rules answer on every day it
+        ran: it is ended (``end_date``), never deleted (409)."""
+        self.get_object()
+        raise Conflict(
+            "A contract is not deleted: set its end_date to end it; its history is kept."
+        )
+
 
 class UserViewSet(Scoped):
     model = User
@@ -259,6 +317,14 @@ class UserViewSet(Scoped):
         """One service: the role, commissioner, provider and advocate link change only
         together and consistently (400 naming the field otherwise)."""
         serializer.instance = user_update(user=serializer.instance, **serializer.validated_data)
+
+    @extend_schema(responses={200: s.ApiTokenSerializer(many=True)})
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def tokens(self, request: Request, pk: str | None = None) -> Response:
+        """The user's API tokens, newest first: for the platform admin (and the user)."""
+        user = self.get_object()
+        rows = ApiToken.objects.filter(user=user).select_related("user")
+        return Response(s.ApiTokenSerializer(rows, many=True).data)
 
     def perform_destroy(self, instance: Any) -> None:
         # Accounts are deactivated, not deleted: their audit trail stays meaningful.
@@ -585,6 +651,7 @@ class CaseViewSet(Scoped):
         methods=["get", "post"],
         url_path="sign-offs",
         permission_classes=[RoleMayWrite],
+        pagination_class=None,  # every sign-off, oldest first (API.md): a plain list
     )
     def sign_offs(self, request: Request, pk: str | None = None) -> Response:
         case = self.get_object()
@@ -683,7 +750,7 @@ class CpdRecordViewSet(Scoped):
 
 
 class FlagFilter(filters.FilterSet):
-    open = filters.BooleanFilter(field_name="resolved_on", lookup_expr="isnull", label="open")
+    open = StrictBooleanFilter(field_name="resolved_on", lookup_expr="isnull", label="open")
     advocate = ScopedFilter(Advocate)
     provider = ScopedFilter(Provider)
 

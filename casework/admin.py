@@ -1,11 +1,13 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from imca_commissioning.admin_base import AuditedAdmin
+
 from .models import Case, CaseType, Report
 
 
 @admin.register(CaseType)
-class CaseTypeAdmin(admin.ModelAdmin):
+class CaseTypeAdmin(AuditedAdmin):
     list_display = ("code", "name", "category", "active_from", "active_to")
 
 

@@ -10,7 +10,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from advocates.models import Advocate
-from imca_commissioning.models import ArchivableModel, AuditedModel
+from imca_commissioning.models import ArchivableModel, AuditedModel, AuditHistory
 from organisations import scope
 from organisations.models import Commissioner, Provider
 
@@ -31,6 +31,8 @@ class CaseType(models.Model):
     category = models.CharField(max_length=10, choices=Category.choices)
     active_from = models.DateField()
     active_to = models.DateField(null=True, blank=True)
+
+    history = AuditHistory()
 
     class Meta:
         ordering = ["category", "code"]

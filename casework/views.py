@@ -38,7 +38,7 @@ from .forms import (
     SupervisorForm,
     WithdrawForm,
 )
-from .models import Case, Report
+from .models import Case, CaseStatus, Report
 from .selectors import allocation_eligibility
 
 
@@ -53,7 +53,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     if user.role == "advocate":
         cases = cases.filter(advocate__user=user)
     status = request.GET.get("status", "")
-    if status:
+    if status in CaseStatus.values:  # anything else is no filter, never a query error
         cases = cases.filter(status=status)
     return render(
         request,

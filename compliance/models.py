@@ -89,15 +89,30 @@ class Flag(models.Model):
         return f"{self.get_kind_display()}: {self.reason}"
 
 
+class NotificationQuerySet(models.QuerySet):
+    def pending(self) -> QuerySet[Notification]:
+        """Not yet handed to the mail server."""
+        return self.filter(sent_at__isnull=True, sending_at__isnull=True)
+
+    def fate_unknown(self) -> QuerySet[Notification]:
+        """Handed to the mail server by a process that stopped before recording the
+        answer: maybe delivered, maybe not. Never sent again without the admin."""
+        return self.filter(sent_at__isnull=True, sending_at__isnull=False)
+
+
 class Notification(models.Model):
-    """One row per (flag, recipient): the digest sends each at most once in effect."""
+    """One row per (flag, recipient): the digest sends each at most once (R12)."""
 
     flag = models.ForeignKey(Flag, on_delete=models.CASCADE, related_name="notifications")
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Set in its own commit just before the digest is handed to the mail server.
+    sending_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -3,13 +3,15 @@
 The sweep reconciles flags provider by provider, each in its own transaction that also
 writes the notification rows of the flags it raises: a sweep killed half way leaves
 whole providers done or untouched, and running it again finishes the rest. Digests are
-sent per recipient from the notification rows, each marked sent in the transaction that
-sent it, so a re-run sends nothing twice that is recorded as sent.
+sent per recipient from the notification rows, each marked "sending" in its own commit
+before it is handed to the mail server and "sent" after, so nothing is sent twice, even
+by a process killed in between (``digests_send``).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -224,41 +226,69 @@ def compliance_sweep(
     return total
 
 
-def digests_send() -> int:
+def digests_send(*, budget_seconds: float | None = None) -> int:
     """One email per recipient listing the flags raised since their last digest,
-    addressed to that person alone. Each recipient's rows are claimed with
-    SELECT ... FOR UPDATE SKIP LOCKED and marked sent in the transaction that sends, so
-    two senders never mail the same rows and a sent row is never sent again. Returns the
-    number of emails sent."""
+    addressed to that person alone (R12). Returns the number of emails sent. With
+    ``budget_seconds``, starts no new recipient once that long has passed (the task then
+    queues itself again for the rest), so no run outlives the task's time limit.
+
+    Each digest goes in three steps, so that a process killed at any point sends nothing
+    twice and loses nothing silently:
+
+    1. its rows are claimed (SELECT ... FOR UPDATE SKIP LOCKED, so two senders never
+       take the same rows) and marked ``sending_at`` in their own commit;
+    2. the email is handed to the mail server, outside any transaction;
+    3. the rows are marked ``sent_at`` in a second commit.
+
+    Killed before 1 commits: the rows are untouched and the next run sends them. Killed
+    between 2 and 3: the rows stay "sending" and their fate is unknown (the mail server
+    may or may not have the email): they are never sent again automatically, but shown
+    to the platform admin (``Notification.objects.fate_unknown()``, the admin's
+    "Fate unknown" filter), who may send them again or mark them sent. A failure the
+    mail server reports (an exception from step 2) releases the claim, so a retry sends
+    them."""
     sent = 0
-    pending_users = (
-        Notification.objects.filter(sent_at__isnull=True)
-        .values_list("recipient_id", flat=True)
-        .distinct()
-    )
+    started = time.monotonic()
+    pending_users = Notification.objects.pending().values_list("recipient_id", flat=True).distinct()
     for user_id in list(pending_users):
+        if budget_seconds is not None and time.monotonic() - started > budget_seconds:
+            break
         with transaction.atomic():
             rows = list(
                 Notification.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(recipient_id=user_id, sent_at__isnull=True)
+                .pending()
+                .filter(recipient_id=user_id)
                 .select_related("flag", "flag__provider", "flag__advocate", "recipient")
             )
             if not rows:
                 continue
+            ids = [r.pk for r in rows]
+            Notification.objects.filter(pk__in=ids).update(sending_at=timezone.now())
             user = rows[0].recipient
-            now = timezone.now()
-            # What each recipient reads is what they may see today: a contract that
-            # ended or lost a service since the flag was raised takes it out.
+            # What each recipient reads is what they may see today, still open: a
+            # contract that ended or lost a service since the flag was raised takes it
+            # out, and so does the flag's closing (a digest matches the state).
             visible = set(
                 Flag.objects.visible_to(user)
-                .filter(pk__in=[r.flag_id for r in rows])
+                .filter(pk__in=[r.flag_id for r in rows], resolved_on__isnull=True)
                 .values_list("pk", flat=True)
             )
             shown = [r.flag for r in rows if r.flag_id in visible]
-            if user.email and shown:
+        if user.email and shown:
+            try:
                 _send_digest(user, shown)
-                sent += 1
-            Notification.objects.filter(pk__in=[r.pk for r in rows]).update(sent_at=now)
+            except Exception:
+                # The mail server refused it: not sent, so free to send again.
+                Notification.objects.filter(pk__in=ids).update(sending_at=None)
+                raise
+            sent += 1
+            if settings.DIGEST_TEST_DELAY_AFTER_SEND:
+                # Only the worker-kill test sets it: the window between handing the email
+                # over and recording it, where a killed process leaves "fate unknown".
+                time.sleep(settings.DIGEST_TEST_DELAY_AFTER_SEND)
+        with transaction.atomic():
+            now = timezone.now()
+            Notification.objects.filter(pk__in=ids).update(sent_at=now)
             Flag.objects.filter(pk__in=[r.flag_id for r in rows], notified_at__isnull=True).update(
                 notified_at=now
             )

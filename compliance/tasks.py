@@ -51,7 +51,17 @@ def sweep_provider(provider_id: int, on: str) -> dict[str, int]:
     max_retries=5,
 )
 def send_digests(_results: object = None, on: str | None = None) -> int:
-    return services.digests_send()
+    """Send the pending digests for half the task's time limit at most; if some are
+    left, queue another run for them (a long run is never cut off mid-send)."""
+    from .models import Notification
+
+    budget = settings.CELERY_TASK_SOFT_TIME_LIMIT / 2
+    started = time.monotonic()
+    sent = services.digests_send(budget_seconds=budget)
+    # Only when the budget ran out: rows another sender holds are its to send.
+    if time.monotonic() - started > budget and Notification.objects.pending().exists():
+        send_digests.delay(on=on)
+    return sent
 
 
 @shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)

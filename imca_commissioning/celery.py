@@ -28,4 +28,9 @@ def setup_schedule(sender: Celery, **kwargs: object) -> None:
             "task": "api.tasks.forget_idempotency_keys",
             "schedule": crontab(hour=3, minute=17),
         },
+        # The view log past VIEW_LOG_DAYS (ADR 0012), before the working day.
+        "audit-view-log-prune-daily": {
+            "task": "audit.tasks.view_log_prune",
+            "schedule": crontab(hour=5, minute=30),
+        },
     }

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 
 class AuditedModel(models.Model):
@@ -51,3 +54,15 @@ class ArchivableModel(AuditedModel):
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+
+class AuditHistory(HistoricalRecords):
+    """django-simple-history's HistoricalRecords, skipping saves that change only
+    fields it does not keep (``excluded_fields``: a user's last sign-in, the dashboard's
+    "last seen"), so the history holds changes, not visits."""
+
+    def post_save(self, instance: Any, created: bool, using: Any = None, **kwargs: Any) -> None:
+        update_fields = kwargs.get("update_fields")
+        if not created and update_fields and set(update_fields) <= set(self.excluded_fields):
+            return
+        super().post_save(instance, created, using=using, **kwargs)

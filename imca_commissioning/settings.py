@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -49,12 +50,15 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_forms_gds",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
     "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "organisations",
     "advocates",
     "qualifications",
@@ -63,17 +67,25 @@ INSTALLED_APPS = [
     "compliance",
     "returns",
     "api",
+    "audit",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Outermost but one: sees every 404, including Django's debug page (imca_commissioning/errors.py).
     "imca_commissioning.errors.FriendlyNotFoundMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Permissions-Policy, and no-store for answers to a signed-in user (it reads the
+    # user once the inner middleware and DRF have set it).
+    "imca_commissioning.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(); then two-step verification for the roles that need it.
+    "django_otp.middleware.OTPMiddleware",
+    "organisations.mfa.MfaRequiredMiddleware",
     # Secure by default: every page needs a login unless marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -81,6 +93,8 @@ MIDDLEWARE = [
     "imca_commissioning.once.OnceMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Who opened which advocate's or case's record (audit/middleware.py).
+    "audit.middleware.ViewLogMiddleware",
     # Last, as django-axes asks.
     "axes.middleware.AxesMiddleware",
 ]
@@ -114,10 +128,10 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True
 # How long an API Idempotency-Key is remembered (API.md 1.1: at least 24 hours).
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
-# The queries every request runs (its user, its API token, a commissioner's scope) are
-# server-side prepared statements on PostgreSQL (organisations/versioning.py: prepared);
-# turn off behind a transaction-pooling connection pooler.
-PREPARED_STATEMENTS = env.bool("PREPARED_STATEMENTS", default=True)
+# A persistent connection is checked at the start of each request that uses it, so one
+# the database dropped (a restart, a failover, pg_terminate_backend) is replaced, not
+# reused to answer 500 until the process restarts.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="") or None}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -132,6 +146,21 @@ AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.int("AXES_COOLOFF_HOURS", default=1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Behind TRUSTED_PROXY_COUNT reverse proxies (the TLS proxy README describes: 1) the
+# client's address is read from X-Forwarded-For (imca_commissioning/clientip.py), so a
+# lock-out is per real address, not per proxy.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "imca_commissioning.clientip.client_ip"
+
+# Two-step verification (ADR 0011): the roles that must use it ("admin" is the platform
+# admin). Off in development (DEBUG) so the demo logins work with a password alone.
+MFA_REQUIRED_ROLES = env.list(
+    "MFA_REQUIRED_ROLES", default=[] if DEBUG else ["commissioner", "provider_manager", "admin"]
+)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="IMCA commissioning")
+# Password reset emails: at most this many an hour per account and per client address.
+PASSWORD_RESET_LIMIT_PER_ACCOUNT = env.int("PASSWORD_RESET_LIMIT_PER_ACCOUNT", default=3)
+PASSWORD_RESET_LIMIT_PER_ADDRESS = env.int("PASSWORD_RESET_LIMIT_PER_ADDRESS", default=10)
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 
@@ -193,10 +222,16 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# No task runs longer than this many seconds (the longest is one provider's sweep, or
+# one digest run): past the soft limit it is told to stop, past the hard one killed.
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
+CELERY_TASK_SOFT_TIME_LIMIT = max(1, CELERY_TASK_TIME_LIMIT - 30)
 # A task not acknowledged within this many seconds is redelivered by Redis to another
-# worker (acks_late): longer than the longest sweep batch, shorter than a working day.
+# worker (acks_late). It must exceed the longest task (else a running task is handed to
+# a second worker) and no more: a worker killed mid-sweep delays the digests by this
+# much, so minutes, not the broker's default hour.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * CELERY_TASK_TIME_LIMIT),
     # How often a worker looks for messages whose visibility timeout has passed
     # (kombu's defaults: every 10th call of a 10-second sweep).
     "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
@@ -212,6 +247,11 @@ SWEEP_BATCH_SIZE = env.int("SWEEP_BATCH_SIZE", default=500)
 # Seconds a per-provider sweep task waits before working. Only the worker-kill test sets
 # it (so a task is surely running when the worker is killed); 0 everywhere else.
 SWEEP_TASK_TEST_DELAY = env.float("SWEEP_TASK_TEST_DELAY", default=0.0)
+# The view log (who opened which record) is kept this many days, then pruned daily.
+VIEW_LOG_DAYS = env.int("VIEW_LOG_DAYS", default=365)
+# Seconds a digest sender waits after handing an email over, before recording it sent.
+# Only the worker-kill test sets it; 0 everywhere else.
+DIGEST_TEST_DELAY_AFTER_SEND = env.float("DIGEST_TEST_DELAY_AFTER_SEND", default=0.0)
 
 # --- Quarterly returns (R13) ------------------------------------------------------------
 # The first day whose quarter an installation compiles returns for. Unset (the rule as
@@ -238,13 +278,30 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    # A JSON API (API.md): JSON bodies only, with a size and depth limit
+    # (api/parsers.py). Form bodies are refused (415): in a form an empty field cannot
+    # say whether it means "" or null, so a form could store what the schema refuses.
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.BoundedJSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# API tokens expire this many hours after they are issued (ADR 0010).
+API_TOKEN_TTL_HOURS = env.int("API_TOKEN_TTL_HOURS", default=720)
+# A JSON body larger than this answers 413, one nested deeper than this 400.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
 SPECTACULAR_SETTINGS = {
     "TITLE": "IMCA commissioning API",
     "DESCRIPTION": "Integration API v1 (shared/spec/API.md).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # A case's status: six on reading, two a client may write (api/schema.py).
+    "ENUM_NAME_OVERRIDES": {"CaseStatusWriteEnum": ["allocated", "withdrawn"]},
+    # Every operation's error answers (api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.error_responses",
+    ],
     "COMPONENT_SPLIT_REQUEST": True,
     # Self-hosted documentation assets (no CDN).
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -262,11 +319,36 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
+# A strict Content-Security-Policy (django-csp 4): scripts, styles, fonts and images
+# from this site only; no inline script or style anywhere (templates/base.html loads
+# static/app/site.js and site.css); nothing may frame the pages.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), "
+    "gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), usb=(), "
+    "xr-spatial-tracking=()"
+)
 X_FRAME_OPTIONS = "DENY"
 # Sessions are read on every request: cached_db reads them from the cache and falls back
 # to (and writes through to) the database, so a cache flush logs nobody out. The cache is
 # per process (locmem) unless CACHE_URL names a shared one (redis://...).
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # A Redis outage is a cache miss, logged, not a 500 (imca_commissioning/cache.py).
+    CACHES["default"]["BACKEND"] = "imca_commissioning.cache.ResilientRedisCache"
 SESSION_ENGINE = env.str("SESSION_ENGINE", default="django.contrib.sessions.backends.cached_db")
 
 LOGGING = {

@@ -9,6 +9,13 @@ urlpatterns = [
     path("healthz", org_views.healthz, name="healthz"),
     path("favicon.ico", org_views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
+    path("accounts/mfa/setup/", org_views.mfa_setup, name="mfa_setup"),
+    path("accounts/mfa/verify/", org_views.mfa_verify, name="mfa_verify"),
+    path(
+        "accounts/password_reset/",
+        org_views.PasswordResetView.as_view(),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include("api.urls")),
     path("advocates/", include("advocates.urls")),
@@ -17,6 +24,7 @@ urlpatterns = [
     path("supervision/", include("supervision.urls")),
     path("compliance/", include("compliance.urls")),
     path("returns/", include("returns.urls")),
+    path("audit/", include("audit.urls")),
 ]
 
 if settings.BENCHMARK_VIEWS:  # benchmark-only (issue 7); off unless the setting is on

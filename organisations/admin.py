@@ -1,13 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from imca_commissioning.admin_base import DerivedDataAdmin
+from imca_commissioning.admin_base import AuditedAdmin, DerivedDataAdmin
 
 from .models import Commissioner, CommissionerLineage, Contract, Provider, User
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedAdmin, BaseUserAdmin):
     list_display = ("username", "email", "role", "commissioner", "provider", "is_superuser")
     list_filter = ("role", "is_superuser", "is_active")
     fieldsets = (
@@ -21,19 +21,19 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(Commissioner)
-class CommissionerAdmin(admin.ModelAdmin):
+class CommissionerAdmin(AuditedAdmin):
     list_display = ("name", "code", "active_from", "active_to", "successor")
     search_fields = ("name", "code")
 
 
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(AuditedAdmin):
     list_display = ("name",)
     search_fields = ("name",)
 
 
 @admin.register(Contract)
-class ContractAdmin(admin.ModelAdmin):
+class ContractAdmin(AuditedAdmin):
     list_display = (
         "commissioner",
         "provider",

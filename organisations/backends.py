@@ -49,11 +49,9 @@ class UserBackend(ModelBackend):
             pk = int(user_id)
         except (TypeError, ValueError):
             return None
-        from .versioning import prepared
-
+        # Through Django's cursor: a dead connection raises Django's error and is
+        # discarded, never reused (no hand-prepared statement on the driver's cursor).
         sql = user_select_sql() + " WHERE u.id = %s"
-        if prepared("imca_user_by_id", sql, "bigint"):
-            sql = "EXECUTE imca_user_by_id (%s)"  # planned once per connection
         found = list(User.objects.raw(sql, [pk]))
         if not found:
             return None

@@ -10,6 +10,7 @@ NAV = {
         ("Dashboard", "compliance:dashboard"),
         ("Flags", "compliance:flags"),
         ("Quarterly returns", "returns:list"),
+        ("Record views", "audit:view_log"),
         ("Admin", "admin:index"),
     ],
     "commissioner": [
@@ -25,6 +26,7 @@ NAV = {
         ("Sign-offs", "supervision:pending"),
         ("Flags", "compliance:flags"),
         ("Quarterly returns", "returns:list"),
+        ("Record views", "audit:view_log"),
     ],
     "advocate": [
         ("My record", "advocates:me"),

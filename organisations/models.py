@@ -11,7 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from imca_commissioning.models import AuditedModel
+from imca_commissioning.models import AuditedModel, AuditHistory
 
 from .policy import TARGETS, Policy
 
@@ -76,6 +76,8 @@ class Commissioner(AuditedModel):
 
     objects = CommissionerQuerySet.as_manager()
 
+    history = AuditHistory()
+
     class Meta:
         ordering = ["name"]
         constraints = [
@@ -87,6 +89,20 @@ class Commissioner(AuditedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from .services import successor_loop
+
+        if self.successor_id is not None and self.successor_id == self.pk:
+            raise ValidationError({"successor": "A commissioner cannot succeed itself."})
+        if successor_loop(self, self.successor):
+            raise ValidationError(
+                {
+                    "successor": "That commissioner already succeeds this one: succession cannot loop."
+                }
+            )
 
     def lineage_ids(self) -> set[int]:
         return Commissioner.lineage_of(self.pk)
@@ -142,6 +158,9 @@ class Provider(AuditedModel):
     data_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     objects = ProviderQuerySet.as_manager()
+
+    # data_version moves with every write to the provider's data: not a change of it.
+    history = AuditHistory(excluded_fields=["data_version"])
 
     class Meta:
         ordering = ["name"]
@@ -209,6 +228,8 @@ class Contract(AuditedModel):
 
     objects = ContractQuerySet.as_manager()
 
+    history = AuditHistory()
+
     class Meta:
         ordering = ["commissioner__name", "provider__name", "start_date"]
         constraints = [
@@ -257,6 +278,9 @@ class User(AbstractUser):
     dashboard_seen_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedUserManager()
+
+    # No password hashes in the history; sign-ins and dashboard visits are not changes.
+    history = AuditHistory(excluded_fields=["password", "last_login", "dashboard_seen_at"])
 
     class Meta:
         constraints = [

@@ -46,10 +46,7 @@ def user_create(
         provider=provider,
     )
     if password:
-        try:
-            validate_password(password, user)
-        except ValidationError as exc:
-            raise ValidationError({"password": exc.messages}) from exc
+        password_check(password, user)
         user.set_password(password)
     else:
         user.set_unusable_password()
@@ -59,6 +56,16 @@ def user_create(
         advocate.user = user
         advocate.save(update_fields=["user"])
     return user
+
+
+def password_check(password: str, user: Any) -> None:
+    """Django's password validators (AUTH_PASSWORD_VALIDATORS) on ``password`` for
+    ``user``; raises ValidationError naming ``password``. Every path that sets a password
+    goes through here or through Django's own forms, which run the same validators."""
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
 
 
 def _organisation(
@@ -173,10 +180,9 @@ def user_update(
     if email is not None:
         user.email = email
     if password:
-        try:
-            validate_password(password, user)
-        except ValidationError as exc:
-            raise ValidationError({"password": exc.messages}) from exc
+        # A new password ends every API token of the user (api/models.py: tokens are
+        # bound to the password hash).
+        password_check(password, user)
         user.set_password(password)
     user.full_clean(exclude=["password"])
     user.save()
@@ -184,3 +190,19 @@ def user_update(
         advocate.user = user
         advocate.save(update_fields=["user"])
     return user
+
+
+def successor_loop(commissioner: Commissioner | None, successor: Commissioner | None) -> bool:
+    """Whether making ``successor`` the successor of ``commissioner`` (None: a new one)
+    would close a loop (A succeeded by B succeeded by A): councils merge forwards only.
+    Follows the successor chain from ``successor``, one query per step."""
+    if successor is None or commissioner is None or commissioner.pk is None:
+        return False
+    seen: set[int] = set()
+    current: int | None = successor.pk
+    while current is not None and current not in seen:
+        if current == commissioner.pk:
+            return True
+        seen.add(current)
+        current = Commissioner.objects.filter(pk=current).values_list("successor_id", flat=True)[0]
+    return False

@@ -17,11 +17,9 @@ for again) or the new version: never new data missed under a current key.
 from __future__ import annotations
 
 import hashlib
-import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, models
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
@@ -39,8 +37,7 @@ EXEMPT: dict[str, str] = {
         "an account: cached answers are keyed on the user themself (pagecache.answer_key), "
         "and the dashboard's last visit is in its own key"
     ),
-    "authtoken.Token": "a credential: no cached answer shows it",
-    "authtoken.TokenProxy": "the admin's view of Token (a proxy: same table)",
+    "api.ApiToken": "a credential: no cached answer shows it",
     "admin.LogEntry": "Django admin's own log: no cached answer shows it",
     "compliance.Notification": (
         "digest rows: no cached answer shows them (the dashboard's new flags read Flag, "
@@ -160,31 +157,6 @@ def track_catalogue(model: type[models.Model], also: Callable[[], None] | None =
     post_delete.connect(handler, sender=model, weak=False, dispatch_uid=uid)
 
 
-# The statements prepared on each driver connection; an entry goes with its connection.
-_PREPARED: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
-
-
-def prepared(name: str, sql: str, *types: str) -> bool:
-    """Prepare `sql` once per PostgreSQL connection (server-side), so a query that runs
-    on every request (the user, the token, the scope) is not planned again each time.
-    Off with PREPARED_STATEMENTS=false, e.g. behind a transaction-pooling pgbouncer,
-    where a session's statements do not follow it. Prepared statements are not
-    transactional: a rollback keeps them."""
-    if connection.vendor != "postgresql" or not settings.PREPARED_STATEMENTS:
-        return False
-    connection.ensure_connection()  # a request's first query may be this one
-    raw = connection.connection
-    done = _PREPARED.setdefault(raw, set())  # per driver connection, so per thread too
-    if name not in done:
-        params = tuple(f"${i + 1}" for i in range(len(types)))
-        # On the driver's own cursor: part of setting up the connection, not a query of
-        # the request (query budgets count the same on a new connection and an old one).
-        with raw.cursor() as setup:
-            setup.execute(f"PREPARE {name} ({', '.join(types)}) AS {sql % params}")
-        done.add(name)
-    return True
-
-
 def _rows(user: Any) -> list[tuple[Any, ...]]:
     p = connection.ops.quote_name(Provider._meta.db_table)
     if user.is_superuser or user.role == Role.NATIONAL:
@@ -214,10 +186,7 @@ def _rows(user: Any) -> list[tuple[Any, ...]]:
             WHERE {lineage_contracts_sql("%s")}
         """
         with connection.cursor() as cur:
-            if prepared("imca_commissioner_scope", sql, "bigint"):
-                cur.execute("EXECUTE imca_commissioner_scope (%s)", [user.commissioner_id])
-            else:
-                cur.execute(sql, [user.commissioner_id])
+            cur.execute(sql, [user.commissioner_id])
             return sorted(cur.fetchall())
     if user.provider_id:
         # Read with the user by the login backend or the token authentication, in the

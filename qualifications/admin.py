@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from imca_commissioning.admin_base import DerivedDataAdmin
+from imca_commissioning.admin_base import AuditedAdmin, DerivedDataAdmin
 
 from .models import (
     Award,
@@ -20,33 +20,34 @@ from .models import (
 class EvidenceRuleInline(admin.TabularInline):
     model = EvidenceRule
     extra = 0
+    can_delete = False  # the catalogue's rules are superseded, not deleted (history kept)
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(AuditedAdmin):
     list_display = ("code", "title", "framework", "kind", "aliases", "is_core", "conversion_from")
     inlines = [EvidenceRuleInline]
 
 
 @admin.register(Competence)
-class CompetenceAdmin(admin.ModelAdmin):
+class CompetenceAdmin(AuditedAdmin):
     list_display = ("code", "name", "training_label")
 
 
 @admin.register(EvidenceRule)
-class EvidenceRuleAdmin(admin.ModelAdmin):
+class EvidenceRuleAdmin(AuditedAdmin):
     list_display = ("unit", "stage", "competence", "level")
     list_select_related = ("unit", "competence")
 
 
 @admin.register(Award)
-class AwardAdmin(admin.ModelAdmin):
+class AwardAdmin(AuditedAdmin):
     list_display = ("code", "name", "target")
     filter_horizontal = ("units",)
 
 
 @admin.register(PriceList)
-class PriceListAdmin(admin.ModelAdmin):
+class PriceListAdmin(AuditedAdmin):
     list_display = (
         "effective_from",
         "unit_price",
@@ -58,7 +59,7 @@ class PriceListAdmin(admin.ModelAdmin):
 
 
 @admin.register(Funding)
-class FundingAdmin(admin.ModelAdmin):
+class FundingAdmin(AuditedAdmin):
     list_display = ("provider", "advocate", "amount", "received_on")
     list_select_related = ("provider", "advocate")
 
@@ -85,7 +86,7 @@ class CpdRecordAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(CpdRequirement)
-class CpdRequirementAdmin(admin.ModelAdmin):
+class CpdRequirementAdmin(AuditedAdmin):
     list_display = ("contract", "category", "validity_months")
 
 

@@ -15,7 +15,7 @@ from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
 from advocates.models import Advocate
-from imca_commissioning.models import ArchivableModel, AuditedModel
+from imca_commissioning.models import ArchivableModel, AuditedModel, AuditHistory
 from organisations import scope
 from organisations.models import Contract, Provider
 
@@ -38,6 +38,8 @@ class Competence(models.Model):
     name = models.CharField(max_length=100)
     # How a refusal names the training this competence needs ("unit 305").
     training_label = models.CharField(max_length=100)
+
+    history = AuditHistory()
 
     class Meta:
         ordering = ["pk"]
@@ -64,6 +66,8 @@ class Unit(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="converts_to"
     )
 
+    history = AuditHistory()
+
     class Meta:
         ordering = ["code"]
 
@@ -78,6 +82,8 @@ class EvidenceRule(models.Model):
     stage = models.CharField(max_length=10, choices=Stage.choices)
     competence = models.ForeignKey(Competence, on_delete=models.PROTECT, related_name="+")
     level = models.CharField(max_length=10, choices=Level.choices)
+
+    history = AuditHistory()
 
     class Meta:
         constraints = [
@@ -96,6 +102,7 @@ class Award(models.Model):
     # The contract target it answers: "certificate" or "diploma".
     target = models.CharField(max_length=20, unique=True)
     units = models.ManyToManyField(Unit, related_name="awards")
+    history = AuditHistory(m2m_fields=["units"])
 
     def __str__(self) -> str:
         return self.name
@@ -125,6 +132,8 @@ class PriceList(models.Model):
         max_digits=9, decimal_places=2, default=Decimal("1000.00")
     )
 
+    history = AuditHistory()
+
     class Meta:
         ordering = ["-effective_from"]
 
@@ -151,6 +160,7 @@ class Funding(AuditedModel):
     note = models.CharField(max_length=200, blank=True)
 
     objects = FundingQuerySet.as_manager()
+    history = AuditHistory()
 
     class Meta:
         constraints = [
@@ -279,6 +289,8 @@ class CpdRequirement(models.Model):
     )
     category = models.CharField(max_length=20, choices=CpdCategory.choices)
     validity_months = models.PositiveSmallIntegerField(default=24)
+
+    history = AuditHistory()
 
     class Meta:
         constraints = [

@@ -138,6 +138,18 @@ def api_as(user) -> APIClient:
 
 
 @pytest.fixture(autouse=True)
+def _mfa_only_where_tested(request, settings):
+    """Two-step verification is required of commissioners, managers and admins in
+    production (ADR 0011). Tests that sign in by password or force_login test other
+    things: they run with it off, unless marked ``@pytest.mark.mfa``, which keeps the
+    production default."""
+    if request.node.get_closest_marker("mfa") is None:
+        settings.MFA_REQUIRED_ROLES = []
+    else:
+        settings.MFA_REQUIRED_ROLES = ["commissioner", "provider_manager", "admin"]
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     # PBKDF2's deliberate slowness is not what the suite tests.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -194,18 +194,6 @@ def test_the_closure_table_follows_successors_and_the_cache_follows_it(world):
     assert api_as(fresh).get(url).status_code == 200  # a request loads its user afresh
 
 
-def test_the_prepared_scope_query_agrees_with_the_plain_one(world, settings):
-    from organisations.versioning import _rows
-
-    settings.PREPARED_STATEMENTS = True
-    prepared = _rows(world.commissioner)
-    again = _rows(world.commissioner)  # already prepared on this connection
-    settings.PREPARED_STATEMENTS = False
-    plain = _rows(world.commissioner)
-    assert prepared == again == plain
-    assert {row[1] for row in plain} == {world.provider.pk}
-
-
 def test_the_cached_catalogue_follows_its_changes(django_assert_num_queries, db):
     from qualifications.models import Competence, EvidenceRule, Unit
     from qualifications.selectors import catalogue_get, prices_on
@@ -235,12 +223,13 @@ def test_the_cached_catalogue_follows_its_changes(django_assert_num_queries, db)
 
 
 def test_token_requests_read_the_version_with_the_user(world, django_assert_num_queries):
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
-    token = Token.objects.create(user=world.manager)
+    from api.services import token_issue
+
+    key = token_issue(user=world.manager).key
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     names = {a["name"] for a in client.get("/api/v1/advocates/").json()["results"]}
     # The token's user with their provider's version, in the request's savepoint (+ 2).
     with django_assert_num_queries(1 + 2):
@@ -250,23 +239,18 @@ def test_token_requests_read_the_version_with_the_user(world, django_assert_num_
     assert after == names | {"Token Newcomer"}
 
 
-def test_the_prepared_user_reads_agree_with_the_plain_ones(world, settings):
-    from rest_framework.authtoken.models import Token
-
+def test_the_raw_user_reads_agree_with_the_orm(world):
     from api.authentication import FastTokenAuthentication
+    from api.services import token_issue
     from organisations.backends import UserBackend
 
-    token = Token.objects.create(user=world.manager)
-    answers = []
-    for flag in (True, True, False):  # prepare, reuse, plain
-        settings.PREPARED_STATEMENTS = flag
-        user = UserBackend().get_user(world.manager.pk)
-        by_token, _ = FastTokenAuthentication().authenticate_credentials(token.key)
-        answers.append(
-            (user.pk, user.provider_data_version, by_token.pk, by_token.provider_data_version)
-        )
-    assert answers[0] == answers[1] == answers[2]
-    assert answers[0][1] == Provider.objects.get(pk=world.provider.pk).data_version
+    key = token_issue(user=world.manager).key
+    user = UserBackend().get_user(world.manager.pk)
+    by_token, token = FastTokenAuthentication().authenticate_credentials(key)
+    version = Provider.objects.get(pk=world.provider.pk).data_version
+    assert (user.pk, user.provider_data_version) == (world.manager.pk, version)
+    assert (by_token.pk, by_token.provider_data_version) == (world.manager.pk, version)
+    assert token.user_id == world.manager.pk
     assert UserBackend().get_user(10**9) is None
 
 

@@ -306,7 +306,8 @@ class Matrix:
             for cell in row:
                 if cell.startswith(FORMULA_STARTS):
                     self.leaks.append(f"{persona} {url}: a formula cell {cell!r}")
-        if response.get("Cache-Control") != "no-store":
+        directives = {d.strip() for d in response.get("Cache-Control", "").split(",")}
+        if "no-store" not in directives:
             self.leaks.append(f"{persona} {url}: a CSV that browsers may keep")
 
     def expect(self, persona: str, what: str, got: int, allowed: tuple[int, ...]) -> None:

@@ -144,6 +144,13 @@ def _all_patterns(resolver=None):
             yield p
 
 
+# The only views outside the request's transaction, each with its reason.
+NON_ATOMIC = {
+    "healthz": "writes nothing, and must answer 503 (not fail to open a transaction) "
+    "while the database is down (ADR 0015)",
+}
+
+
 def test_every_page_and_api_view_runs_in_one_transaction():
     """Walks the URLconf: every view is wrapped in the request's transaction
     (ATOMIC_REQUESTS) and none opts out, so a refusal on any form keeps nothing."""
@@ -152,6 +159,9 @@ def test_every_page_and_api_view_runs_in_one_transaction():
     patterns = list(_all_patterns())
     assert len(patterns) > 50
     for p in patterns:
+        if p.name in NON_ATOMIC:
+            assert handler.make_view_atomic(p.callback) is p.callback, p.pattern
+            continue
         assert handler.make_view_atomic(p.callback) is not p.callback, p.pattern
 
 
@@ -1142,6 +1152,8 @@ def test_every_page_keeps_nothing_of_a_post_that_fails_after_a_write(world, monk
     patterns = list(named_patterns())
     assert len(patterns) > 40
     for name, pattern in patterns:
+        if name in NON_ATOMIC:
+            continue
         monkeypatch.setattr(pattern, "callback", probe(pattern.callback))
         url = reverse(name, kwargs=dict.fromkeys(pattern.pattern.regex.groupindex, "1"))
         resp = client.post(url, {})

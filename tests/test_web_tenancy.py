@@ -37,6 +37,9 @@ EXPECTED: dict[str, tuple[str | None, tuple[int, ...]]] = {
     "password_reset_done": (None, (200, 200, 200, 200, 200, 200, 200)),
     "password_reset_confirm": ("reset", (200, 200, 200, 200, 200, 200, 200)),
     "password_reset_complete": (None, (200, 200, 200, 200, 200, 200, 200)),
+    # Two-step verification: anyone signed in may set it up; verify needs a device first.
+    "mfa_setup": (None, (200, 200, 200, 200, 200, 200, 302)),
+    "mfa_verify": (None, (302, 302, 302, 302, 302, 302, 302)),
     "advocates:list": (None, (200, 302, 302, 200, 200, 200, 302)),
     "advocates:register": (None, (200, 403, 403, 403, 200, 403, 302)),
     "advocates:me": (None, (404, 200, 200, 404, 404, 404, 302)),
@@ -80,6 +83,8 @@ EXPECTED: dict[str, tuple[str | None, tuple[int, ...]]] = {
     "qualifications:entered_in_error": ("training", (200, 403, 404, 403, 404, 404, 302)),
     "qualifications:cpd_edit": ("cpd", (200, 200, 404, 403, 404, 404, 302)),
     "qualifications:cpd_entered_in_error": ("cpd", (200, 200, 404, 403, 404, 404, 302)),
+    # The view log: a provider's managers (their own provider's rows) and the admin.
+    "audit:view_log": (None, (200, 403, 403, 403, 200, 403, 302)),
 }
 # Covered elsewhere: the admin (Django's own login) and the API (tests/test_api.py).
 SKIPPED_NAMESPACES = ("admin", "api")

@@ -24,6 +24,13 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _no_returns_owed(settings):
+    """These tests count the flags and digests of R7-R10; the quarterly return's flag
+    (R13) has its own tests (tests/test_returns.py), so no quarter is owed here."""
+    settings.RETURNS_OWED_FROM = date(2100, 1, 1)
+
+
 def _redis_ok() -> bool:
     if not settings.REDIS_URL:
         return False
@@ -46,7 +53,9 @@ def _db_url() -> str:
     return f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
-def start_worker(name: str, tmp_path: Path, delay: float = 0.0) -> subprocess.Popen:
+def start_worker(
+    name: str, tmp_path: Path, delay: float = 0.0, send_delay: float = 0.0
+) -> subprocess.Popen:
     env = {
         **os.environ,
         # R7-R10's flags and digests are counted here; R13's are in test_returns.py.
@@ -59,6 +68,7 @@ def start_worker(name: str, tmp_path: Path, delay: float = 0.0) -> subprocess.Po
         "CELERY_UNACKED_RESTORE_INTERVAL": "1",
         "CELERY_UNACKED_RESTORE_THROTTLE": "1",
         "SWEEP_TASK_TEST_DELAY": str(delay),
+        "DIGEST_TEST_DELAY_AFTER_SEND": str(send_delay),
         "AXES_ENABLED": "false",
     }
     log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
@@ -183,3 +193,98 @@ def test_a_killed_workers_task_is_completed_by_another_with_no_duplicate(
     finally:
         second.terminate()
         second.wait(20)
+
+
+def _mails(tmp_path: Path) -> str:
+    return "".join(p.read_text() for p in (tmp_path / "mail").glob("*.log"))
+
+
+@requires_redis
+def test_a_worker_killed_mid_sweep_delays_the_digests_by_the_visibility_timeout_only(
+    world, tmp_path, clean_queue
+):
+    """Killed inside a provider's sweep: another worker redoes it once the (short)
+    visibility timeout passes, and the digests follow, one per person, no duplicate."""
+    from compliance.tasks import sweep_all
+
+    overdue(world.provider)
+    first = start_worker("w1", tmp_path, delay=30)
+    try:
+        wait_ready(tmp_path, "w1")
+        sweep_all.delay("2025-06-01")
+        assert wait_for(lambda: "sweep_provider[" in (tmp_path / "w1.log").read_text(), 30)
+        time.sleep(1)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(20)
+    time.sleep(5)  # past the test's visibility timeout (4 s)
+    second = start_worker("w2", tmp_path)
+    try:
+        wait_ready(tmp_path, "w2")
+        assert wait_for(
+            lambda: (
+                Notification.objects.exists()
+                and not Notification.objects.filter(sent_at__isnull=True).exists()
+            ),
+            90,
+        ), (tmp_path / "w2.log").read_text()
+        flags = list(Flag.objects.values_list("kind", "subject"))
+        assert flags and len(flags) == len(set(flags))
+        assert _mails(tmp_path).count("Subject: IMCA commissioning") == 2
+    finally:
+        second.terminate()
+        second.wait(20)
+
+
+@requires_redis
+def test_a_worker_killed_mid_send_never_sends_that_digest_again(world, tmp_path, clean_queue):
+    """Killed after handing one digest to the mail server and before recording it: that
+    digest's fate is unknown and it is not sent again; the other recipient's digest is
+    sent by the next worker; the admin sees the unknown one."""
+    from django.test import Client
+
+    from compliance.services import compliance_sweep
+    from compliance.tasks import send_digests
+    from tests.factories import UserFactory
+
+    overdue(world.provider)
+    compliance_sweep(on=date(2025, 6, 1), notify=False)
+    assert Notification.objects.pending().count() >= 2
+    first = start_worker("w1", tmp_path, send_delay=30)
+    try:
+        wait_ready(tmp_path, "w1")
+        send_digests.delay()
+        assert wait_for(lambda: "Subject: IMCA commissioning" in _mails(tmp_path), 30)
+        time.sleep(0.5)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(20)
+    unknown = set(Notification.objects.fate_unknown().values_list("recipient_id", flat=True))
+    assert len(unknown) == 1
+    time.sleep(5)  # past the visibility timeout: the task is redelivered
+    second = start_worker("w2", tmp_path)
+    try:
+        wait_ready(tmp_path, "w2")
+        assert wait_for(lambda: not Notification.objects.pending().exists(), 60), (
+            tmp_path / "w2.log"
+        ).read_text()
+        time.sleep(1)
+        # One email per recipient: the unknown one was not sent a second time.
+        assert _mails(tmp_path).count("Subject: IMCA commissioning") == 2
+        assert (
+            set(Notification.objects.fate_unknown().values_list("recipient_id", flat=True))
+            == unknown
+        )
+        sent = set(
+            Notification.objects.filter(sent_at__isnull=False).values_list(
+                "recipient_id", flat=True
+            )
+        )
+        assert sent == {world.commissioner.pk, world.manager.pk} - unknown
+    finally:
+        second.terminate()
+        second.wait(20)
+    admin = Client()
+    admin.force_login(UserFactory(is_superuser=True, is_staff=True))
+    page = admin.get("/admin/compliance/notification/?delivery=unknown").content.decode()
+    assert "fate unknown" in page
