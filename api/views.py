@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate, get_user_model
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 from django_filters import rest_framework as filters
@@ -59,7 +60,7 @@ from supervision.services import report_sign_off, sign_off_enter_in_error
 
 from . import serializers as s
 from .caching import cached_answer
-from .fields import StrictBooleanFilter
+from .fields import StrictBooleanField, StrictBooleanFilter
 from .idempotency import IdempotentMixin
 from .models import ApiToken
 from .parsers import BoundedJSONParser
@@ -185,9 +186,14 @@ class Scoped(IdempotentMixin, viewsets.ModelViewSet):
 
 
 def _asks_for_entered_in_error(request: Request) -> bool:
-    """``?include_entered_in_error=true`` (or 1, yes) on a list."""
-    value = request.query_params.get("include_entered_in_error", "")
-    return value.lower() in ("true", "1", "yes")
+    """``?include_entered_in_error=true`` (or 1) on a list; ``false``, ``0`` or absent:
+    no. Anything else is a 400 naming the parameter, as the schema's boolean says."""
+    values = request.query_params.getlist("include_entered_in_error")
+    try:
+        answers = {StrictBooleanField().to_python(v) for v in values}
+    except DjangoValidationError as error:
+        raise serializers.ValidationError({"include_entered_in_error": error.messages}) from error
+    return True in answers
 
 
 def _reason(request: Request) -> str:
@@ -396,7 +402,7 @@ class AdvocateViewSet(Scoped):
         return Response(self.get_serializer(advocate).data)
 
     @HISTORY_SCHEMA
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request: Request, pk: str | None = None) -> Response:
         return self.history_response(self._with_archived(pk))
 
@@ -469,7 +475,7 @@ class AbsenceViewSet(Scoped):
         return Response(self.get_serializer(absence).data)
 
     @HISTORY_SCHEMA
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request: Request, pk: str | None = None) -> Response:
         return self.history_response(self.get_object())
 
@@ -523,7 +529,7 @@ class TrainingRecordViewSet(Scoped):
         return Response(self.get_serializer(record).data)
 
     @HISTORY_SCHEMA
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request: Request, pk: str | None = None) -> Response:
         return self.history_response(self.get_object())
 
@@ -589,7 +595,7 @@ class CaseViewSet(Scoped):
         return Response(self.get_serializer(case).data)
 
     @HISTORY_SCHEMA
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request: Request, pk: str | None = None) -> Response:
         return self.history_response(self.get_object())
 
@@ -652,6 +658,7 @@ class CaseViewSet(Scoped):
         url_path="sign-offs",
         permission_classes=[RoleMayWrite],
         pagination_class=None,  # every sign-off, oldest first (API.md): a plain list
+        filter_backends=[],  # the case list's filters are not this list's
     )
     def sign_offs(self, request: Request, pk: str | None = None) -> Response:
         case = self.get_object()
@@ -744,7 +751,7 @@ class CpdRecordViewSet(Scoped):
         return Response(self.get_serializer(record).data)
 
     @HISTORY_SCHEMA
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request: Request, pk: str | None = None) -> Response:
         return self.history_response(self.get_object())
 
