@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from . import views
+from .imports import ImportViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -16,6 +17,7 @@ router.register("training-records", views.TrainingRecordViewSet, basename="train
 router.register("cases", views.CaseViewSet, basename="case")
 router.register("cpd-records", views.CpdRecordViewSet, basename="cpdrecord")
 router.register("flags", views.FlagViewSet, basename="flag")
+router.register("imports", ImportViewSet, basename="import")
 
 app_name = "api"
 

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "casework",
     "supervision",
     "compliance",
+    "imports",
     "api",
 ]
 
@@ -200,6 +201,16 @@ SWEEP_BATCH_SIZE = env.int("SWEEP_BATCH_SIZE", default=500)
 # Seconds a per-provider sweep task waits before working. Only the worker-kill test sets
 # it (so a task is surely running when the worker is killed); 0 everywhere else.
 SWEEP_TASK_TEST_DELAY = env.float("SWEEP_TASK_TEST_DELAY", default=0.0)
+
+# --- Spreadsheet imports (ADR 0016) ------------------------------------------------------
+# A file larger than this is refused (413) before it is read.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=15 * 1024 * 1024)
+# XLSX and ODS files are zips: their unpacked size is checked before parsing (a zip bomb).
+IMPORT_MAX_UNPACKED_BYTES = env.int("IMPORT_MAX_UNPACKED_BYTES", default=250 * 1024 * 1024)
+# Files of this many rows or more are previewed and stored by a Celery task.
+IMPORT_TASK_ROWS = env.int("IMPORT_TASK_ROWS", default=10_000)
+# Row errors kept per job (the counts are always complete).
+IMPORT_MAX_ERRORS = env.int("IMPORT_MAX_ERRORS", default=1000)
 
 # --- REST framework ----------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -15,6 +15,7 @@ urlpatterns = [
     path("cases/", include("casework.urls")),
     path("supervision/", include("supervision.urls")),
     path("compliance/", include("compliance.urls")),
+    path("imports/", include("imports.urls")),
 ]
 
 if settings.BENCHMARK_VIEWS:  # benchmark-only (issue 7); off unless the setting is on

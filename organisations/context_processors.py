@@ -18,6 +18,7 @@ NAV = {
         ("Cases", "casework:list"),
         ("Sign-offs", "supervision:pending"),
         ("Flags", "compliance:flags"),
+        ("Imports", "imports:list"),
     ],
     "advocate": [
         ("My record", "advocates:me"),
