@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -31,9 +32,7 @@ from .permissions import RoleMayWrite
 class ImportRequestSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=False)
     kind = serializers.ChoiceField(choices=ImportKind.values)
-    provider = serializers.PrimaryKeyRelatedField(
-        queryset=Provider.objects.none(), required=False
-    )
+    provider = serializers.PrimaryKeyRelatedField(queryset=Provider.objects.none(), required=False)
 
     def get_fields(self) -> dict[str, Any]:
         fields = super().get_fields()
@@ -138,10 +137,11 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(ImportJobSerializer(job).data, status=code)
 
     @extend_schema(request=None, responses={200: ImportJobSerializer, 202: ImportJobSerializer})
-    @action(detail=True, methods=["post"])
+    # Outside the tenancy a job does not exist (404) before any role check: those who can
+    # see a job (its provider's managers, the admin) are exactly those who may confirm it.
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def confirm(self, request: Request, pk: str | None = None) -> Response:
         """Store every row (200), or none and 409 while any row is refused."""
         job = import_confirm(job=self.get_object(), by=request.user)
         code = status.HTTP_202_ACCEPTED if job.is_running else status.HTTP_200_OK
         return Response(ImportJobSerializer(job).data, status=code)
-

@@ -196,7 +196,7 @@ _AUTOMATIC_STYLES = (
 def _ods_settings(titles: list[str]) -> str:
     """Freeze the first row of every sheet (what LibreOffice writes for Freeze Rows)."""
     sheets = "".join(
-        f'<config:config-item-map-entry config:name={quoteattr(t)}>'
+        f"<config:config-item-map-entry config:name={quoteattr(t)}>"
         '<config:config-item config:name="VerticalSplitMode" config:type="short">2</config:config-item>'
         '<config:config-item config:name="VerticalSplitPosition" config:type="int">1</config:config-item>'
         '<config:config-item config:name="ActiveSplitRange" config:type="short">2</config:config-item>'

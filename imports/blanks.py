@@ -3,6 +3,8 @@ codes and aliases (or the kinds and categories a column takes) on a second sheet
 
 from __future__ import annotations
 
+from typing import Any
+
 import tablib
 
 from advocates.models import AbsenceKind
@@ -70,7 +72,11 @@ def _reference_tables(kind: str, units: list[Unit]) -> list[Table]:
                 [[value, label] for value, label in Route.choices],
             ),
         ]
-    choices = {ImportKind.ABSENCES: AbsenceKind, ImportKind.CPD_RECORDS: CpdCategory}.get(kind)
+    by_kind: dict[str, Any] = {
+        ImportKind.ABSENCES: AbsenceKind,
+        ImportKind.CPD_RECORDS: CpdCategory,
+    }
+    choices = by_kind.get(kind)
     if choices is None:
         return []
     column = "kind" if kind == ImportKind.ABSENCES else "category"

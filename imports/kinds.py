@@ -189,7 +189,9 @@ SPECS: dict[str, KindSpec] = {
                 parse_email,
                 _req("email address; a later import recognises the advocate by it"),
             ),
-            Column("role_start", True, parse_date, _req(f"first day in the IMCA role, {DATE_HINT}")),
+            Column(
+                "role_start", True, parse_date, _req(f"first day in the IMCA role, {DATE_HINT}")
+            ),
             Column("left_on", False, parse_date, _opt("last day in role, empty while in role")),
             Column("imha_role_start", False, parse_date, _opt("first day as an IMHA")),
             Column(

@@ -59,7 +59,7 @@ ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 
 
 def sheet_format(file_name: str, data: bytes) -> str:
-    """"csv", "xlsx" or "ods" from the name, checked against the content.
+    """ "csv", "xlsx" or "ods" from the name, checked against the content.
 
     Raises FileProblem 415 for any other type (an old .xls, a PDF, a Word file)."""
     name = (file_name or "").lower()

@@ -92,9 +92,7 @@ def header_check(spec: KindSpec, sheet: Sheet) -> None:
     if missing:
         problems.append(f"missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
     if unknown:
-        problems.append(
-            f"column{'s' if len(unknown) > 1 else ''} not taken: {', '.join(unknown)}"
-        )
+        problems.append(f"column{'s' if len(unknown) > 1 else ''} not taken: {', '.join(unknown)}")
     if blank:
         problems.append("a column with no name in the first row")
     if repeated:
@@ -139,7 +137,9 @@ class _Run:
             for cpd in CpdRecord.objects.filter(
                 advocate__provider=self.provider, archived_at__isnull=True
             ):
-                self.existing[_cpd_key(cpd.advocate_id, cpd.category, cpd.title, cpd.completed_on)] = cpd
+                self.existing[
+                    _cpd_key(cpd.advocate_id, cpd.category, cpd.title, cpd.completed_on)
+                ] = cpd
 
     def once(self, key: Any, row: int, what: str) -> None:
         first = self.seen.setdefault(key, row)
@@ -217,7 +217,10 @@ def _advocate_row(run: _Run, row: int, values: dict[str, Any]) -> str:
         advocate_services.advocate_update(advocate=found[0], by=run.by, **changes)
         return CHANGED
     advocate = advocate_services.advocate_register(
-        provider=run.provider, by=run.by, email=email, **{n: values[n] for n in fields if n in values}
+        provider=run.provider,
+        by=run.by,
+        email=email,
+        **{n: values[n] for n in fields if n in values},
     )
     run.advocates[email.casefold()].append(advocate)
     return NEW
@@ -447,7 +450,7 @@ def import_preview_run(*, job_id: int) -> ImportJob | None:
     the reason; nothing is stored either way."""
     with transaction.atomic():
         job = (
-            ImportJob.objects.select_for_update()
+            ImportJob.objects.select_for_update(of=("self",))
             .select_related("provider", "created_by")
             .filter(pk=job_id, status=ImportStatus.PROCESSING)
             .first()
@@ -529,7 +532,11 @@ def import_store_run(*, job_id: int, by: Any) -> ImportJob:
     back to "previewed" with the new errors, and Conflict is raised."""
     try:
         with transaction.atomic():
-            job = ImportJob.objects.select_for_update().select_related("provider").get(pk=job_id)
+            job = (
+                ImportJob.objects.select_for_update(of=("self",))
+                .select_related("provider")
+                .get(pk=job_id)
+            )
             if job.status == ImportStatus.CONFIRMED:
                 return job
             if job.status != ImportStatus.CONFIRMING:
@@ -547,7 +554,14 @@ def import_store_run(*, job_id: int, by: Any) -> ImportJob:
             job.message = ""
             job.confirmed_at = timezone.now()
             job.save(
-                update_fields=["status", "counts", "errors", "message", "confirmed_at", "modified_at"]
+                update_fields=[
+                    "status",
+                    "counts",
+                    "errors",
+                    "message",
+                    "confirmed_at",
+                    "modified_at",
+                ]
             )
     except _Refused as refused:
         count = refused.result.counts[REFUSED]

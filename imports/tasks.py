@@ -25,7 +25,11 @@ UNEXPECTED = "The import could not be completed because of an error on our side;
 
 
 @shared_task(
-    acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, retry_backoff_max=600, max_retries=5
+    acks_late=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=5,
 )
 def import_preview(job_id: int) -> str:
     """Preview a large file (status "processing" -> "previewed" or "failed")."""
@@ -41,7 +45,11 @@ def import_preview(job_id: int) -> str:
 
 
 @shared_task(
-    acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, retry_backoff_max=600, max_retries=5
+    acks_late=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=5,
 )
 def import_store(job_id: int, user_id: int | None) -> str:
     """Store a large previewed file (status "confirming" -> "confirmed"; back to

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.factories import AbsenceFactory, CaseFactory, unit
+from tests.factories import AbsenceFactory, CaseFactory, ImportJobFactory, unit
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +56,10 @@ EXPECTED: dict[str, tuple[str | None, tuple[int, ...]]] = {
     "supervision:sign_off": ("case", (403, 403, 403, 403, 404, 404, 302)),
     "compliance:dashboard": (None, (403, 403, 403, 200, 403, 200, 302)),
     "compliance:flags": (None, (200, 200, 200, 200, 200, 200, 302)),
+    "imports:list": (None, (200, 403, 403, 403, 200, 403, 302)),
+    "imports:template": ("template", (200, 403, 403, 403, 200, 403, 302)),
+    "imports:detail": ("import", (200, 404, 404, 404, 404, 404, 302)),
+    "imports:confirm": ("import", (405, 404, 404, 404, 404, 404, 302)),
 }
 # Covered elsewhere: the admin (Django's own login) and the API (tests/test_api.py).
 SKIPPED_NAMESPACES = ("admin", "api")
@@ -94,6 +98,8 @@ def _objects(world):
         },
         "case": {"pk": case.pk},
         "reset": {"uidb64": "MQ", "token": "set-password"},
+        "template": {"kind": "advocates", "fmt": "xlsx"},
+        "import": {"pk": ImportJobFactory(provider=world.provider).pk},
         None: {},
     }
 
