@@ -109,7 +109,9 @@ def header_check(spec: KindSpec, sheet: Sheet) -> None:
 
 class _Run:
     """The state of one pass over a file's rows: the provider's advocates by email and
-    the existing records by natural key, each read once."""
+    the existing records by natural key, each read once. Records the run itself writes
+    are not kept (a second row with the same key is refused by ``once`` before any
+    lookup), so memory does not grow with the rows stored."""
 
     def __init__(self, job: ImportJob, by: Any) -> None:
         self.job = job
@@ -216,13 +218,12 @@ def _advocate_row(run: _Run, row: int, values: dict[str, Any]) -> str:
             return UNCHANGED
         advocate_services.advocate_update(advocate=found[0], by=run.by, **changes)
         return CHANGED
-    advocate = advocate_services.advocate_register(
+    advocate_services.advocate_register(
         provider=run.provider,
         by=run.by,
         email=email,
         **{n: values[n] for n in fields if n in values},
     )
-    run.advocates[email.casefold()].append(advocate)
     return NEW
 
 
@@ -238,11 +239,9 @@ def _training_row(run: _Run, row: int, values: dict[str, Any]) -> str:
         changes = _diff(record, values, ("route", *STAGES))
         if not changes:
             return UNCHANGED
-        run.existing[(advocate.pk, unit.pk)] = training_services.training_record_update(
-            record=record, by=run.by, **changes
-        )
+        training_services.training_record_update(record=record, by=run.by, **changes)
         return CHANGED
-    run.existing[(advocate.pk, unit.pk)] = training_services.training_record_create(
+    training_services.training_record_create(
         advocate=advocate,
         unit=unit,
         by=run.by,
@@ -260,9 +259,9 @@ def _absence_row(run: _Run, row: int, values: dict[str, Any]) -> str:
         changes = _diff(absence, values, ("end_date",))
         if not changes:
             return UNCHANGED
-        run.existing[key] = advocate_services.absence_update(absence=absence, by=run.by, **changes)
+        advocate_services.absence_update(absence=absence, by=run.by, **changes)
         return CHANGED
-    run.existing[key] = advocate_services.absence_create(
+    advocate_services.absence_create(
         advocate=advocate,
         kind=values["kind"],
         start_date=values["start_date"],
@@ -281,9 +280,9 @@ def _cpd_row(run: _Run, row: int, values: dict[str, Any]) -> str:
         changes = _diff(record, values, ("hours",))
         if not changes:
             return UNCHANGED
-        run.existing[key] = training_services.cpd_record_update(record=record, by=run.by, **changes)
+        training_services.cpd_record_update(record=record, by=run.by, **changes)
         return CHANGED
-    run.existing[key] = training_services.cpd_record_create(
+    training_services.cpd_record_create(
         advocate=advocate,
         category=values["category"],
         title=values["title"],
