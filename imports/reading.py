@@ -212,7 +212,13 @@ def _xlsx_rows(archive: zipfile.ZipFile, data: bytes) -> Iterator[tuple[int, lis
         raise FileProblem(
             "The XLSX file cannot be read: open it in your spreadsheet program and save it again."
         ) from exc
-    merged = _xlsx_merged(archive, path)
+    try:
+        merged = _xlsx_merged(archive, path)
+    except Exception as exc:  # noqa: BLE001 - a broken sheet part, a bad CRC
+        book.close()
+        raise FileProblem(
+            "The XLSX file cannot be read: open it in your spreadsheet program and save it again."
+        ) from exc
     if merged:
         raise FileProblem(
             f"The sheet has merged cells ({_cells_named(merged)}): unmerge them, so that "
@@ -276,11 +282,13 @@ def _ods_rows(archive: zipfile.ZipFile) -> Iterator[tuple[int, list[Cell]]]:
     """The first table of content.xml, read as a stream: repeated rows and cells are
     expanded (only up to the last filled one), covered cells mean merged cells."""
     try:
-        if archive.read("mimetype").strip() != ODS_MIMETYPE:
-            raise FileProblem("The file is named .ods but is not an ODS spreadsheet.")
+        mimetype = archive.read("mimetype").strip()
         stream = archive.open("content.xml")
-    except KeyError as exc:
+    except Exception as exc:  # noqa: BLE001 - a missing part, a bad CRC
         raise FileProblem("The ODS file is damaged: save it again.") from exc
+    if mimetype != ODS_MIMETYPE:
+        stream.close()
+        raise FileProblem("The file is named .ods but is not an ODS spreadsheet.")
     rows: list[tuple[int, list[Cell]]] = []
     merged: list[str] = []
     formulas: list[str] = []

@@ -334,8 +334,9 @@ def rows_run(
     by: Any,
     progress: Callable[[int, int], None] | None = None,
 ) -> RunResult:
-    """Every row of ``sheet`` through its service, each in its own savepoint, so a
-    refused row leaves nothing behind and the next row sees the ones before it. The
+    """Every row of ``sheet`` through its service (each service runs in its own
+    savepoint), so a refused row leaves nothing behind and the next row sees the ones
+    before it. The
     caller decides whether the whole run is kept (confirm) or rolled back (preview)."""
     spec = SPECS[job.kind]
     handler = ROW_HANDLERS[job.kind]
@@ -347,8 +348,9 @@ def rows_run(
             continue
         try:
             values = _parse_row(spec, sheet.headers, cells)
-            with transaction.atomic():
-                outcome = handler(run, row, values)
+            # No savepoint of our own: each service is atomic (a savepoint here), so a
+            # refused write leaves nothing behind, and the checks before it write nothing.
+            outcome = handler(run, row, values)
         except RowRefused as exc:
             outcome = REFUSED
             for column, message in exc.errors:

@@ -643,3 +643,23 @@ def test_templates_have_columns_hints_and_unit_codes(world, fmt):
 def test_reader_rejects_a_csv_named_file_that_is_a_zip():
     with pytest.raises(FileProblem):
         sheet_read("a.csv", xlsx_bytes(Table("t", [Column("a")], [["b"]])))
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_damaged_spreadsheets_are_file_problems_never_crashes(fmt):
+    """Truncated and bit-flipped files: every outcome is a Sheet or a FileProblem."""
+    table = Table("t", [Column("name"), Column("day", "date")], [["Ann", date(2025, 1, 1)]] * 20)
+    good = xlsx_bytes(table) if fmt == "xlsx" else ods_bytes(table)
+    damaged = [good[:cut] for cut in range(0, len(good), max(1, len(good) // 40))]
+    for at in range(30, len(good), max(1, len(good) // 60)):
+        flipped = bytearray(good)
+        flipped[at] ^= 0xFF
+        damaged.append(bytes(flipped))
+    refused = 0
+    for data in damaged:
+        try:
+            sheet_read(f"d.{fmt}", data)
+        except FileProblem as exc:
+            assert exc.status in (400, 413) and exc.message
+            refused += 1
+    assert refused > len(damaged) // 2
