@@ -663,3 +663,13 @@ def test_damaged_spreadsheets_are_file_problems_never_crashes(fmt):
             assert exc.status in (400, 413) and exc.message
             refused += 1
     assert refused > len(damaged) // 2
+
+
+def test_the_admin_lists_jobs_read_only(world):
+    upload(world.manager, csv_file(TWO_ADVOCATES))
+    admin = UserFactory(username="root", is_superuser=True, is_staff=True)
+    client = _client(admin)
+    assert client.get("/admin/imports/importjob/").status_code == 200
+    job = ImportJob.objects.get()
+    assert client.get(f"/admin/imports/importjob/{job.pk}/change/").status_code == 200
+    assert client.get("/admin/imports/importjob/add/").status_code == 403
