@@ -673,3 +673,17 @@ def test_the_admin_lists_jobs_read_only(world):
     job = ImportJob.objects.get()
     assert client.get(f"/admin/imports/importjob/{job.pk}/change/").status_code == 200
     assert client.get("/admin/imports/importjob/add/").status_code == 403
+
+
+def test_import_page_query_budget(world, django_assert_num_queries):
+    client = _client(world.manager)
+    upload(world.manager, csv_file(TWO_ADVOCATES))
+    client.get("/imports/")  # warm the session cache
+    # The session's user, then one page of jobs with their providers (the scope is the
+    # manager's provider id: no join to the user's tables).
+    with django_assert_num_queries(2):
+        assert client.get("/imports/").status_code == 200
+    for _ in range(3):
+        upload(world.manager, csv_file(TWO_ADVOCATES))
+    with django_assert_num_queries(2):
+        assert client.get("/imports/").status_code == 200
