@@ -5,6 +5,7 @@ each peak RSS is its own:
     python scripts/bench_imports.py preview ROWS  # the preview alone (nothing stored)
     python scripts/bench_imports.py bulk ROWS     # a plain bulk_create of the same rows
     python scripts/bench_imports.py export ROWS   # an XLSX of ROWS matrix-like rows
+    python scripts/bench_imports.py export-ods ROWS
     python scripts/bench_imports.py all           # the issue's figures, each in its own process
 
 Run against a migrated database (DATABASE_URL). Each import/bulk run creates its own
@@ -150,9 +151,9 @@ def measure_bulk(rows: int) -> dict[str, object]:
     return result
 
 
-def measure_export(rows: int) -> dict[str, object]:
-    """An XLSX shaped like the national matrix: text, dates, money, whole numbers."""
-    from imca_commissioning.spreadsheets import Column, Table, xlsx_bytes
+def measure_export(rows: int, fmt: str = "xlsx") -> dict[str, object]:
+    """An XLSX (or ODS) shaped like the national matrix: text, dates, money, numbers."""
+    from imca_commissioning.spreadsheets import Column, Table, ods_bytes, xlsx_bytes
 
     columns = [
         Column("Provider", "text", 28),
@@ -183,9 +184,10 @@ def measure_export(rows: int) -> dict[str, object]:
             ]
 
     start = time.perf_counter()
-    data = xlsx_bytes(Table("Matrix", columns, generated()))
+    write = xlsx_bytes if fmt == "xlsx" else ods_bytes
+    data = write(Table("Matrix", columns, generated()))
     return {
-        "what": "export_xlsx",
+        "what": f"export_{fmt}",
         "rows": rows,
         "seconds": round(time.perf_counter() - start, 2),
         "bytes": len(data),
@@ -210,6 +212,7 @@ def main() -> None:
         "preview": lambda n: measure_import(n, confirm=False),
         "bulk": measure_bulk,
         "export": measure_export,
+        "export-ods": lambda n: measure_export(n, "ods"),
     }[what]
     print(json.dumps(run(rows)), flush=True)
 
