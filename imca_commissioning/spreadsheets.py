@@ -18,6 +18,7 @@ file) and ODS is streamed into its zip; neither builds the sheet in memory.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -57,6 +58,10 @@ def neutralise(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
+# Control characters XML 1.0 cannot hold (openpyxl refuses them; ODS would be invalid).
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -64,7 +69,7 @@ def _text(value: Any) -> str:
         return value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    return neutralise(str(value))
+    return neutralise(_ILLEGAL.sub("", str(value)))
 
 
 def _sheet_title(title: str, used: set[str]) -> str:
@@ -107,7 +112,7 @@ def xlsx_bytes(*tables: Table) -> bytes:
             sheet.column_dimensions[get_column_letter(index)].width = column.width
         header = []
         for column in table.columns:
-            cell = WriteOnlyCell(sheet, value=neutralise(column.header))
+            cell = WriteOnlyCell(sheet, value=_text(column.header))
             cell.font = bold
             header.append(cell)
         sheet.append(header)
@@ -280,7 +285,7 @@ def ods_bytes(*tables: Table) -> bytes:
                 for column in table.columns:
                     write(
                         '<table:table-cell table:style-name="ce-head" office:value-type="string">'
-                        f"<text:p>{escape(neutralise(column.header))}</text:p></table:table-cell>".encode()
+                        f"<text:p>{escape(_text(column.header))}</text:p></table:table-cell>".encode()
                     )
                 write(b"</table:table-row></table:table-header-rows>")
                 types = [c.type for c in table.columns]

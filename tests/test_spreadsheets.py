@@ -102,3 +102,10 @@ def test_several_tables_become_several_sheets_with_safe_names():
     ]
     content = zipfile.ZipFile(io.BytesIO(ods_bytes(TABLE, other))).read("content.xml").decode()
     assert content.count("<table:table ") == 2
+
+
+@pytest.mark.parametrize("writer", [xlsx_bytes, ods_bytes], ids=["xlsx", "ods"])
+def test_control_characters_are_dropped_not_fatal(writer):
+    table = Table("t", [Column("name")], [["Ann\x00 \x07Lee\x1f"]])
+    name = "t.xlsx" if writer is xlsx_bytes else "t.ods"
+    assert sheet_read(name, writer(table)).rows[0][1] == ["Ann Lee"]
