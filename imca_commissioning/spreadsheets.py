@@ -297,3 +297,22 @@ def ods_bytes(*tables: Table) -> bytes:
                 write(b"</table:table>")
             write(b"</office:spreadsheet></office:body></office:document-content>")
     return stream.getvalue()
+
+
+WRITERS = {"xlsx": (xlsx_bytes, XLSX_CONTENT_TYPE), "ods": (ods_bytes, ODS_CONTENT_TYPE)}
+
+
+def spreadsheet_response(fmt: str, file_stem: str, *tables: Table) -> Any:
+    """An HttpResponse downloading ``tables`` as ``file_stem.xlsx`` or ``.ods``, never
+    cached (the same headers as the CSV export helper's). Raises KeyError for another
+    format: CSV is written by imca_commissioning/exports.py."""
+    from django.http import HttpResponse
+    from django.utils.cache import add_never_cache_headers
+
+    write, content_type = WRITERS[fmt]
+    response = HttpResponse(write(*tables), content_type=content_type)
+    safe_stem = re.sub(r"[^A-Za-z0-9._-]+", "-", file_stem).strip("-") or "export"
+    response["Content-Disposition"] = f'attachment; filename="{safe_stem}.{fmt}"'
+    add_never_cache_headers(response)
+    response["Cache-Control"] = "no-store"
+    return response

@@ -109,3 +109,14 @@ def test_control_characters_are_dropped_not_fatal(writer):
     table = Table("t", [Column("name")], [["Ann\x00 \x07Lee\x1f"]])
     name = "t.xlsx" if writer is xlsx_bytes else "t.ods"
     assert sheet_read(name, writer(table)).rows[0][1] == ["Ann Lee"]
+
+
+def test_a_download_response_is_named_typed_and_never_stored():
+    from imca_commissioning.spreadsheets import spreadsheet_response
+
+    response = spreadsheet_response("ods", "matrix 2026/Q1", TABLE)
+    assert response["Content-Type"] == "application/vnd.oasis.opendocument.spreadsheet"
+    assert response["Content-Disposition"] == 'attachment; filename="matrix-2026-Q1.ods"'
+    assert response["Cache-Control"] == "no-store"
+    with pytest.raises(KeyError):
+        spreadsheet_response("csv", "x", TABLE)
