@@ -8,9 +8,11 @@ each peak RSS is its own:
     python scripts/bench_imports.py export-ods ROWS
     python scripts/bench_imports.py all           # the issue's figures, each in its own process
 
-Run against a migrated database (DATABASE_URL). Each import/bulk run creates its own
-provider and advocates inside one transaction and rolls everything back at the end, so
-the database is left as it was. Prints one JSON line per measurement: seconds, peak RSS
+Run against a migrated database (DATABASE_URL). Each import/bulk run has a child process
+commit a provider, its advocates and the CSV file, measures inside a transaction that is
+rolled back, and has another child remove the provider: the database is left as it was,
+and building the data is not in the figures (the CSV's rows are: the bulk_create parses
+them too). Prints one JSON line per measurement: seconds, peak RSS
 in MB, rows. Tasks run in-process (IMPORT_TASK_ROWS is raised) so the figure is the work
 itself, not a queue.
 """
@@ -22,6 +24,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import date, timedelta
 from decimal import Decimal
@@ -78,77 +81,129 @@ def _day(i: int) -> date:
     return date(2021, 1, 1) + timedelta(days=i % 900)
 
 
-def measure_import(rows: int, confirm: bool = True) -> dict[str, object]:
+def _csv_for(pairs) -> bytes:  # type: ignore[no-untyped-def]
+    lines = ["advocate,unit,route,requested_on,trained_on"]
+    lines += [
+        f"{a.email},{u.code},full,{_day(i).isoformat()},{(_day(i) + timedelta(days=30)).isoformat()}"
+        for i, (a, u) in enumerate(pairs)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def world_setup(rows: int, path: str) -> dict[str, object]:
+    """Commit a provider and its advocates, write the CSV of ``rows`` training records to
+    ``path``: in its own process, so that building them is not in the figures."""
     _setup()
-    from django.db import transaction
+    provider, pairs = _world(rows)
+    Path(path).write_bytes(_csv_for(pairs))
+    return {"provider": provider.pk}
 
-    from imports.services import import_confirm, import_upload
 
-    result: dict[str, object] = {}
-    try:
-        with transaction.atomic():
-            provider, pairs = _world(rows)
-            lines = ["advocate,unit,route,requested_on,trained_on"]
-            lines += [
-                f"{a.email},{u.code},full,{_day(i).isoformat()},{(_day(i) + timedelta(days=30)).isoformat()}"
-                for i, (a, u) in enumerate(pairs)
-            ]
-            data = ("\n".join(lines) + "\n").encode()
-            del lines, pairs
-            start = time.perf_counter()
-            job = import_upload(
-                provider=provider, kind="training_records", file_name="b.csv", data=data, by=None
+def world_teardown(provider_id: int) -> dict[str, object]:
+    _setup()
+    from advocates.models import Advocate
+    from organisations.models import Provider
+
+    Advocate.objects.filter(provider_id=provider_id).delete()
+    Provider.objects.filter(pk=provider_id).delete()
+    return {"removed": provider_id}
+
+
+def _with_world(rows: int, measure):  # type: ignore[no-untyped-def]
+    """Set up in a child process, measure here (inside a transaction rolled back at
+    the end), tear down in a child process."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "rows.csv")
+        out = subprocess.run(
+            [sys.executable, __file__, "setup", str(rows), path],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        provider_id = int(json.loads(out.strip().splitlines()[-1])["provider"])
+        try:
+            _setup()
+            from django.db import transaction
+
+            from organisations.models import Provider
+
+            data = Path(path).read_bytes()
+            provider = Provider.objects.get(pk=provider_id)
+            result: dict[str, object] = {"rss_before_mb": round(_peak_mb(), 1)}
+            try:
+                with transaction.atomic():
+                    result.update(measure(provider, data))
+                    raise _Rollback
+            except _Rollback:
+                pass
+            return result
+        finally:
+            subprocess.run(
+                [sys.executable, __file__, "teardown", str(provider_id)],
+                check=True,
+                capture_output=True,
             )
-            previewed = time.perf_counter()
-            if confirm:
-                job = import_confirm(job=job, by=None)
-            done = time.perf_counter()
-            result = {
-                "what": "import" if confirm else "preview",
-                "rows": rows,
-                "preview_seconds": round(previewed - start, 2),
-                "confirm_seconds": round(done - previewed, 2),
-                "seconds": round(done - start, 2),
-                "counts": job.counts,
-                "peak_rss_mb": round(_peak_mb(), 1),
-            }
-            raise _Rollback
-    except _Rollback:
-        pass
-    return result
+
+
+def measure_import(rows: int, confirm: bool = True) -> dict[str, object]:
+    def measure(provider, data):  # type: ignore[no-untyped-def]
+        from imports.services import import_confirm, import_upload
+
+        start = time.perf_counter()
+        job = import_upload(
+            provider=provider, kind="training_records", file_name="b.csv", data=data, by=None
+        )
+        previewed = time.perf_counter()
+        if confirm:
+            job = import_confirm(job=job, by=None)
+        done = time.perf_counter()
+        return {
+            "what": "import" if confirm else "preview",
+            "rows": rows,
+            "preview_seconds": round(previewed - start, 2),
+            "confirm_seconds": round(done - previewed, 2),
+            "seconds": round(done - start, 2),
+            "counts": job.counts,
+            "peak_rss_mb": round(_peak_mb(), 1),
+        }
+
+    return _with_world(rows, measure)
 
 
 def measure_bulk(rows: int) -> dict[str, object]:
-    _setup()
-    from django.db import transaction
+    """A plain bulk_create of the same rows (no services, no history, no checks)."""
 
-    from qualifications.models import TrainingRecord
+    def measure(provider, data):  # type: ignore[no-untyped-def]
+        import csv
+        import io
 
-    result: dict[str, object] = {}
-    try:
-        with transaction.atomic():
-            _, pairs = _world(rows)
-            start = time.perf_counter()
-            TrainingRecord.objects.bulk_create(
+        from advocates.models import Advocate
+        from qualifications.models import TrainingRecord, Unit
+
+        start = time.perf_counter()
+        advocates = {a.email: a.pk for a in Advocate.objects.filter(provider=provider)}
+        units = {u.code: u.pk for u in Unit.objects.all()}
+        TrainingRecord.objects.bulk_create(
+            (
                 TrainingRecord(
-                    advocate=a,
-                    unit=u,
-                    route="full",
-                    requested_on=_day(i),
-                    trained_on=_day(i) + timedelta(days=30),
+                    advocate_id=advocates[row["advocate"]],
+                    unit_id=units[row["unit"]],
+                    route=row["route"],
+                    requested_on=date.fromisoformat(row["requested_on"]),
+                    trained_on=date.fromisoformat(row["trained_on"]),
                 )
-                for i, (a, u) in enumerate(pairs)
-            )
-            result = {
-                "what": "bulk_create",
-                "rows": rows,
-                "seconds": round(time.perf_counter() - start, 2),
-                "peak_rss_mb": round(_peak_mb(), 1),
-            }
-            raise _Rollback
-    except _Rollback:
-        pass
-    return result
+                for row in csv.DictReader(io.StringIO(data.decode()))
+            ),
+            batch_size=2000,
+        )
+        return {
+            "what": "bulk_create",
+            "rows": rows,
+            "seconds": round(time.perf_counter() - start, 2),
+            "peak_rss_mb": round(_peak_mb(), 1),
+        }
+
+    return _with_world(rows, measure)
 
 
 def measure_export(rows: int, fmt: str = "xlsx") -> dict[str, object]:
@@ -205,6 +260,12 @@ def main() -> None:
             ["import", "100000"],
         ):
             subprocess.run([sys.executable, __file__, *args], check=True)
+        return
+    if what == "setup":
+        print(json.dumps(world_setup(int(sys.argv[2]), sys.argv[3])), flush=True)
+        return
+    if what == "teardown":
+        print(json.dumps(world_teardown(int(sys.argv[2]))), flush=True)
         return
     rows = int(sys.argv[2])
     run = {
