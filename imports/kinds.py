@@ -23,7 +23,7 @@ from .models import ImportKind
 # As the API's BoundedDateField: dates outside are typing errors.
 MIN_DATE = date(1900, 1, 1)
 MAX_DATE = date(2200, 12, 31)
-DATE_HINT = "a date: 2025-04-03 or 3 April 2025"
+DATE_HINT = "a date such as 2025-04-03 or 3 April 2025"
 
 
 class CellError(ValueError):
