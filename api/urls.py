@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from . import views
+from .imports import ImportViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -18,6 +19,7 @@ router.register("cpd-records", views.CpdRecordViewSet, basename="cpdrecord")
 router.register("flags", views.FlagViewSet, basename="flag")
 router.register("funding", views.FundingViewSet, basename="funding")
 router.register("returns", views.ReturnViewSet, basename="return")
+router.register("imports", ImportViewSet, basename="import")
 
 app_name = "api"
 

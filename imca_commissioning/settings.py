@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "supervision",
     "compliance",
     "returns",
+    "imports",
     "api",
     "audit",
 ]
@@ -265,6 +266,16 @@ except ValueError as error:
     raise ImproperlyConfigured(
         f"RETURNS_OWED_FROM must be a date as YYYY-MM-DD, not {_returns_owed_from!r}"
     ) from error
+
+# --- Spreadsheet imports (ADR 0016) ------------------------------------------------------
+# A file larger than this is refused (413) before it is read.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=15 * 1024 * 1024)
+# XLSX and ODS files are zips: their unpacked size is checked before parsing (a zip bomb).
+IMPORT_MAX_UNPACKED_BYTES = env.int("IMPORT_MAX_UNPACKED_BYTES", default=250 * 1024 * 1024)
+# Files of this many rows or more are previewed and stored by a Celery task.
+IMPORT_TASK_ROWS = env.int("IMPORT_TASK_ROWS", default=10_000)
+# Row errors kept per job (the counts are always complete).
+IMPORT_MAX_ERRORS = env.int("IMPORT_MAX_ERRORS", default=1000)
 
 # --- REST framework ----------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -25,6 +25,7 @@ urlpatterns = [
     path("compliance/", include("compliance.urls")),
     path("returns/", include("returns.urls")),
     path("audit/", include("audit.urls")),
+    path("imports/", include("imports.urls")),
 ]
 
 if settings.BENCHMARK_VIEWS:  # benchmark-only (issue 7); off unless the setting is on

@@ -27,6 +27,7 @@ NAV = {
         ("Flags", "compliance:flags"),
         ("Quarterly returns", "returns:list"),
         ("Record views", "audit:view_log"),
+        ("Imports", "imports:list"),
     ],
     "advocate": [
         ("My record", "advocates:me"),

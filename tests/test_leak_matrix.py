@@ -48,6 +48,7 @@ from tests.factories import (
     ContractFactory,
     CpdRecordFactory,
     FlagFactory,
+    ImportJobFactory,
     SignOffFactory,
     TrainingRecordFactory,
     case_type,
@@ -199,6 +200,17 @@ def build(world: Any) -> tuple[dict[str, Any], list[Secret]]:
             ),
             _seen("outsider"),
             "FUND-OLLY-4B",
+        ),
+        # Imports are the provider's managers' own work (ADR 0016).
+        Secret(
+            ImportJobFactory(provider=world.provider, file_name="IMP-NORTH-5C.csv"),
+            _seen("manager"),
+            "IMP-NORTH-5C",
+        ),
+        Secret(
+            ImportJobFactory(provider=world.other_provider, file_name="IMP-SOUTH-7D.csv"),
+            _seen("outsider"),
+            "IMP-SOUTH-7D",
         ),
         # A return not submitted is its contract's commissioner's business only.
         Secret(

@@ -13,6 +13,7 @@ from tests.factories import (
     AbsenceFactory,
     CaseFactory,
     CpdRecordFactory,
+    ImportJobFactory,
     SignOffFactory,
     unit,
 )
@@ -85,6 +86,10 @@ EXPECTED: dict[str, tuple[str | None, tuple[int, ...]]] = {
     "qualifications:cpd_entered_in_error": ("cpd", (200, 200, 404, 403, 404, 404, 302)),
     # The view log: a provider's managers (their own provider's rows) and the admin.
     "audit:view_log": (None, (200, 403, 403, 403, 200, 403, 302)),
+    "imports:list": (None, (200, 403, 403, 403, 200, 403, 302)),
+    "imports:template": ("template", (200, 403, 403, 403, 200, 403, 302)),
+    "imports:detail": ("import", (200, 404, 404, 404, 404, 404, 302)),
+    "imports:confirm": ("import", (405, 404, 404, 404, 404, 404, 302)),
 }
 # Covered elsewhere: the admin (Django's own login) and the API (tests/test_api.py).
 SKIPPED_NAMESPACES = ("admin", "api")
@@ -134,6 +139,8 @@ def _objects(world):
         },
         "contract": {"pk": world.contract.pk},
         "reset": {"uidb64": "MQ", "token": "set-password"},
+        "template": {"kind": "advocates", "fmt": "xlsx"},
+        "import": {"pk": ImportJobFactory(provider=world.provider).pk},
         None: {},
     }
 

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from advocates.models import Absence, Advocate
 from casework.models import Case, CaseType, Report
 from compliance.models import Flag
+from imports.models import ImportJob
 from organisations.models import Commissioner, Contract, Provider
 from qualifications.models import CpdRecord, CpdRequirement, Funding, TrainingRecord, Unit
 from supervision.models import SignOff
@@ -193,3 +194,16 @@ class FlagFactory(factory.django.DjangoModelFactory):
     provider = factory.SubFactory(ProviderFactory)
     reason = "Unit 305 overdue"
     raised_on = date(2026, 4, 1)
+
+
+class ImportJobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ImportJob
+
+    provider = factory.SubFactory(ProviderFactory)
+    kind = "advocates"
+    status = "previewed"
+    file_name = "advocates.csv"
+    content = b"name,email,role_start\nAl,al@example.org,2025-01-01\n"
+    row_count = 1
+    counts = factory.LazyFunction(lambda: {"new": 1, "changed": 0, "unchanged": 0, "refused": 0})

@@ -1,0 +1,70 @@
+"""Thin tasks for large imports: take a job id, call a service, safe to run twice.
+
+Both are enqueued on commit (``delay_on_commit``), so a worker never looks for a job
+that is not yet stored. Transient failures (database, broker) retry with backoff; any
+other failure marks the job failed with a reason and stores nothing, since the rows'
+transaction is rolled back with the exception.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.contrib.auth import get_user_model
+from django.db import InterfaceError, OperationalError
+from kombu.exceptions import OperationalError as KombuOperationalError
+
+from imca_commissioning.exceptions import Conflict
+
+from . import services
+
+log = logging.getLogger(__name__)
+TRANSIENT = (OperationalError, InterfaceError, KombuOperationalError, ConnectionError, TimeoutError)
+UNEXPECTED = "The import could not be completed because of an error on our side; nothing was stored. Try again, or tell the service desk."
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=5,
+)
+def import_preview(job_id: int) -> str:
+    """Preview a large file (status "processing" -> "previewed" or "failed")."""
+    try:
+        job = services.import_preview_run(job_id=job_id)
+    except TRANSIENT:
+        raise
+    except Exception:
+        log.exception("import %s: preview failed", job_id)
+        services.import_fail(job_id=job_id, message=UNEXPECTED)
+        return "failed"
+    return job.status if job is not None else "skipped"
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=5,
+)
+def import_store(job_id: int, user_id: int | None) -> str:
+    """Store a large previewed file (status "confirming" -> "confirmed"; back to
+    "previewed" with the new errors if a row is now refused; "failed" otherwise)."""
+    by = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    try:
+        return services.import_store_run(job_id=job_id, by=by).status
+    except Conflict as exc:
+        # Refused rows have put the job back to "previewed" (left alone here); an
+        # unreadable file fails it with the reason.
+        services.import_fail(job_id=job_id, message=exc.message)
+        return "refused"
+    except TRANSIENT:
+        raise
+    except Exception:
+        log.exception("import %s: storing failed", job_id)
+        services.import_fail(job_id=job_id, message=UNEXPECTED)
+        return "failed"

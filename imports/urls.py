@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "imports"
+
+urlpatterns = [
+    path("", views.import_list, name="list"),
+    path("templates/<str:kind>.<str:fmt>", views.import_template, name="template"),
+    path("<int:pk>/", views.import_detail, name="detail"),
+    path("<int:pk>/confirm/", views.import_confirm, name="confirm"),
+]

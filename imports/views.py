@@ -1,0 +1,113 @@
+"""Pages for importing spreadsheets. Each view: fetch through the tenancy scope, check
+the role, validate a form, call one service, redirect."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+
+from imca_commissioning.exceptions import Conflict
+from imca_commissioning.forms import add_service_errors
+from organisations.access import get_visible_or_404
+
+from . import services
+from .blanks import FORMATS, template_file
+from .forms import ImportForm
+from .kinds import SPECS
+from .models import ImportKind
+from .reading import FileProblem
+from .selectors import import_jobs_visible
+
+
+def _may_upload(request: HttpRequest) -> bool:
+    user = request.user
+    return bool(user.role == "provider_manager" and user.provider_id)
+
+
+def import_list(request: HttpRequest) -> HttpResponse:
+    """Upload a file (provider managers) and see earlier imports."""
+    user = request.user
+    if not (user.is_superuser or _may_upload(request)):
+        raise PermissionDenied("Only a provider's managers import spreadsheets.")
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        if not _may_upload(request):
+            raise PermissionDenied("Only a provider's managers import spreadsheets.")
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                job = services.import_upload(
+                    provider=user.provider,
+                    kind=form.cleaned_data["kind"],
+                    file_name=upload.name or "",
+                    data=upload.read(),
+                    by=user,
+                )
+            except FileProblem as exc:
+                form.add_error("file", exc.message)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                return redirect("imports:detail", pk=job.pk)
+    return render(
+        request,
+        "imports/list.html",
+        {
+            "form": form,
+            "can_upload": _may_upload(request),
+            "jobs": import_jobs_visible(user)[:50],
+            "kinds": [(kind, label, SPECS[kind].names) for kind, label in ImportKind.choices],
+            "formats": list(FORMATS),
+        },
+    )
+
+
+def import_template(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
+    """The template of one kind, as CSV, XLSX or ODS."""
+    user = request.user
+    if not (user.is_superuser or _may_upload(request)):
+        raise PermissionDenied("Only a provider's managers import spreadsheets.")
+    try:
+        data, content_type, name = template_file(kind, fmt)
+    except KeyError:
+        raise Http404("No such template") from None
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One import: its progress while running, its preview, its outcome."""
+    job = get_visible_or_404(import_jobs_visible(request.user), pk)
+    return render(
+        request,
+        "imports/detail.html",
+        {
+            "job": job,
+            "counts": {name: (job.counts or {}).get(name, 0) for name in services.OUTCOMES},
+            "progress": services.import_progress(job.pk) if job.is_running else None,
+            "can_confirm": _may_upload(request) or request.user.is_superuser,
+        },
+    )
+
+
+def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_visible_or_404(import_jobs_visible(request.user), pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        job = services.import_confirm(job=job, by=request.user)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        if job.is_running:
+            messages.success(request, "Storing the rows: this page follows its progress.")
+        else:
+            messages.success(request, f"Imported: {_stored(job.counts)}.")
+    return redirect("imports:detail", pk=job.pk)
+
+
+def _stored(counts: dict[str, int]) -> str:
+    return f"{counts.get('new', 0)} new, {counts.get('changed', 0)} changed, {counts.get('unchanged', 0)} unchanged"
