@@ -37,7 +37,7 @@ from compliance.models import Flag
 from compliance.selectors import advocate_standings, dashboard_data
 from imca_commissioning.exceptions import Conflict
 from imca_commissioning.history import history_of
-from organisations import mfa
+from organisations import mfa, scope
 from organisations.access import (
     can_manage_advocates,
     can_write_case,
@@ -425,7 +425,15 @@ class AdvocateViewSet(Scoped):
         standing = advocate_standings(
             [advocate], on, commissioner_ids=_commissioner_ids(request.user)
         )[0]
-        return Response(standing.as_dict())
+        answer = standing.as_dict()
+        # A commissioner reads the competences its contracts cover only (RULES.md
+        # section 1, ADR 0009), as on the advocate's page: another service's competence,
+        # deadline and risk are left out, as an IMCA-only return has no DoLS keys.
+        covered = scope.figure_categories(request.user, advocate.provider_id)
+        if covered is not None:
+            for key in ("competences", "deadlines", "at_risk"):
+                answer[key] = {k: v for k, v in answer[key].items() if k in covered}  # type: ignore[attr-defined]
+        return Response(answer)
 
 
 class AdvocateChildFilter(filters.FilterSet):

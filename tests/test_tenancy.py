@@ -279,3 +279,14 @@ def test_the_commissioner_flags_list_keeps_its_query_budget(world, django_assert
     client = api_as(type(world.commissioner).objects.get(pk=world.commissioner.pk))
     with django_assert_num_queries(3 + 2):
         assert client.get("/api/v1/flags/").status_code == 200
+
+
+def test_an_imca_only_commissioner_reads_no_dols_competence_in_the_api_compliance(world, imca_only):
+    adv = dols_overdue_advocate(world.provider)
+    full = api_as(world.commissioner).get(f"/api/v1/advocates/{adv.pk}/compliance/").json()
+    assert full["deadlines"]["DOLS"]["status"] == "overdue"
+    resp = api_as(imca_only).get(f"/api/v1/advocates/{adv.pk}/compliance/")
+    assert resp.status_code == 200
+    body = resp.json()
+    for key in ("competences", "deadlines", "at_risk"):
+        assert "DOLS" not in body[key] and "IMCA" in body[key]
