@@ -576,6 +576,12 @@ class CaseViewSet(Scoped):
         withdrawn = data.pop("status", None) == "withdrawn"
         serializer.instance = case_services.case_allocate(by=user, withdrawn=withdrawn, **data)
 
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # A supervisor sees the case but may not write it: 403 whatever the body, before
+        # the body is validated (API.md: a role that may not write answers 403).
+        require(can_write_case(request.user, self.get_object()))
+        return super().update(request, *args, **kwargs)
+
     def perform_update(self, serializer: s.CaseSerializer) -> None:
         case = serializer.instance
         user = self.request.user

@@ -290,3 +290,13 @@ def test_an_imca_only_commissioner_reads_no_dols_competence_in_the_api_complianc
     body = resp.json()
     for key in ("competences", "deadlines", "at_risk"):
         assert "DOLS" not in body[key] and "IMCA" in body[key]
+
+
+def test_a_supervisor_putting_the_case_they_supervise_gets_403_whatever_the_body(world):
+    case = CaseFactory(advocate=world.advocate, supervisor=world.supervisor)
+    client = api_as(world.supervisor_user)
+    assert client.get(f"/api/v1/cases/{case.pk}/").status_code == 200
+    assert client.put(f"/api/v1/cases/{case.pk}/", {}, format="json").status_code == 403
+    assert (
+        client.patch(f"/api/v1/cases/{case.pk}/", {"hours": -1}, format="json").status_code == 403
+    )
