@@ -254,3 +254,10 @@ def test_a_nul_in_a_training_records_unit_answers_400_naming_unit(world):
         format="json",
     )
     assert resp.status_code == 400 and "unit" in resp.json()
+
+
+@pytest.mark.parametrize("method", ["options", "post", "put", "delete"])
+def test_the_api_docs_page_answers_405_to_anything_but_get(api, method):
+    api.raise_request_exception = False
+    assert getattr(api, method)("/api/v1/docs/").status_code == 405
+    assert api.get("/api/v1/docs/").status_code == 200
