@@ -300,3 +300,21 @@ def test_a_supervisor_putting_the_case_they_supervise_gets_403_whatever_the_body
     assert (
         client.patch(f"/api/v1/cases/{case.pk}/", {"hours": -1}, format="json").status_code == 403
     )
+
+
+@pytest.mark.parametrize("field", ["provider", "commissioner"])
+def test_a_contract_cannot_move_to_another_provider_or_commissioner(world, admin_api, field):
+    other = {
+        "provider": world.other_provider.pk,
+        "commissioner": CommissionerUserFactory().commissioner_id,
+    }
+    resp = admin_api.patch(
+        f"/api/v1/contracts/{world.contract.pk}/", {field: other[field]}, format="json"
+    )
+    assert resp.status_code == 400 and field in resp.json()
+    world.contract.refresh_from_db()
+    assert world.contract.provider_id == world.provider.pk
+    same = admin_api.patch(
+        f"/api/v1/contracts/{world.contract.pk}/", {"provider": world.provider.pk}, format="json"
+    )
+    assert same.status_code == 200
