@@ -29,8 +29,9 @@ class UnitField(serializers.Field):
         return value.code
 
     def to_internal_value(self, data: Any) -> Unit:
-        if not isinstance(data, str | int):
-            self.fail("unknown", value=data)
+        # A NUL cannot reach PostgreSQL in a query (a 500): no code holds one.
+        if not isinstance(data, str | int) or "\x00" in str(data):
+            self.fail("unknown", value=str(data).replace("\x00", ""))
         unit = unit_resolve(str(data))
         if unit is None:
             self.fail("unknown", value=data)

@@ -20,6 +20,8 @@ from rest_framework.parsers import JSONParser
 # A JSON string literal, escapes included: brackets inside strings are not nesting.
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKETS = re.compile(rb"[\[\]{}]")
+# A \uD800-\uDFFF escape: half of a surrogate pair, valid only as part of one.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 class PayloadTooLarge(APIException):
@@ -56,9 +58,23 @@ class BoundedJSONParser(JSONParser):
             )
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
-            return json.loads(raw.decode(encoding), parse_constant=_refuse_constant)
+            data = json.loads(raw.decode(encoding), parse_constant=_refuse_constant)
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise ParseError(f"JSON parse error - {exc}") from exc
+        if _SURROGATE_ESCAPE.search(raw) and not _is_unicode(data):
+            # "\ud800" alone decodes to a str no database or answer can encode: every
+            # message echoing it, or a save, would be a 500.
+            raise ParseError("JSON parse error - a string holds half of a surrogate pair.")
+        return data
+
+
+def _is_unicode(data: Any) -> bool:
+    """Whether every string in ``data`` (decoded JSON) encodes as UTF-8."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _refuse_constant(name: str) -> Any:

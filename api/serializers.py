@@ -198,6 +198,18 @@ class ContractSerializer(BoundedModelSerializer):
         end = attrs.get("end_date", getattr(self.instance, "end_date", None))
         if start and end and end < start:
             raise serializers.ValidationError({"end_date": "Must be on or after start_date."})
+        # A contract decides who saw what on every day it ran (as it is never deleted):
+        # moving it to another provider or commissioner would rewrite that, and carry its
+        # returns and flags along.
+        for name in ("provider", "commissioner"):
+            if (
+                self.instance is not None
+                and name in attrs
+                and attrs[name].pk != getattr(self.instance, f"{name}_id")
+            ):
+                raise serializers.ValidationError(
+                    {name: [f"A contract's {name} cannot change: end it and make a new one."]}
+                )
         if "services" in attrs:
             attrs["services"] = list(dict.fromkeys(attrs["services"]))
         return attrs

@@ -26,8 +26,15 @@ app_name = "api"
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    # The split view serves its script as a file: no inline script under the CSP.
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    # The split view serves its script as a file: no inline script under the CSP. It
+    # renders a template: an OPTIONS answer has none (a 500), so it answers GET only.
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api:schema", http_method_names=["get", "head"]
+        ),
+        name="docs",
+    ),
     *router.urls,
     # Anything else under /api/v1/ answers the API's JSON 404, not the site's HTML page.
     re_path(r"^.*$", views.not_found, name="not_found"),

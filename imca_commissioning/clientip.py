@@ -28,3 +28,22 @@ def client_ip(request: Any) -> str | None:
     if len(forwarded) < count:
         return remote  # not through the whole proxy chain: trust only the peer
     return forwarded[-count][:45]
+
+
+def lockout_response(request: Any, original_response: Any = None, credentials: Any = None) -> Any:
+    """django-axes' answer once a username and address are locked out (429): for the API
+    the API's JSON error body (``{"detail": ...}``), for the web pages axes' own message.
+    The same for a username that exists and one that does not: it reveals nothing."""
+    from axes.helpers import get_lockout_message
+    from django.http import HttpResponse, JsonResponse
+
+    status = settings.AXES_HTTP_RESPONSE_CODE
+    if request.path.startswith("/api/"):
+        response: Any = JsonResponse(
+            {"detail": "Too many failed sign-ins from here. Try again later."}, status=status
+        )
+    else:
+        response = HttpResponse(get_lockout_message(), status=status)
+    if isinstance(settings.AXES_COOLOFF_TIME, int | float):  # hours, from the environment
+        response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME * 3600))
+    return response

@@ -152,6 +152,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # lock-out is per real address, not per proxy.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "imca_commissioning.clientip.client_ip"
+# The API's lock-out answer is JSON like its other errors.
+AXES_LOCKOUT_CALLABLE = "imca_commissioning.clientip.lockout_response"
 
 # Two-step verification (ADR 0011): the roles that must use it ("admin" is the platform
 # admin). Off in development (DEBUG) so the demo logins work with a password alone.

@@ -4,8 +4,8 @@ recovery codes, through django-otp.
 Who must use it is a setting, ``MFA_REQUIRED_ROLES``: role values (``commissioner``,
 ``provider_manager``, ``advocate``) and ``admin`` for the platform admin (superusers and
 staff). A signed-in user of such a role whose session is not verified reaches only the
-set-up and verify pages (and sign-out) until they verify; an API token is issued to
-them only with a current code (``otp``)."""
+set-up and verify pages (and sign-out) until they verify; once they have enrolled a
+device, an API token is issued to them only with a current code (``otp``)."""
 
 from __future__ import annotations
 

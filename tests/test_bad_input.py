@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from advocates.models import Advocate
 from api.parsers import json_depth
 from organisations.models import Commissioner, Contract, Provider, User
 from tests.conftest import api_as
@@ -218,3 +219,45 @@ def test_no_web_page_answers_500_to_a_strange_parameter(world, persona, path, pa
 def test_a_nul_character_in_a_query_answers_400(world):
     resp = api_as(world.manager).get("/api/v1/cases/?client_reference=%00&case_type=a%00b")
     assert resp.status_code == 400 and "NUL" in resp.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "path,field",
+    [("/api/v1/advocates/", "name"), ("/api/v1/auth/token/", "username")],
+)
+def test_half_a_surrogate_pair_in_a_json_string_answers_400_not_500(world, path, field):
+    # "\ud800" alone is valid JSON text but no UTF-8 answer or database can hold it.
+    client = api_as(world.manager)
+    client.raise_request_exception = False
+    before = Advocate.objects.count()
+    resp = _post_json(client, path, f'{{"{field}": "\\ud800x", "provider": {world.provider.pk}}}')
+    assert resp.status_code == 400
+    assert "surrogate" in resp.json()["detail"]
+    assert Advocate.objects.count() == before
+
+
+def test_a_whole_surrogate_pair_is_just_a_character(world):
+    resp = _post_json(
+        api_as(world.manager),
+        "/api/v1/advocates/",
+        json.dumps({"name": "Zoë 😀", "provider": world.provider.pk, "role_start": "2025-01-01"}),
+    )
+    assert resp.status_code == 201 and resp.json()["name"] == "Zoë 😀"
+
+
+def test_a_nul_in_a_training_records_unit_answers_400_naming_unit(world):
+    client = api_as(world.manager)
+    client.raise_request_exception = False
+    resp = client.post(
+        "/api/v1/training-records/",
+        {"advocate": world.advocate.pk, "unit": "30\x005", "route": "full"},
+        format="json",
+    )
+    assert resp.status_code == 400 and "unit" in resp.json()
+
+
+@pytest.mark.parametrize("method", ["options", "post", "put", "delete"])
+def test_the_api_docs_page_answers_405_to_anything_but_get(api, method):
+    api.raise_request_exception = False
+    assert getattr(api, method)("/api/v1/docs/").status_code == 405
+    assert api.get("/api/v1/docs/").status_code == 200

@@ -279,3 +279,42 @@ def test_the_commissioner_flags_list_keeps_its_query_budget(world, django_assert
     client = api_as(type(world.commissioner).objects.get(pk=world.commissioner.pk))
     with django_assert_num_queries(3 + 2):
         assert client.get("/api/v1/flags/").status_code == 200
+
+
+def test_an_imca_only_commissioner_reads_no_dols_competence_in_the_api_compliance(world, imca_only):
+    adv = dols_overdue_advocate(world.provider)
+    full = api_as(world.commissioner).get(f"/api/v1/advocates/{adv.pk}/compliance/").json()
+    assert full["deadlines"]["DOLS"]["status"] == "overdue"
+    resp = api_as(imca_only).get(f"/api/v1/advocates/{adv.pk}/compliance/")
+    assert resp.status_code == 200
+    body = resp.json()
+    for key in ("competences", "deadlines", "at_risk"):
+        assert "DOLS" not in body[key] and "IMCA" in body[key]
+
+
+def test_a_supervisor_putting_the_case_they_supervise_gets_403_whatever_the_body(world):
+    case = CaseFactory(advocate=world.advocate, supervisor=world.supervisor)
+    client = api_as(world.supervisor_user)
+    assert client.get(f"/api/v1/cases/{case.pk}/").status_code == 200
+    assert client.put(f"/api/v1/cases/{case.pk}/", {}, format="json").status_code == 403
+    assert (
+        client.patch(f"/api/v1/cases/{case.pk}/", {"hours": -1}, format="json").status_code == 403
+    )
+
+
+@pytest.mark.parametrize("field", ["provider", "commissioner"])
+def test_a_contract_cannot_move_to_another_provider_or_commissioner(world, admin_api, field):
+    other = {
+        "provider": world.other_provider.pk,
+        "commissioner": CommissionerUserFactory().commissioner_id,
+    }
+    resp = admin_api.patch(
+        f"/api/v1/contracts/{world.contract.pk}/", {field: other[field]}, format="json"
+    )
+    assert resp.status_code == 400 and field in resp.json()
+    world.contract.refresh_from_db()
+    assert world.contract.provider_id == world.provider.pk
+    same = admin_api.patch(
+        f"/api/v1/contracts/{world.contract.pk}/", {"provider": world.provider.pk}, format="json"
+    )
+    assert same.status_code == 200

@@ -137,3 +137,17 @@ def test_the_admin_page_lists_tokens_and_revokes_them(api, client, world):
         {"action": "revoke", "_selected_action": [ApiToken.objects.get().pk]},
     )
     assert _with(key).get("/api/v1/advocates/").status_code == 401
+
+
+@pytest.mark.parametrize("username", ["manager", "nobody-at-all"])
+def test_a_locked_out_token_request_answers_the_apis_json_429_alike_for_any_username(
+    api, world, settings, username
+):
+    statuses = []
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        resp = api.post("/api/v1/auth/token/", {"username": username, "password": "wrong"})
+        statuses.append(resp.status_code)
+    assert statuses[: settings.AXES_FAILURE_LIMIT - 1] == [400] * (settings.AXES_FAILURE_LIMIT - 1)
+    assert resp.status_code == 429
+    assert resp.json() == {"detail": "Too many failed sign-ins from here. Try again later."}
+    assert resp["Retry-After"] == "3600"
