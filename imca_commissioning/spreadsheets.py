@@ -27,8 +27,9 @@ from decimal import Decimal
 from typing import Any, Literal
 from xml.sax.saxutils import escape, quoteattr
 
+from imca_commissioning.exports import safe_cell
+
 ColumnType = Literal["text", "date", "money", "int"]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ODS_CONTENT_TYPE = "application/vnd.oasis.opendocument.spreadsheet"
 DATE_FORMAT = "d mmm yyyy"  # unambiguous in every locale: 3 Apr 2025
@@ -54,8 +55,9 @@ class Table:
 
 
 def neutralise(text: str) -> str:
-    """Text that a spreadsheet would read as a formula, made plain text."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """Text that a spreadsheet would read as a formula, made plain text (the one rule of
+    imca_commissioning/exports.py, ``safe_cell``)."""
+    return str(safe_cell(text))
 
 
 # Control characters XML 1.0 cannot hold (openpyxl refuses them; ODS would be invalid).
