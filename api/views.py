@@ -183,10 +183,6 @@ class Scoped(IdempotentMixin, viewsets.ModelViewSet):
             qs = self.model.objects.visible_to(self.request.user)
         return qs.order_by("pk")
 
-    def history_response(self, record: Any) -> Response:
-        changes = history_of(record.history.filter(id=record.pk))
-        return Response([c.as_dict() for c in changes])
-
 
 def _asks_for_entered_in_error(request: Request) -> bool:
     """``?include_entered_in_error=true`` (or 1) on a list; ``false``, ``0`` or absent:
@@ -216,6 +212,22 @@ HISTORY_SCHEMA = extend_schema(
     description="Every change of the record, oldest first.",
 )
 LIST_SCHEMA = extend_schema(parameters=[INCLUDE_PARAM])
+
+
+class RecordHistory:
+    """``GET .../{id}/history/`` (API.md 1.1, Corrections): every change of a record,
+    oldest first, to those who may see it (the record is found through the viewset's
+    scope). A plain list: no paging and not the list's filters."""
+
+    def history_record(self) -> Any:
+        return self.get_object()  # type: ignore[attr-defined]
+
+    @HISTORY_SCHEMA
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def history(self, request: Request, pk: str | None = None) -> Response:
+        record = self.history_record()
+        changes = history_of(record.history.filter(id=record.pk))
+        return Response([c.as_dict() for c in changes])
 
 
 class CommissionerViewSet(Scoped):
@@ -349,7 +361,7 @@ class AdvocateFilter(filters.FilterSet):
         fields = ["provider"]
 
 
-class AdvocateViewSet(Scoped):
+class AdvocateViewSet(RecordHistory, Scoped):
     model = Advocate
     serializer_class = s.AdvocateSerializer
     filterset_class = AdvocateFilter
@@ -404,10 +416,9 @@ class AdvocateViewSet(Scoped):
         advocate = advocate_services.advocate_restore(advocate=advocate, by=request.user)
         return Response(self.get_serializer(advocate).data)
 
-    @HISTORY_SCHEMA
-    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
-    def history(self, request: Request, pk: str | None = None) -> Response:
-        return self.history_response(self._with_archived(pk))
+    def history_record(self) -> Any:
+        # An archived advocate's history stays readable (ADR 0008).
+        return self._with_archived(self.kwargs["pk"])
 
     @extend_schema(
         parameters=[OpenApiParameter("on", str, description="YYYY-MM-DD; default today")],
@@ -441,7 +452,7 @@ class AdvocateChildFilter(filters.FilterSet):
 
 
 @extend_schema_view(list=LIST_SCHEMA)
-class AbsenceViewSet(Scoped):
+class AbsenceViewSet(RecordHistory, Scoped):
     model = Absence
     serializer_class = s.AbsenceSerializer
     write_roles = MANAGERS
@@ -485,14 +496,9 @@ class AbsenceViewSet(Scoped):
         )
         return Response(self.get_serializer(absence).data)
 
-    @HISTORY_SCHEMA
-    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
-    def history(self, request: Request, pk: str | None = None) -> Response:
-        return self.history_response(self.get_object())
-
 
 @extend_schema_view(list=LIST_SCHEMA)
-class TrainingRecordViewSet(Scoped):
+class TrainingRecordViewSet(RecordHistory, Scoped):
     model = TrainingRecord
     serializer_class = s.TrainingRecordSerializer
     write_roles = MANAGERS
@@ -539,11 +545,6 @@ class TrainingRecordViewSet(Scoped):
         )
         return Response(self.get_serializer(record).data)
 
-    @HISTORY_SCHEMA
-    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
-    def history(self, request: Request, pk: str | None = None) -> Response:
-        return self.history_response(self.get_object())
-
 
 class CaseFilter(filters.FilterSet):
     advocate = ScopedFilter(Advocate)
@@ -555,7 +556,7 @@ class CaseFilter(filters.FilterSet):
 
 
 @extend_schema_view(list=LIST_SCHEMA)
-class CaseViewSet(Scoped):
+class CaseViewSet(RecordHistory, Scoped):
     model = Case
     serializer_class = s.CaseSerializer
     filterset_class = CaseFilter
@@ -610,11 +611,6 @@ class CaseViewSet(Scoped):
             case=case, by=request.user, reason=_reason(request)
         )
         return Response(self.get_serializer(case).data)
-
-    @HISTORY_SCHEMA
-    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
-    def history(self, request: Request, pk: str | None = None) -> Response:
-        return self.history_response(self.get_object())
 
     @extend_schema(request=None, responses={200: s.CaseSerializer})
     @action(detail=True, methods=["post"], url_path="request-supervisor")
@@ -723,7 +719,7 @@ def _report_data(case: Case) -> dict[str, Any]:
 
 
 @extend_schema_view(list=LIST_SCHEMA)
-class CpdRecordViewSet(Scoped):
+class CpdRecordViewSet(RecordHistory, Scoped):
     model = CpdRecord
     serializer_class = s.CpdRecordSerializer
     write_roles = CASE_WRITERS
@@ -766,11 +762,6 @@ class CpdRecordViewSet(Scoped):
             record=record, by=request.user, reason=_reason(request)
         )
         return Response(self.get_serializer(record).data)
-
-    @HISTORY_SCHEMA
-    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
-    def history(self, request: Request, pk: str | None = None) -> Response:
-        return self.history_response(self.get_object())
 
 
 class FlagFilter(filters.FilterSet):

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import tablib
-
 from advocates.models import AbsenceKind
+from imca_commissioning import exports
 from imca_commissioning.spreadsheets import (
     ODS_CONTENT_TYPE,
     XLSX_CONTENT_TYPE,
@@ -46,8 +45,9 @@ def template_file(kind: str, fmt: str) -> tuple[bytes, str, str]:
     ]
     name = f"{kind.replace('_', '-')}-template.{fmt}"
     if fmt == "csv":
-        data = tablib.Dataset(hints, headers=spec.names)
-        return data.export("csv").encode("utf-8-sig"), content_type, name
+        # Through the one export helper: its byte order mark and formula rule.
+        table = exports.Table(stem=name, headers=spec.names, rows=[hints])
+        return exports.render(table, "csv"), content_type, name
     first = Table(
         title=ImportKind(kind).label,
         columns=[Column(c.name, "text", max(14, len(c.name) + 4)) for c in spec.columns],

@@ -365,3 +365,23 @@ def test_a_full_update_of_a_contract_resets_omitted_cpd_requirements(world):
     assert resp.status_code == 200, resp.content
     assert resp.json()["policy"]["cpd_requirements"] == {}
     assert resp.json()["policy"]["due_soon_days"] == 60
+
+
+def test_the_funding_list_costs_the_same_queries_for_one_row_or_many(
+    world, django_assert_num_queries
+):
+    def fund(n: int) -> None:
+        for _ in range(n):
+            Funding.objects.create(
+                provider=world.provider, amount=100, received_on=date(2025, 1, 1), note="DH"
+            )
+
+    fund(1)
+    client = api_as(world.manager)
+    # The count and the page (the scope is a subquery of each); the request's savepoint
+    # and its release (ATOMIC_REQUESTS).
+    with django_assert_num_queries(2 + 2):
+        assert len(client.get("/api/v1/funding/").json()["results"]) == 1
+    fund(9)
+    with django_assert_num_queries(2 + 2):
+        assert len(client.get("/api/v1/funding/").json()["results"]) == 10
