@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator
@@ -15,14 +15,14 @@ from organisations import scope
 from organisations.models import Provider, Role
 
 if TYPE_CHECKING:
-    from django.db.models.query import QuerySet
+    pass
 
 
-class AdvocateQuerySet(models.QuerySet):
-    def active(self) -> QuerySet[Advocate]:
+class AdvocateQuerySet(models.QuerySet["Advocate"]):
+    def active(self) -> Self:
         return self.filter(archived_at__isnull=True)
 
-    def visible_to(self, user, *, include_archived: bool = False) -> QuerySet[Advocate]:  # type: ignore[no-untyped-def]
+    def visible_to(self, user, *, include_archived: bool = False) -> Self:  # type: ignore[no-untyped-def]
         """The advocates ``user`` may see (organisations/scope.py): an advocate user
         only their own record (ADR 0009). Archived advocates are left out unless
         ``include_archived`` (to restore one; ADR 0008)."""
@@ -94,12 +94,12 @@ class AbsenceKind(models.TextChoices):
     OTHER = "other", "Other similar absence"
 
 
-class AbsenceQuerySet(models.QuerySet):
-    def live(self) -> QuerySet[Absence]:
+class AbsenceQuerySet(models.QuerySet["Absence"]):
+    def live(self) -> Self:
         """Absences not entered in error (the ones R6 counts; ADR 0008)."""
         return self.filter(archived_at__isnull=True)
 
-    def visible_to(self, user, *, include_entered_in_error: bool = False) -> QuerySet[Absence]:  # type: ignore[no-untyped-def]
+    def visible_to(self, user, *, include_entered_in_error: bool = False) -> Self:  # type: ignore[no-untyped-def]
         """Absences are personal: an advocate user sees only their own
         (organisations/scope.py). Absences entered in error are left out unless
         ``include_entered_in_error``."""

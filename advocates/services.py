@@ -46,7 +46,7 @@ def _check_advocate(advocate: Advocate) -> None:
                 "left_on": f"The last day in role must be on or after the role start ({advocate.role_start})"
             }
         )
-    if advocate.user_id and advocate.user.provider_id != advocate.provider_id:
+    if advocate.user is not None and advocate.user.provider_id != advocate.provider_id:
         raise ValidationError({"user": "The user must belong to the advocate's provider"})
     advocate.full_clean()
 

@@ -41,7 +41,7 @@ class FastTokenAuthentication(TokenAuthentication):
         found = list(User.objects.raw(sql, [token_digest(key)]))
         if not found:
             raise exceptions.AuthenticationFailed(INVALID)
-        user = found[0]
+        user: Any = found[0]  # a raw row: the token's columns ride on it as attributes
         expires_at = user.api_token_expires_at
         if timezone.is_naive(expires_at):  # SQLite hands back naive UTC
             expires_at = timezone.make_aware(expires_at, UTC)

@@ -91,7 +91,8 @@ class StrictBooleanField(forms.NullBooleanField):
 
     widget = forms.TextInput
 
-    def to_python(self, value: Any) -> bool | None:
+    def to_python(self, value: Any) -> bool | None:  # type: ignore[override]
+        # None is "no filter": the one widening of BooleanField's answer.
         if value in (None, ""):
             return None
         if value in (True, "true", "True", "1"):

@@ -81,7 +81,7 @@ def fingerprint(request: Request) -> str:
     except (ValueError, UnicodeDecodeError, RecursionError):
         canonical = raw
     digest = hashlib.sha256()
-    for part in (request.method.encode(), request.path.encode(), canonical):
+    for part in ((request.method or "").encode(), request.path.encode(), canonical):
         digest.update(part)
         digest.update(b"\0")
     return digest.hexdigest()

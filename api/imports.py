@@ -8,7 +8,7 @@ managers and the platform admin: for anyone else a job does not exist (404).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -41,7 +41,8 @@ class ImportRequestSerializer(serializers.Serializer):
         request = self.context.get("request")
         if request is not None:
             # A provider outside one's tenancy answers as an id that does not exist.
-            fields["provider"].queryset = Provider.objects.visible_to(request.user)
+            field = cast(serializers.PrimaryKeyRelatedField, fields["provider"])  # type: ignore[type-arg]
+            field.queryset = Provider.objects.visible_to(request.user)  # type: ignore[arg-type]  # stubs type it as a manager descriptor
         return fields
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from django.conf import settings
 from django.db import models
@@ -15,7 +15,7 @@ from organisations import scope
 from organisations.models import Commissioner, Provider
 
 if TYPE_CHECKING:
-    from django.db.models.query import QuerySet
+    pass
 
 
 class Category(models.TextChoices):
@@ -53,16 +53,16 @@ class CaseStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", "Instruction withdrawn"
 
 
-class CaseQuerySet(models.QuerySet):
-    def active(self) -> QuerySet[Case]:
+class CaseQuerySet(models.QuerySet["Case"]):
+    def active(self) -> Self:
         """Cases not deleted as entered in error."""
         return self.filter(archived_at__isnull=True)
 
-    def live(self) -> QuerySet[Case]:
+    def live(self) -> Self:
         """Cases not entered in error (the ones every rule counts; ADR 0008)."""
         return self.filter(archived_at__isnull=True)
 
-    def visible_to(self, user, *, include_entered_in_error: bool = False) -> QuerySet[Case]:  # type: ignore[no-untyped-def]
+    def visible_to(self, user, *, include_entered_in_error: bool = False) -> Self:  # type: ignore[no-untyped-def]
         """The cases ``user`` may see (organisations/scope.py): a commissioner only the
         categories its contracts with the provider cover; an advocate user the cases
         allocated to them and those they supervise. Cases entered in error are left out

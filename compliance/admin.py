@@ -1,10 +1,9 @@
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import Flag, Notification, Snapshot, SweepRun
+from .models import Flag, Notification, NotificationQuerySet, Snapshot, SweepRun
 
 
 @admin.register(Flag)
@@ -21,7 +20,7 @@ class DeliveryFilter(admin.SimpleListFilter):
     def lookups(self, request: Any, model_admin: Any) -> list[tuple[str, str]]:
         return [("unknown", "Fate unknown"), ("pending", "Pending"), ("sent", "Sent")]
 
-    def queryset(self, request: Any, queryset: QuerySet[Notification]) -> Any:
+    def queryset(self, request: Any, queryset: NotificationQuerySet) -> Any:  # type: ignore[override]
         if self.value() == "unknown":
             return queryset.fate_unknown()
         if self.value() == "pending":
@@ -53,12 +52,12 @@ class NotificationAdmin(admin.ModelAdmin):
         return "fate unknown" if obj.sending_at else "pending"
 
     @admin.action(description="Send again with the next digest (fate unknown only)")
-    def send_again(self, request: Any, queryset: QuerySet[Notification]) -> None:
+    def send_again(self, request: Any, queryset: NotificationQuerySet) -> None:
         count = queryset.fate_unknown().update(sending_at=None)
         self.message_user(request, f"{count} row(s) will go with the next digest.")
 
     @admin.action(description="Mark as sent (fate unknown only)")
-    def mark_sent(self, request: Any, queryset: QuerySet[Notification]) -> None:
+    def mark_sent(self, request: Any, queryset: NotificationQuerySet) -> None:
         count = queryset.fate_unknown().update(sent_at=timezone.now())
         self.message_user(request, f"{count} row(s) marked sent.")
 

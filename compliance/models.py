@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from django.conf import settings
 from django.db import models
@@ -15,7 +15,7 @@ from organisations import scope
 from organisations.models import Contract, Provider
 
 if TYPE_CHECKING:
-    from django.db.models.query import QuerySet
+    pass
 
 
 class FlagKind(models.TextChoices):
@@ -31,11 +31,11 @@ class FlagKind(models.TextChoices):
     RETURN_OVERDUE = "return_overdue", "Quarterly return not submitted (R13)"
 
 
-class FlagQuerySet(models.QuerySet):
-    def open(self) -> QuerySet[Flag]:
+class FlagQuerySet(models.QuerySet["Flag"]):
+    def open(self) -> Self:
         return self.filter(resolved_on__isnull=True)
 
-    def visible_to(self, user) -> QuerySet[Flag]:  # type: ignore[no-untyped-def]
+    def visible_to(self, user) -> Self:  # type: ignore[no-untyped-def]
         """The flags ``user`` may see (organisations/scope.py): a commissioner only those
         of the services its contracts cover; an advocate user their own."""
         return self.filter(scope.flags(user))
@@ -89,12 +89,12 @@ class Flag(models.Model):
         return f"{self.get_kind_display()}: {self.reason}"
 
 
-class NotificationQuerySet(models.QuerySet):
-    def pending(self) -> QuerySet[Notification]:
+class NotificationQuerySet(models.QuerySet["Notification"]):
+    def pending(self) -> Self:
         """Not yet handed to the mail server."""
         return self.filter(sent_at__isnull=True, sending_at__isnull=True)
 
-    def fate_unknown(self) -> QuerySet[Notification]:
+    def fate_unknown(self) -> Self:
         """Handed to the mail server by a process that stopped before recording the
         answer: maybe delivered, maybe not. Never sent again without the admin."""
         return self.filter(sent_at__isnull=True, sending_at__isnull=False)

@@ -194,10 +194,10 @@ class Writer:
     def __init__(self, model: type[models.Model], fields: Sequence[str]) -> None:
         self.model = model
         self.fields = ["id", *fields]
-        self.columns = [model._meta.get_field(f).column for f in self.fields]
+        self.columns = [model._meta.get_field(f).column for f in self.fields]  # type: ignore[union-attr]
         self.rows: list[tuple[Any, ...]] = []
         self.written = 0
-        last = model.objects.aggregate(m=models.Max("id"))["m"] or 0
+        last = model._default_manager.aggregate(m=models.Max("id"))["m"] or 0
         self._next = last + 1
 
     def add(self, *values: Any) -> int:
@@ -217,13 +217,13 @@ class Writer:
                 buf.write("\t".join(_text(v) for v in row))
                 buf.write("\n")
             buf.seek(0)
-            cols = ", ".join(connection.ops.quote_name(c) for c in self.columns)
+            cols = ", ".join(connection.ops.quote_name(str(c)) for c in self.columns)
             table = connection.ops.quote_name(self.model._meta.db_table)
             with connection.cursor() as cur:
                 cur.cursor.copy_expert(f"COPY {table} ({cols}) FROM STDIN", buf)
         else:
             objs = [self.model(**dict(zip(self.fields, row, strict=True))) for row in self.rows]
-            self.model.objects.bulk_create(objs, batch_size=1000)
+            self.model._default_manager.bulk_create(objs, batch_size=1000)
         self.written += len(self.rows)
         self.rows = []
 
@@ -471,7 +471,7 @@ def generate(
         writers = [w_adv, w_tr, w_abs, w_cpd, w_case, w_rep, w_sign]
         for w in writers:
             w.flush()
-            summary.counts[w.model._meta.verbose_name_plural.replace(" ", "_")] = w.written
+            summary.counts[str(w.model._meta.verbose_name_plural).replace(" ", "_")] = w.written
         _reset_sequences([w.model for w in writers])
     if connection.vendor == "postgresql":
         # Fresh statistics, so the planner sees the data it will serve.

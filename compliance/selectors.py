@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.core.cache import cache
 from django.db.models import Q
@@ -309,10 +309,8 @@ def shown_keys(entries: Sequence[dict[str, object]]) -> tuple[str, ...]:
 def totals(entries: Sequence[dict[str, object]]) -> dict[str, object]:
     """The dashboard's totals over its providers' figures (counts summed, a figure not
     covered counting 0; net cost in pounds as a string)."""
-    out: dict[str, object] = {
-        k: sum(int(e["figures"][k] or 0) for e in entries)  # type: ignore[index]
-        for k in FIGURE_KEYS
-    }
+    figures = [cast(dict[str, Any], e["figures"]) for e in entries]
+    out: dict[str, object] = {k: sum(int(f[k] or 0) for f in figures) for k in FIGURE_KEYS}
     out["net_cost"] = str(sum((Decimal(e["figures"]["net_cost"]) for e in entries), Decimal("0")))  # type: ignore[index]
     return out
 

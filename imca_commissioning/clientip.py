@@ -37,7 +37,7 @@ def lockout_response(request: Any, original_response: Any = None, credentials: A
     from axes.helpers import get_lockout_message
     from django.http import HttpResponse, JsonResponse
 
-    status = settings.AXES_HTTP_RESPONSE_CODE
+    status = getattr(settings, "AXES_HTTP_RESPONSE_CODE", 429)
     if request.path.startswith("/api/"):
         response: Any = JsonResponse(
             {"detail": "Too many failed sign-ins from here. Try again later."}, status=status

@@ -7,7 +7,7 @@ the user saw previewed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from django.db import models
 
@@ -15,7 +15,7 @@ from imca_commissioning.models import AuditedModel
 from organisations.models import Provider, Role
 
 if TYPE_CHECKING:
-    from django.db.models.query import QuerySet
+    pass
 
 
 class ImportKind(models.TextChoices):
@@ -33,8 +33,8 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class ImportJobQuerySet(models.QuerySet):
-    def visible_to(self, user) -> QuerySet[ImportJob]:  # type: ignore[no-untyped-def]
+class ImportJobQuerySet(models.QuerySet["ImportJob"]):
+    def visible_to(self, user) -> Self:  # type: ignore[no-untyped-def]
         """An import job is seen by its provider's managers and the platform admin only:
         for anyone else it does not exist (404)."""
         if not user.is_authenticated or not user.is_active:

@@ -11,7 +11,7 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
     list_display = ("username", "email", "role", "commissioner", "provider", "is_superuser")
     list_filter = ("role", "is_superuser", "is_active")
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         ("Organisation", {"fields": ("role", "commissioner", "provider")}),
     )
     add_fieldsets = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar, Self
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -54,8 +54,8 @@ class Service(models.TextChoices):
 SERVICE_CATEGORY = {"imca": "IMCA", "dols": "DOLS", "imha": "IMHA", "care_act": "CARE_ACT"}
 
 
-class CommissionerQuerySet(models.QuerySet):
-    def visible_to(self, user: User) -> QuerySet[Commissioner]:
+class CommissionerQuerySet(models.QuerySet["Commissioner"]):
+    def visible_to(self, user: User) -> Self:
         """The commissioners ``user`` may see (organisations/scope.py)."""
         from . import scope
 
@@ -143,8 +143,8 @@ class CommissionerLineage(models.Model):
         return f"{self.commissioner_id} sees {self.member_id}"
 
 
-class ProviderQuerySet(models.QuerySet):
-    def visible_to(self, user: User) -> QuerySet[Provider]:
+class ProviderQuerySet(models.QuerySet["Provider"]):
+    def visible_to(self, user: User) -> Self:
         """The providers ``user`` may see (organisations/scope.py)."""
         from . import scope
 
@@ -169,8 +169,8 @@ class Provider(AuditedModel):
         return self.name
 
 
-class ContractQuerySet(models.QuerySet):
-    def visible_to(self, user: User) -> QuerySet[Contract]:
+class ContractQuerySet(models.QuerySet["Contract"]):
+    def visible_to(self, user: User) -> Self:
         """The contracts ``user`` may see (organisations/scope.py)."""
         from . import scope
 
@@ -256,7 +256,7 @@ class Contract(AuditedModel):
             raise ValidationError({"services": f"Unknown service(s): {', '.join(map(str, bad))}"})
 
 
-class ScopedUserManager(UserManager):
+class ScopedUserManager(UserManager["User"]):
     def visible_to(self, user: User) -> QuerySet[User]:
         """The accounts ``user`` may see (organisations/scope.py)."""
         from . import scope
@@ -277,7 +277,7 @@ class User(AbstractUser):
     # When the user last looked at the dashboard: "new flags since your last visit".
     dashboard_seen_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ScopedUserManager()
+    objects: ClassVar[ScopedUserManager] = ScopedUserManager()
 
     # No password hashes in the history; sign-ins and dashboard visits are not changes.
     history = AuditHistory(excluded_fields=["password", "last_login", "dashboard_seen_at"])

@@ -95,7 +95,12 @@ def reaches(model: type[models.Model]) -> list[str]:
                 continue
             for f in m._meta.get_fields():
                 target = getattr(f, "related_model", None)
-                if not (f.is_relation and not f.auto_created and isinstance(target, type)):
+                if not (
+                    f.is_relation
+                    and not f.auto_created
+                    and isinstance(target, type)
+                    and issubclass(target, models.Model)
+                ):
                     continue
                 tlabel = target._meta.label
                 if tlabel not in paths:

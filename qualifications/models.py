@@ -8,7 +8,7 @@ competences at which level does this record give on this day?" (ADR 0004).
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from django.db import models
 from django.db.models import F, Q
@@ -20,7 +20,7 @@ from organisations import scope
 from organisations.models import Contract, Provider
 
 if TYPE_CHECKING:
-    from django.db.models.query import QuerySet
+    pass
 
 
 class Level(models.TextChoices):
@@ -141,8 +141,8 @@ class PriceList(models.Model):
         return f"Prices from {self.effective_from}"
 
 
-class FundingQuerySet(models.QuerySet):
-    def visible_to(self, user) -> QuerySet[Funding]:  # type: ignore[no-untyped-def]
+class FundingQuerySet(models.QuerySet["Funding"]):
+    def visible_to(self, user) -> Self:  # type: ignore[no-untyped-def]
         """The funding ``user`` may see (organisations/scope.py)."""
         return self.filter(scope.funding(user))
 
@@ -173,14 +173,12 @@ class Route(models.TextChoices):
     CONVERSION = "conversion", "Conversion"
 
 
-class TrainingRecordQuerySet(models.QuerySet):
-    def live(self) -> QuerySet[TrainingRecord]:
+class TrainingRecordQuerySet(models.QuerySet["TrainingRecord"]):
+    def live(self) -> Self:
         """Records not entered in error (the ones R1 and R6-R9 read; ADR 0008)."""
         return self.filter(archived_at__isnull=True)
 
-    def visible_to(
-        self, user, *, include_entered_in_error: bool = False
-    ) -> QuerySet[TrainingRecord]:  # type: ignore[no-untyped-def]
+    def visible_to(self, user, *, include_entered_in_error: bool = False) -> Self:  # type: ignore[no-untyped-def]
         """Training records of the advocates ``user`` sees (organisations/scope.py);
         those entered in error only with ``include_entered_in_error``."""
         qs = self.filter(scope.advocate_records(user))
@@ -246,12 +244,12 @@ class CpdCategory(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class CpdRecordQuerySet(models.QuerySet):
-    def live(self) -> QuerySet[CpdRecord]:
+class CpdRecordQuerySet(models.QuerySet["CpdRecord"]):
+    def live(self) -> Self:
         """CPD records not entered in error (the ones R10 counts; ADR 0008)."""
         return self.filter(archived_at__isnull=True)
 
-    def visible_to(self, user, *, include_entered_in_error: bool = False) -> QuerySet[CpdRecord]:  # type: ignore[no-untyped-def]
+    def visible_to(self, user, *, include_entered_in_error: bool = False) -> Self:  # type: ignore[no-untyped-def]
         """An advocate user sees only their own CPD (organisations/scope.py). Records
         entered in error are left out unless ``include_entered_in_error``."""
         qs = self.filter(scope.advocate_records(user))

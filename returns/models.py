@@ -3,7 +3,7 @@ the append-only log of its steps."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from django.conf import settings
 from django.db import models
@@ -13,7 +13,7 @@ from django.utils import timezone
 from organisations.models import Contract
 
 if TYPE_CHECKING:
-    from django.db.models.query import QuerySet
+    pass
 
 
 class ReturnStatus(models.TextChoices):
@@ -27,8 +27,8 @@ class ReturnStatus(models.TextChoices):
 LIVE_STATUSES = (ReturnStatus.DRAFT, ReturnStatus.QUERIED)
 
 
-class QuarterlyReturnQuerySet(models.QuerySet):
-    def visible_to(self, user) -> QuerySet[QuarterlyReturn]:  # type: ignore[no-untyped-def]
+class QuarterlyReturnQuerySet(models.QuerySet["QuarterlyReturn"]):
+    def visible_to(self, user) -> Self:  # type: ignore[no-untyped-def]
         """Who can see the contract sees its returns (API.md 1.1): the one scope is the
         contract's."""
         return self.filter(contract__in=Contract.objects.visible_to(user))

@@ -15,7 +15,7 @@ class Decision(models.TextChoices):
     RETURNED = "returned", "Returned for revision"
 
 
-class SignOffQuerySet(models.QuerySet):
+class SignOffQuerySet(models.QuerySet["SignOff"]):
     def live(self) -> models.QuerySet[SignOff]:
         """Sign-offs not entered in error (the ones R5 reads; ADR 0008)."""
         return self.filter(entered_in_error_at__isnull=True)
