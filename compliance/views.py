@@ -98,10 +98,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     national = user.is_superuser or user.role == "national"
     groups = dashboard_groups(entries, today) if national else None
     seen = user.dashboard_seen_at
-    new_flags = Flag.objects.visible_to(user).open().select_related("advocate", "provider")
+    recent = Flag.objects.visible_to(user).open().select_related("advocate", "provider")
     if seen:
-        new_flags = new_flags.filter(raised_at__gt=seen)
-    new_flags = list(new_flags.order_by("-raised_at")[:50])
+        recent = recent.filter(raised_at__gt=seen)
+    new_flags = list(recent.order_by("-raised_at")[:50])
     if request.GET.get("format") == "csv":
         return _dashboard_csv(entries, keys)
     response = render(
