@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from imca_commissioning.exceptions import Conflict
+from imca_commissioning.http import AuthedRequest
 from imports.models import ImportJob, ImportKind, ImportStatus
 from imports.reading import FileProblem, too_large
 from imports.selectors import import_jobs_visible
@@ -99,6 +100,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
 
 
 class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    request: AuthedRequest
     permission_classes = [RoleMayWrite]
     write_roles = (Role.PROVIDER_MANAGER,)
     serializer_class = ImportJobSerializer
@@ -113,7 +115,7 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Upload a CSV, XLSX or ODS file and preview it; nothing is stored."""
-        user = request.user
+        user = self.request.user
         form = ImportRequestSerializer(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
         provider = form.validated_data.get("provider")

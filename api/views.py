@@ -11,7 +11,6 @@ from typing import Any
 from django.contrib.auth import authenticate, get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import QuerySet
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -37,6 +36,7 @@ from compliance.models import Flag
 from compliance.selectors import advocate_standings, dashboard_data
 from imca_commissioning.exceptions import Conflict
 from imca_commissioning.history import history_of
+from imca_commissioning.http import AuthedRequest
 from organisations import mfa, scope
 from organisations.access import (
     can_manage_advocates,
@@ -75,6 +75,13 @@ CASE_WRITERS = (Role.PROVIDER_MANAGER, Role.ADVOCATE)
 
 def _user(request: Request) -> Any:
     return request.user if request.user.is_authenticated else None
+
+
+def _instance(serializer: serializers.BaseSerializer[Any]) -> Any:
+    """The record a PUT or PATCH changes (DRF sets it before ``perform_update``)."""
+    if serializer.instance is None:  # pragma: no cover - DRF always sets it on update
+        raise NotFound()
+    return serializer.instance
 
 
 def _commissioner_ids(user: Any) -> set[int] | None:
@@ -160,6 +167,7 @@ class Scoped(IdempotentMixin, viewsets.ModelViewSet):
     """List, read and write through the model's one tenancy scope. Every POST honours
     ``Idempotency-Key`` (api/idempotency.py)."""
 
+    request: AuthedRequest
     permission_classes = [RoleMayWrite]
     write_roles: tuple[str, ...] = ADMIN_ONLY
     model: Any = None
@@ -322,7 +330,7 @@ class UserViewSet(Scoped):
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return User.objects.visible_to(self.request.user).select_related("advocate").order_by("pk")
 
-    def perform_create(self, serializer: s.UserSerializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
         data = serializer.validated_data
         serializer.instance = user_create(
             username=data["username"],
@@ -334,7 +342,7 @@ class UserViewSet(Scoped):
             advocate=data.get("advocate"),
         )
 
-    def perform_update(self, serializer: s.UserSerializer) -> None:
+    def perform_update(self, serializer: serializers.BaseSerializer[Any]) -> None:
         """One service: the role, commissioner, provider and advocate link change only
         together and consistently (400 naming the field otherwise)."""
         serializer.instance = user_update(user=serializer.instance, **serializer.validated_data)
@@ -368,10 +376,11 @@ class AdvocateViewSet(RecordHistory, Scoped):
     write_roles = MANAGERS
 
     @cached_answer
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+        # (the answer cache's decorator hides ``list``'s exact signature)
         return super().list(request, *args, **kwargs)
 
-    def perform_create(self, serializer: s.AdvocateSerializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
         data = dict(serializer.validated_data)
         user = self.request.user
         provider = data.pop("provider", None) or (
@@ -384,8 +393,8 @@ class AdvocateViewSet(RecordHistory, Scoped):
             provider=provider, by=user, **data
         )
 
-    def perform_update(self, serializer: s.AdvocateSerializer) -> None:
-        advocate = serializer.instance
+    def perform_update(self, serializer: serializers.BaseSerializer[Any]) -> None:
+        advocate = _instance(serializer)
         require(can_manage_advocates(self.request.user, advocate.provider_id))
         data = dict(serializer.validated_data)
         provider = data.pop("provider", None)
@@ -463,13 +472,13 @@ class AbsenceViewSet(RecordHistory, Scoped):
             model = Absence
             fields = ["advocate", "kind"]
 
-    def perform_create(self, serializer: s.AbsenceSerializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
         data = dict(serializer.validated_data)
         require(can_manage_advocates(self.request.user, data["advocate"].provider_id))
         serializer.instance = advocate_services.absence_create(by=self.request.user, **data)
 
-    def perform_update(self, serializer: s.AbsenceSerializer) -> None:
-        absence = serializer.instance
+    def perform_update(self, serializer: serializers.BaseSerializer[Any]) -> None:
+        absence = _instance(serializer)
         require(can_manage_advocates(self.request.user, absence.advocate.provider_id))
         data = dict(serializer.validated_data)
         if "advocate" in data and data.pop("advocate").pk != absence.advocate_id:
@@ -512,13 +521,13 @@ class TrainingRecordViewSet(RecordHistory, Scoped):
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return super().get_queryset().select_related("unit")
 
-    def perform_create(self, serializer: s.TrainingRecordSerializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
         data = dict(serializer.validated_data)
         require(can_manage_advocates(self.request.user, data["advocate"].provider_id))
         serializer.instance = training_services.training_record_create(by=self.request.user, **data)
 
-    def perform_update(self, serializer: s.TrainingRecordSerializer) -> None:
-        record = serializer.instance
+    def perform_update(self, serializer: serializers.BaseSerializer[Any]) -> None:
+        record = _instance(serializer)
         require(can_manage_advocates(self.request.user, record.advocate.provider_id))
         data = dict(serializer.validated_data)
         if "advocate" in data and data.pop("advocate").pk != record.advocate_id:
@@ -566,7 +575,7 @@ class CaseViewSet(RecordHistory, Scoped):
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return super().get_queryset().select_related("case_type")
 
-    def perform_create(self, serializer: s.CaseSerializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
         data = dict(serializer.validated_data)
         user = self.request.user
         advocate = data["advocate"]
@@ -583,8 +592,8 @@ class CaseViewSet(RecordHistory, Scoped):
         require(can_write_case(request.user, self.get_object()))
         return super().update(request, *args, **kwargs)
 
-    def perform_update(self, serializer: s.CaseSerializer) -> None:
-        case = serializer.instance
+    def perform_update(self, serializer: serializers.BaseSerializer[Any]) -> None:
+        case = _instance(serializer)
         user = self.request.user
         require(can_write_case(user, case))
         data = dict(serializer.validated_data)
@@ -676,9 +685,7 @@ class CaseViewSet(RecordHistory, Scoped):
     def sign_offs(self, request: Request, pk: str | None = None) -> Response:
         case = self.get_object()
         if request.method == "GET":
-            rows: QuerySet[SignOff] = SignOff.objects.filter(case=case).select_related(
-                "entered_in_error_by"
-            )
+            rows = SignOff.objects.filter(case=case).select_related("entered_in_error_by")
             if not _asks_for_entered_in_error(request):
                 rows = rows.live()
             return Response(s.SignOffSerializer(rows.order_by("created_at", "pk"), many=True).data)
@@ -730,13 +737,13 @@ class CpdRecordViewSet(RecordHistory, Scoped):
             model = CpdRecord
             fields = ["advocate", "category"]
 
-    def perform_create(self, serializer: s.CpdRecordSerializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
         data = dict(serializer.validated_data)
         require(can_write_cpd(self.request.user, data["advocate"]))
         serializer.instance = training_services.cpd_record_create(by=self.request.user, **data)
 
-    def perform_update(self, serializer: s.CpdRecordSerializer) -> None:
-        record = serializer.instance
+    def perform_update(self, serializer: serializers.BaseSerializer[Any]) -> None:
+        record = _instance(serializer)
         require(can_write_cpd(self.request.user, record.advocate))
         data = dict(serializer.validated_data)
         if "advocate" in data and data.pop("advocate").pk != record.advocate_id:
@@ -801,14 +808,14 @@ class FundingViewSet(Scoped):
     serializer_class = s.FundingSerializer
     filterset_class = FundingFilter
 
-    def perform_create(self, serializer: s.FundingSerializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
         serializer.instance = training_services.funding_create(
             by=self.request.user, **serializer.validated_data
         )
 
-    def perform_update(self, serializer: s.FundingSerializer) -> None:
+    def perform_update(self, serializer: serializers.BaseSerializer[Any]) -> None:
         serializer.instance = training_services.funding_update(
-            funding=serializer.instance, by=self.request.user, **serializer.validated_data
+            funding=_instance(serializer), by=self.request.user, **serializer.validated_data
         )
 
     def perform_destroy(self, instance: Funding) -> None:
@@ -841,6 +848,8 @@ class ReturnViewSet(IdempotentMixin, viewsets.GenericViewSet):
     manager submits, the contract's commissioner accepts or queries. Every POST honours
     ``Idempotency-Key`` (API.md 1.1), so a retried submission answers its first answer."""
 
+    request: AuthedRequest
+
     serializer_class = s.ReturnSerializer
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
@@ -858,7 +867,7 @@ class ReturnViewSet(IdempotentMixin, viewsets.GenericViewSet):
     def list(self, request: Request) -> Response:
         query = s.ReturnQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        contracts = Contract.objects.visible_to(request.user).order_by("pk")
+        contracts = Contract.objects.visible_to(self.request.user).order_by("pk")
         contract_id = query.validated_data.get("contract")
         if contract_id is not None:
             contracts = contracts.filter(pk=contract_id)

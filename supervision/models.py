@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -16,7 +18,7 @@ class Decision(models.TextChoices):
 
 
 class SignOffQuerySet(models.QuerySet["SignOff"]):
-    def live(self) -> models.QuerySet[SignOff]:
+    def live(self) -> Self:
         """Sign-offs not entered in error (the ones R5 reads; ADR 0008)."""
         return self.filter(entered_in_error_at__isnull=True)
 
