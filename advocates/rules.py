@@ -64,6 +64,8 @@ def in_role(role_start: date, left_on: date | None, on: date) -> bool:
 
 
 def has_left(left_on: date | None, on: date) -> bool:
+    """Whether the advocate has left by ``on``: true from the day after ``left_on``
+    (the last day in role is still in role; R6/R7). ``left_on`` None: still in role."""
     return left_on is not None and on > left_on
 
 

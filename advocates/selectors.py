@@ -69,10 +69,15 @@ def advocate_facts_many(
 
 
 def advocate_facts(advocate: Advocate, *, exclude_case_id: int | None = None) -> AdvocateFacts:
+    """One advocate's facts for the rules (``AdvocateFacts``: role dates, absences,
+    training dates, CPD, cases), leaving out ``exclude_case_id`` (a case being
+    judged against the others). The queries of ``advocate_facts_many`` for one."""
     return advocate_facts_many([advocate], exclude_case_id=exclude_case_id)[advocate.pk]
 
 
 def advocate_judged(
     advocate: Advocate, catalogue: Catalogue, *, exclude_case_id: int | None = None
 ) -> Judged:
+    """``advocate``'s facts read against ``catalogue`` (a ``Judged``: levels and dates
+    per competence, practice start), for the rule functions (R1-R7)."""
     return Judged(advocate_facts(advocate, exclude_case_id=exclude_case_id), catalogue)

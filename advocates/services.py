@@ -65,6 +65,11 @@ def advocate_register(
     user: Any = None,
     by: Any = None,
 ) -> Advocate:
+    """Register an IMCA at ``provider`` (``role_start`` and the other dates as days;
+    prior experience in months and cases, counted by R2). ``user``, when given, is
+    their login and must belong to the same provider. Raises ``ValidationError``
+    naming the field (bad or implausible dates, a last day before the role start, a
+    login of another provider, a duplicate). Atomic."""
     advocate = Advocate(
         provider=provider,
         name=name,

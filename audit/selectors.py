@@ -25,6 +25,8 @@ def view_log_visible_to(user: Any) -> QuerySet[ViewLog]:
 
 
 def may_read_view_log(user: Any) -> bool:
+    """Whether ``user`` may read the view log (ADR 0012): the platform admin (every
+    provider) or a provider manager (their own provider's rows). Anyone else: False."""
     return bool(
         user.is_authenticated
         and (user.is_superuser or (user.role == Role.PROVIDER_MANAGER and user.provider_id))

@@ -122,6 +122,8 @@ def _months_reached_on(judged: Judged, policy: Policy) -> date | None:
 
 
 def experience_reason(exp: DolsExperience, policy: Policy) -> str:
+    """R2's experience refusal in words: the advocate's months and cases against the
+    policy's minimum months or cases (either suffices)."""
     return (
         f"DoLS experience: {_plural(exp.months, 'month')} and {_plural(exp.cases, 'case')}; "
         f"needs {_plural(policy.dols_min_experience_months, 'month')} or "

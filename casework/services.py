@@ -414,6 +414,8 @@ def report_submit(*, case: Case, submitted_on: date, summary: str, by: Any = Non
 
 
 def latest_approval(case: Case) -> date | None:
+    """The sign-off date of ``case``'s latest approval not entered in error (R5), or
+    None when its report has none. One query."""
     return (
         SignOff.objects.live()
         .filter(case=case, decision=Decision.APPROVED)

@@ -78,6 +78,9 @@ def deadlines_on(judged: Judged, on: date, policy: Policy) -> dict[str, Deadline
 
 
 def advocate_compliance(judged: Judged, on: date, policy: Policy) -> Compliance:
+    """One advocate's 1.0 compliance on ``on`` under ``policy`` (R1 practice gate, R2
+    DoLS gate and experience, levels, deadlines): a ``Compliance`` whose ``reasons``
+    list R1's then R2's refusals in words. Pure; raises nothing."""
     facts = judged.facts
     r1 = practice_gate(judged, on)
     r2 = dols_gate(judged, on, policy)

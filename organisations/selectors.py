@@ -23,6 +23,10 @@ def _choose(
 def policy_for_provider(
     provider_id: int, on: date, commissioner_ids: set[int] | None = None
 ) -> Policy:
+    """The contract policy (R1-R13's thresholds: DoLS cases, months, grace days, CPD)
+    that applies to ``provider_id`` on ``on``: the contract in force chosen as
+    ``_choose`` says, narrowed to ``commissioner_ids`` (a commissioner's lineage) when
+    given; ``DEFAULT_POLICY`` when no contract applies. One query. Raises nothing."""
     contracts = list(Contract.objects.filter(provider_id=provider_id))
     chosen = _choose(contracts, on, commissioner_ids)
     return chosen.policy() if chosen else DEFAULT_POLICY

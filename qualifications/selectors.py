@@ -34,6 +34,9 @@ def reference_get() -> tuple[Catalogue, tuple[tuple[date, Prices], ...]]:
 
 
 def catalogue_get() -> Catalogue:
+    """The unit catalogue (units, their evidence, competences, awards) as plain data,
+    from the reference cache kept under the catalogue's version (no query when
+    cached; four when not). Raises nothing."""
     return reference_get()[0]
 
 

@@ -77,6 +77,8 @@ def _supervised_on(row: Any, category: str, day: date) -> bool:
 
 
 def covered_categories(contract: Contract) -> list[str]:
+    """The service categories (IMCA, DOLS, IMHA) of ``contract``'s services, in the
+    contract's order; unknown service names are left out (R13's figures per service)."""
     return [SERVICE_CATEGORY[s] for s in contract.services or [] if s in SERVICE_CATEGORY]
 
 
@@ -167,6 +169,8 @@ def return_facts(contract: Contract, quarter: Quarter, on: date) -> ReturnFacts:
 
 
 def funding_totals(provider_id: int, on: date) -> tuple[Decimal, Decimal]:
+    """The provider's funding granted by ``on`` (R9): ``(all, pot)`` in pounds, where
+    ``all`` counts every grant and ``pot`` only those not tied to one advocate. One query."""
     from qualifications.models import Funding
 
     totals = Funding.objects.filter(provider_id=provider_id, received_on__lte=on).aggregate(
@@ -219,10 +223,14 @@ def figures_of(ret: QuarterlyReturn, today: date | None = None) -> dict[str, Any
 
 
 def return_due_on(ret: QuarterlyReturn) -> date:
+    """The day ``ret`` is due (R13): its quarter's last day plus the contract's
+    ``return_due_days``. Raises ``QuarterError`` on a malformed stored quarter."""
     return due_date(parse_quarter(ret.quarter), ret.contract.return_due_days)
 
 
 def contract_live_in(contract: Contract, quarter: Quarter) -> bool:
+    """Whether ``contract`` ran on any day of ``quarter`` (its start on or before the
+    quarter's last day, and no end before the quarter's first day): a return is owed."""
     return contract.start_date <= quarter.last_day and (
         contract.end_date is None or contract.end_date >= quarter.first_day
     )
@@ -303,6 +311,8 @@ def return_subject(contract_id: int) -> str:
 
 
 def visible_returns(user: Any, ids: Iterable[int] | None = None) -> Any:
+    """The quarterly returns ``user`` may read (organisations/scope.py), with their
+    contract, commissioner and provider joined; only ``ids`` when given. A queryset."""
     qs = QuarterlyReturn.objects.visible_to(user).select_related(
         "contract", "contract__commissioner", "contract__provider"
     )

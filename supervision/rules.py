@@ -19,6 +19,9 @@ RELEVANT_COMPETENCES: dict[str, tuple[str, ...]] = {
 
 
 def relevant_competences(category: str) -> tuple[str, ...]:
+    """The competences whose ASSESSED level ends R3's supervision for a case of
+    ``category`` (IMCA: IMCA; DoLS: IMCA and DOLS; IMHA: IMHA; Care Act: CARE_ACT);
+    () for any other category."""
     return RELEVANT_COMPETENCES.get(category, ())
 
 
