@@ -73,10 +73,6 @@ MANAGERS = (Role.PROVIDER_MANAGER,)
 CASE_WRITERS = (Role.PROVIDER_MANAGER, Role.ADVOCATE)
 
 
-def _user(request: Request) -> Any:
-    return request.user if request.user.is_authenticated else None
-
-
 def _instance(serializer: serializers.BaseSerializer[Any]) -> Any:
     """The record a PUT or PATCH changes (DRF sets it before ``perform_update``)."""
     if serializer.instance is None:  # pragma: no cover - DRF always sets it on update

@@ -116,14 +116,6 @@ def competence_dates(
     }
 
 
-def levels_on(
-    dates: Mapping[str, CompetenceDates], on: date, order: Sequence[str]
-) -> dict[str, str | None]:
-    """Each competence's level on ``on`` (None, TRAINED or ASSESSED; section 3), in
-    ``order``: ``{code: level}``. A competence with no dates has level None."""
-    return {code: dates.get(code, CompetenceDates()).level_on(on) for code in order}
-
-
 # --- Training record stages (section 3) ------------------------------------------------
 
 STAGE_ORDER = ("requested_on", "booked_for", "trained_on", "achieved_on")
