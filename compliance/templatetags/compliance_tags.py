@@ -40,3 +40,13 @@ def status_label(value: str | None) -> str:
 @register.filter
 def get_item(mapping, key):  # type: ignore[no-untyped-def]
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def lowerfirst(value: object) -> str:
+    """"Cases taken without IMCA training" -> "cases taken without IMCA training": the
+    first letter only, so that IMCA, DoLS and CPD keep their capitals."""
+    text = str(value)
+    if text[1:2].isupper():  # "DoLS ...", "CPD ...": a name, not a capital
+        return text
+    return text[:1].lower() + text[1:]
