@@ -27,7 +27,9 @@ SERIES = (
 )
 
 
-def _snapshot_count(figures: Mapping[str, object], key: str, categories: frozenset[str] | None) -> int:
+def _snapshot_count(
+    figures: Mapping[str, object], key: str, categories: frozenset[str] | None
+) -> int:
     """One snapshot's count, of the reader's services only (a snapshot taken before
     the sweep kept counts per service counts nothing for a restricted reader)."""
     if categories is None:

@@ -101,7 +101,9 @@ def figure_url(key: str, provider_id: int | None = None) -> str:
     return f"{reverse('compliance:flags')}?{urlencode(params)}"
 
 
-def _cells(figures: Mapping[str, object], keys: Sequence[str], provider_id: int | None, links: bool) -> list[dict[str, object]]:
+def _cells(
+    figures: Mapping[str, object], keys: Sequence[str], provider_id: int | None, links: bool
+) -> list[dict[str, object]]:
     return [
         {
             "key": k,
@@ -217,9 +219,11 @@ def provider_detail(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     commissioner_ids = _commissioner_ids(request)
     entry = dashboard_data([provider], today, commissioner_ids)[0]
-    figures = entry["figures"]
+    figures: dict[str, object] = entry["figures"]  # type: ignore[assignment]
     keys = shown_keys([entry])
-    advocates = list(Advocate.objects.visible_to(user).filter(provider=provider).order_by("name", "pk"))
+    advocates = list(
+        Advocate.objects.visible_to(user).filter(provider=provider).order_by("name", "pk")
+    )
     standings = [
         s
         for s in advocate_standings(
@@ -235,9 +239,9 @@ def provider_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "provider": provider,
             "figures": figures,
-            "why": why(figures, keys),  # type: ignore[arg-type]
+            "why": why(figures, keys),
             "rag_key": rag_key(keys),
-            "cells": _cells(figures, keys, provider.pk, True),  # type: ignore[arg-type]
+            "cells": _cells(figures, keys, provider.pk, True),
             "standings": standings,
             "advocates_net": gross,
             "pot": gross - Decimal(str(figures["net_cost"])),

@@ -106,8 +106,7 @@ def test_pressing_twice_changes_nothing_the_second_time(world):
     notifications = Notification.objects.count()
     resp = press(client, world.provider)
     assert said(resp)[-1] == (
-        "Northgate Advocacy checked: nothing has changed since the last check. "
-        "2 flags still open."
+        "Northgate Advocacy checked: nothing has changed since the last check. 2 flags still open."
     )
     assert list(Flag.objects.order_by("pk").values_list("pk", "resolved_on")) == flags
     assert Notification.objects.count() == notifications

@@ -102,12 +102,10 @@ def test_the_headline_counts_providers_by_rating_and_the_figures_that_matter(swe
     resp = as_(swept.commissioner).get("/compliance/dashboard/")
     html = main(resp)
     headline = html[html.index('class="app-headline"') : html.index("</ul>")]
-    figures = dict(
-        (label.strip(), int(n))
-        for n, label in re.findall(
-            r'app-headline__figure">(\d+)</span>\s*([^<]+)<', headline
-        )
-    )
+    figures = {
+        label.strip(): int(n)
+        for n, label in re.findall(r'app-headline__figure">(\d+)</span>\s*([^<]+)<', headline)
+    }
     # Northgate: two overdue assessments, red. The commissioner sees only Northgate.
     assert figures == {
         "Red": 1,
@@ -234,9 +232,7 @@ def test_the_trend_is_an_svg_chart_with_a_date_axis_and_the_same_figures_as_a_ta
     assert len(dots) == 2 * len(shown)
     chart = {(s, d): int(v) for s, d, v in dots}
     table = html[html.index('id="trend-table"') :].split("</table>")[0]
-    rows = re.findall(
-        r'data-day="([^"]+)">[^<]+</th><td[^>]*>(\d+)</td><td[^>]*>(\d+)</td>', table
-    )
+    rows = re.findall(r'data-day="([^"]+)">[^<]+</th><td[^>]*>(\d+)</td><td[^>]*>(\d+)</td>', table)
     assert len(rows) == len(shown)
     for day, overdue, due_soon in rows:
         back = (today - date.fromisoformat(day)).days
@@ -255,7 +251,9 @@ def test_the_trend_counts_only_the_services_the_reader_covers(world):
     snapshots(world.provider, {3: (2, 5), 0: (4, 1)})
     today = timezone.localdate()
     everything = trend([world.provider.pk], on=today)
-    imca_only = trend([world.provider.pk], on=today, categories={world.provider.pk: frozenset({"IMCA"})})
+    imca_only = trend(
+        [world.provider.pk], on=today, categories={world.provider.pk: frozenset({"IMCA"})}
+    )
     assert [r.values for r in everything.rows] == [(2, 5), (4, 1)]
     assert [r.values for r in imca_only.rows] == [(2, 0), (4, 0)]
     assert trend([world.provider.pk], on=today, days=2).drawable is False

@@ -44,7 +44,7 @@ def get_item(mapping, key):  # type: ignore[no-untyped-def]
 
 @register.filter
 def lowerfirst(value: object) -> str:
-    """"Cases taken without IMCA training" -> "cases taken without IMCA training": the
+    """ "Cases taken without IMCA training" -> "cases taken without IMCA training": the
     first letter only, so that IMCA, DoLS and CPD keep their capitals."""
     text = str(value)
     if text[1:2].isupper():  # "DoLS ...", "CPD ...": a name, not a capital
