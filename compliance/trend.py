@@ -17,7 +17,7 @@ from .models import Snapshot
 
 # The chart's drawing box (SVG user units; the CSS scales it to the page).
 WIDTH, HEIGHT = 640, 280
-LEFT, RIGHT, TOP, BOTTOM = 56, 16, 40, 52
+LEFT, RIGHT, TOP, BOTTOM = 56, 32, 40, 52
 DAYS = 90
 SERIES = (
     # key, label, colour (GOV.UK red and blue: told apart by the dashes and the legend
@@ -122,7 +122,8 @@ def trend(
     rows = tuple(Row(d, tuple(by_day[d])) for d in sorted(by_day))
     top_value = max((v for r in rows for v in r.values), default=0)
     step = _step(top_value)
-    top = max(step, math.ceil(top_value / step) * step)
+    # Headroom above the highest value, so that no line runs along the top edge.
+    top = (top_value // step + 1) * step
     baseline, ceiling = HEIGHT - BOTTOM, TOP
     if not rows:
         return Trend(rows, (), (), (), top)

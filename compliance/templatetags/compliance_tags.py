@@ -47,6 +47,7 @@ def lowerfirst(value: object) -> str:
     """ "Cases taken without IMCA training" -> "cases taken without IMCA training": the
     first letter only, so that IMCA, DoLS and CPD keep their capitals."""
     text = str(value)
-    if text[1:2].isupper():  # "DoLS ...", "CPD ...": a name, not a capital
+    word = text.split(" ", 1)[0]
+    if any(c.isupper() for c in word[1:]):  # "DoLS ...", "CPD ...": a name, not a capital
         return text
     return text[:1].lower() + text[1:]

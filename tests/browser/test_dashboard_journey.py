@@ -39,6 +39,7 @@ def test_the_commissioner_reads_the_dashboard_at_a_glance(page, demo, axe_source
     assert box is not None and box["width"] > 300 and box["height"] > 100
     assert page.locator("svg.app-chart circle.app-chart__dot").count() == 2 * 90
     assert page.locator("svg.app-chart .app-chart__date").count() >= 2
+    shot(page, "dashboard.png")
     page.get_by_text("The trend as a table").click()
     assert page.locator("#trend-table tbody tr").count() == 90
 
@@ -46,12 +47,13 @@ def test_the_commissioner_reads_the_dashboard_at_a_glance(page, demo, axe_source
         f"dashboard: {v['id']} ({v['impact']}): {v['help']}"
         for v in axe_violations(page, axe_source)
     ]
-    shot(page, "dashboard.png")
 
     # A figure leads to the list behind it: Beacon's overdue assessments, in its matrix.
     beacon = Provider.objects.get(name="Beacon Advocacy")
     with page.expect_navigation():
-        page.locator(f'#providers a[href="/training/matrix/?provider={beacon.pk}&status=overdue"]').click()
+        page.locator(
+            f'#providers a[href="/training/matrix/?provider={beacon.pk}&status=overdue"]'
+        ).click()
     assert page.url.endswith(f"/training/matrix/?provider={beacon.pk}&status=overdue")
     assert "Beacon Overdue" in page.inner_text("main")
     assert "Alex Newman" not in page.inner_text("main")
@@ -80,7 +82,10 @@ def test_the_commissioner_reads_the_dashboard_at_a_glance(page, demo, axe_source
 def test_a_manager_checks_now_and_sees_the_flag_close(page, demo, axe_source):
     beacon = Provider.objects.get(name="Beacon Advocacy")
     overdue = Flag.objects.get(
-        provider=beacon, kind="assessment_overdue", advocate__name="Beacon Overdue", resolved_on=None
+        provider=beacon,
+        kind="assessment_overdue",
+        advocate__name="Beacon Overdue",
+        resolved_on=None,
     )
     # The manager records the assessment the sweep is waiting for (as the form would).
     TrainingRecord.objects.filter(advocate=overdue.advocate, unit__code="305").update(
@@ -92,7 +97,10 @@ def test_a_manager_checks_now_and_sees_the_flag_close(page, demo, axe_source):
     submit(page, "Check Beacon Advocacy now")
     banner = page.locator(".govuk-notification-banner").inner_text()
     assert "Beacon Advocacy checked" in banner
-    assert "1 flag closed: Assessment overdue: Beacon Overdue" in banner
+    # Assessed, Beacon Overdue no longer needs a supervisor either: both flags close.
+    closed = banner.split("closed:")[1]
+    assert "Assessment overdue: Beacon Overdue" in closed
+    assert "Supervised case without a named supervisor" in closed
     overdue.refresh_from_db()
     assert overdue.resolved_on is not None
     problems = [f"{v['id']} ({v['impact']})" for v in axe_violations(page, axe_source)]
