@@ -235,7 +235,8 @@ BUDGETS = [
     # user with the scope's versions, lineage, providers, the services each contract
     # covers (organisations/scope.py), advocates, 8 for the evaluation's facts
     # (catalogue cached; the cases read once for the facts and the findings, issue 13),
-    # new flags, snapshots, the user's last visit saved (the new flags were shown); then
+    # new flags (counted, for the one "new since your last visit" line), the trend's
+    # snapshots, the user's last visit saved (the new flags were shown); then
     # the page afresh (the last visit moved, so the key did) from each provider's cached
     # figures: user, lineage, providers, services, new flags, snapshots; then from the
     # cache: the user alone
