@@ -49,6 +49,8 @@ class SweepResult:
     notified: int = 0
     skipped: bool = False
     raised_flags: list[str] = field(default_factory=list)
+    # What was closed, in words ("Assessment overdue: ..."), as ``raised_flags``.
+    closed_flags: list[str] = field(default_factory=list)
 
     def merge(self, other: SweepResult) -> None:
         self.providers += other.providers
@@ -56,6 +58,7 @@ class SweepResult:
         self.closed += other.closed
         self.kept += other.kept
         self.raised_flags += other.raised_flags
+        self.closed_flags += other.closed_flags
 
 
 def desired_flags(findings: Iterable[Finding]) -> dict[tuple[str, str], Finding]:
@@ -121,7 +124,8 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
                 provider_id=provider_id, resolved_on__isnull=True
             )
         }
-        to_close = [f.pk for key, f in existing.items() if key not in desired]
+        closing = [f for key, f in existing.items() if key not in desired]
+        to_close = [f.pk for f in closing]
         if to_close:
             Flag.objects.filter(pk__in=to_close).update(resolved_on=on)
         changed = 0
@@ -195,7 +199,8 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
         result.raised = len(created)
         result.closed = len(to_close)
         result.kept = len(existing) - len(to_close)
-        result.raised_flags = [f"{f.get_kind_display()}: {f.reason}" for f in created]
+        result.raised_flags = [str(f) for f in created]
+        result.closed_flags = [str(f) for f in closing]
     return result
 
 

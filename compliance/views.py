@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.utils import timezone
 
+from advocates.models import Advocate
 from imca_commissioning.exports import Table, table_response
 from imca_commissioning.pagecache import versioned_cache
 from organisations import scope
-from organisations.access import require
+from organisations.access import get_visible_or_404, is_manager_of, require
 from organisations.models import Provider
 
-from .models import Flag, FlagKind, Snapshot
-from .selectors import dashboard_data, dashboard_groups, shown_keys, totals
+from . import services
+from .evaluation import AMBER_KEYS, RED_KEYS
+from .models import Flag, FlagKind
+from .selectors import advocate_standings, dashboard_data, dashboard_groups, shown_keys, totals
+from .templatetags.compliance_tags import lowerfirst
+from .trend import trend
 
 LABELS = {
     "in_role": "Advocates in role",
@@ -31,53 +41,94 @@ LABELS = {
 }
 
 
+# Column headings of the providers' table (the figures in full are LABELS).
+SHORT = {
+    "in_role": "In role",
+    "without_imca_training": "Without IMCA training",
+    "overdue": "Overdue",
+    "due_soon": "Due soon",
+    "dols_without_training_or_experience": "DoLS gate",
+    "issued_unapproved": "Issued unapproved",
+    "no_supervisor": "No supervisor",
+    "long_waits": "Long waits",
+    "cpd_gaps": "CPD gaps",
+    "at_risk": "At risk",
+}
+# The one or two figures that matter most today, above the providers' table.
+HEADLINE = ("without_imca_training", "overdue")
+# The flag kinds each figure counts (compliance/evaluation.py ``figures_for``).
+FIGURE_KINDS = {
+    "without_imca_training": (FlagKind.PRACTICE_GATE_BREACH,),
+    "overdue": (FlagKind.ASSESSMENT_OVERDUE,),
+    "due_soon": (FlagKind.ASSESSMENT_DUE_SOON,),
+    "dols_without_training_or_experience": (FlagKind.DOLS_GATE_BREACH,),
+    "issued_unapproved": (FlagKind.ISSUED_WITHOUT_APPROVAL,),
+    "no_supervisor": (FlagKind.NO_SUPERVISOR,),
+    "long_waits": (FlagKind.LONG_WAIT,),
+    "cpd_gaps": (FlagKind.CPD_MISSING, FlagKind.CPD_LAPSED),
+}
+# One provider's figures read from its training matrix (the ``status`` filter).
+MATRIX_STATUS = {"in_role": "", "overdue": "overdue", "due_soon": "due_soon", "at_risk": ""}
+
+
 def _commissioner_ids(request: HttpRequest) -> set[int] | None:
     return request.user.commissioner_lineage if request.user.role == "commissioner" else None
 
 
-def _snapshot_count(figures: dict[str, object], key: str, categories: frozenset[str] | None) -> int:
-    """One snapshot's count, of the reader's services only (a snapshot taken before
-    the sweep kept counts per service counts nothing for a restricted reader)."""
-    if categories is None:
-        return int(figures.get(key, 0))  # type: ignore[call-overload]
-    by = figures.get("by_category") or {}
-    return sum(int(by.get(c, {}).get(key, 0)) for c in categories)  # type: ignore[attr-defined]
+def _links_for(user: object) -> bool:
+    """Figures link to the records behind them for readers who may open those records:
+    not for a national reader, who sees no advocate, case or flag (ADR 0013)."""
+    return not scope.is_national(user)
 
 
-def _trend_points(
-    provider_ids: list[int], categories: Mapping[int, frozenset[str]] | None = None
-) -> dict[str, object]:
-    """Daily totals of overdue and due-soon assessments from the sweep's snapshots, as
-    SVG polyline points (the last 60 days on record), of the services the reader's
-    contracts cover (``categories``, None: all)."""
-    by_day: dict[str, dict[str, int]] = {}
-    for provider_id, on, figures in (
-        Snapshot.objects.filter(provider_id__in=provider_ids)
-        .order_by("-on")
-        .values_list("provider_id", "on", "figures")[: 60 * max(1, len(provider_ids))]
-    ):
-        cats = None if categories is None else categories.get(provider_id, frozenset())
-        day = by_day.setdefault(on.isoformat(), {"overdue": 0, "due_soon": 0})
-        day["overdue"] += _snapshot_count(figures, "overdue", cats)
-        day["due_soon"] += _snapshot_count(figures, "due_soon", cats)
-    days = sorted(by_day)[-60:]
-    if len(days) < 2:
-        return {"days": days, "series": []}
-    top = max(1, *(max(by_day[d].values()) for d in days))
-    width, height = 600, 200
-    series = []
-    for key, label, colour in (
-        ("overdue", "Overdue", "#d4351c"),
-        ("due_soon", "Due soon", "#f47738"),
-    ):
-        pts = " ".join(
-            f"{40 + i * (width - 50) / (len(days) - 1):.1f},{height - 20 - by_day[d][key] * (height - 40) / top:.1f}"
-            for i, d in enumerate(days)
-        )
-        series.append(
-            {"label": label, "points": pts, "colour": colour, "last": by_day[days[-1]][key]}
-        )
-    return {"days": days, "series": series, "top": top}
+def figure_url(key: str, provider_id: int | None = None) -> str:
+    """The list behind one dashboard figure (of one provider, or of every provider the
+    reader sees): the flags list filtered by ``kind`` (and ``provider``) for a figure
+    counted from the sweep's findings, the provider's training matrix filtered by
+    ``status`` for the assessments' figures, the drill-down for the net cost. The
+    parameters are the lists' own (``flag_list``, ``training_matrix``)."""
+    params: list[tuple[str, object]] = []
+    if provider_id is not None:
+        params.append(("provider", provider_id))
+    if key == "net_cost" and provider_id is not None:
+        return reverse("compliance:provider", args=[provider_id]) + "#cost"
+    if provider_id is not None and key in MATRIX_STATUS:
+        status = MATRIX_STATUS[key]
+        if status:
+            params.append(("status", status))
+        return f"{reverse('qualifications:matrix')}?{urlencode(params)}"
+    params += [("kind", kind) for kind in FIGURE_KINDS.get(key, ())]
+    return f"{reverse('compliance:flags')}?{urlencode(params)}"
+
+
+def _cells(
+    figures: Mapping[str, object], keys: Sequence[str], provider_id: int | None, links: bool
+) -> list[dict[str, object]]:
+    return [
+        {
+            "key": k,
+            "label": LABELS[k],
+            "value": figures.get(k),
+            "url": figure_url(k, provider_id) if links and figures.get(k) is not None else None,
+        }
+        for k in keys
+    ]
+
+
+def why(figures: Mapping[str, object], keys: Sequence[str]) -> list[str]:
+    """The figures that make a provider red (or, when none does, amber), in words:
+    ``evaluation.rag``'s own keys (RULES.md section 12)."""
+    rating = figures.get("rag")
+    chosen = RED_KEYS if rating == "red" else AMBER_KEYS if rating == "amber" else ()
+    return [f"{LABELS[k]}: {figures[k]}" for k in chosen if k in keys and figures.get(k)]
+
+
+def rag_key(keys: Sequence[str]) -> dict[str, list[str]]:
+    """The key to red, amber and green in words, of the figures the reader is shown."""
+    return {
+        "red": [lowerfirst(LABELS[k]) for k in RED_KEYS if k in keys],
+        "amber": [lowerfirst(LABELS[k]) for k in AMBER_KEYS if k in keys],
+    }
 
 
 @versioned_cache(extra_key=lambda user: (user.dashboard_seen_at,))
@@ -94,38 +145,111 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     categories = scope.categories_by_provider(user)
     entries = dashboard_data(providers, today, _commissioner_ids(request))
     keys = shown_keys(entries)
+    if request.GET.get("format") == "csv":
+        return _dashboard_csv(entries, keys)
     # The national view: every provider, also by commissioner and by region.
     national = user.is_superuser or user.role == "national"
     groups = dashboard_groups(entries, today) if national else None
+    links = _links_for(user)
     seen = user.dashboard_seen_at
-    recent = Flag.objects.visible_to(user).open().select_related("advocate", "provider")
+    new_flags = Flag.objects.visible_to(user).open()
     if seen:
-        recent = recent.filter(raised_at__gt=seen)
-    new_flags = list(recent.order_by("-raised_at")[:50])
-    if request.GET.get("format") == "csv":
-        return _dashboard_csv(entries, keys)
+        new_flags = new_flags.filter(raised_at__gt=seen)
+    new_count = new_flags.count()
+    sums = totals(entries)
+    by_rag: dict[str, list[object]] = {"red": [], "amber": [], "green": []}
+    rows = []
+    for e in entries:
+        f = e["figures"]
+        provider = e["provider"]
+        by_rag[str(f["rag"])].append(provider)  # type: ignore[index]
+        rows.append(
+            {
+                "provider": provider,
+                "figures": f,
+                "why": why(f, keys),  # type: ignore[arg-type]
+                "cells": _cells(f, keys, provider.pk, links),  # type: ignore[arg-type,attr-defined]
+            }
+        )
+    headline = [c for c in _cells(sums, HEADLINE, None, links) if c["key"] in keys]
     response = render(
         request,
         "compliance/dashboard.html",
         {
             "entries": entries,
-            "totals": totals(entries),
+            "rows": rows,
+            "totals": sums,
+            "headline": headline,
+            "by_rag": list(by_rag.items()),
+            "short": SHORT,
+            "rag_key": rag_key(keys),
             "labels": LABELS,
             "keys": keys,
             "today": today,
-            "new_flags": new_flags,
+            "new_count": new_count,
             "seen": seen,
-            "trend": _trend_points([p.pk for p in providers], categories),
+            "links": links,
+            "trend": trend([p.pk for p in providers], on=today, categories=categories),
             "groups": groups,
         },
     )
-    if new_flags or seen is None:
+    if new_count or seen is None:
         # Moving "last seen" only when there was something new keeps the meaning ("new
         # since you last saw new flags" = "since your last visit", because a visit with
         # nothing new shows nothing) without a write on every visit.
         user.dashboard_seen_at = timezone.now()
         user.save(update_fields=["dashboard_seen_at"])  # type: ignore[call-arg]
     return response
+
+
+@versioned_cache()
+def provider_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One provider drilled down from the dashboard: its rating and why, its figures
+    (each a link to the list behind it), each advocate's route to the qualification
+    target and net cost (R9, the evaluation's ``Standing.cost``) and its trend. For the
+    provider's commissioners, its managers and the admin; outside one's tenancy it does
+    not exist (404); a national reader, who sees no advocate, and an advocate user are
+    refused (403)."""
+    user = request.user
+    provider = get_visible_or_404(Provider.objects.visible_to(user), pk)
+    require(
+        user.is_superuser or user.role in ("commissioner", "provider_manager"),
+        "A provider's figures by advocate are for its commissioners and managers.",
+    )
+    today = timezone.localdate()
+    commissioner_ids = _commissioner_ids(request)
+    entry = dashboard_data([provider], today, commissioner_ids)[0]
+    figures: dict[str, object] = entry["figures"]  # type: ignore[assignment]
+    keys = shown_keys([entry])
+    advocates = list(
+        Advocate.objects.visible_to(user).filter(provider=provider).order_by("name", "pk")
+    )
+    standings = [
+        s
+        for s in advocate_standings(
+            advocates, today, commissioner_ids=commissioner_ids, whole_providers=True
+        )
+        if s.in_role
+    ]
+    gross = sum((s.cost.net for s in standings), Decimal("0"))
+    categories = scope.categories_by_provider(user)
+    return render(
+        request,
+        "compliance/provider.html",
+        {
+            "provider": provider,
+            "figures": figures,
+            "why": why(figures, keys),
+            "rag_key": rag_key(keys),
+            "cells": _cells(figures, keys, provider.pk, True),
+            "standings": standings,
+            "advocates_net": gross,
+            "pot": gross - Decimal(str(figures["net_cost"])),
+            "today": today,
+            "can_check": is_manager_of(user, provider.pk),
+            "trend": trend([provider.pk], on=today, categories=categories),
+        },
+    )
 
 
 def _dashboard_csv(entries: list[dict[str, object]], keys: tuple[str, ...]) -> HttpResponse:
@@ -147,9 +271,12 @@ def flag_list(request: HttpRequest) -> HttpResponse:
         flags = flags.filter(resolved_on__isnull=True)
     elif state == "closed":
         flags = flags.filter(resolved_on__isnull=False)
-    kind = request.GET.get("kind", "")
-    if kind in FlagKind.values:
-        flags = flags.filter(kind=kind)
+    # ``kind`` may be given more than once (a figure such as "CPD missing or lapsed"
+    # counts two kinds); a value that is not a kind is no filter, never a query error.
+    kinds = [k for k in request.GET.getlist("kind") if k in FlagKind.values]
+    kind = kinds[0] if len(kinds) == 1 else ""
+    if kinds:
+        flags = flags.filter(kind__in=kinds)
     provider = request.GET.get("provider", "")
     if provider.isdigit():
         flags = flags.filter(provider_id=int(provider))
@@ -182,5 +309,69 @@ def flag_list(request: HttpRequest) -> HttpResponse:
             "kind": kind,
             "kinds": FlagKind.choices,
             "query": request.GET.urlencode(),
+            "check": _checkable(request.user, provider),
         },
     )
+
+
+def _checkable(user: object, provider: str) -> Provider | None:
+    """The provider whose check the flags page offers: a manager's own; the admin's
+    when the list is of one provider (``?provider=``)."""
+    if getattr(user, "role", None) == "provider_manager" and user.provider_id:  # type: ignore[attr-defined]
+        return Provider.objects.filter(pk=user.provider_id).first()  # type: ignore[attr-defined]
+    if getattr(user, "is_superuser", False) and provider.isdigit():
+        return Provider.objects.filter(pk=int(provider)).first()
+    return None
+
+
+def _described(what: Sequence[str], limit: int = 10) -> str:
+    shown = "; ".join(what[:limit])
+    return shown + (f"; and {len(what) - limit} more" if len(what) > limit else "")
+
+
+def check_now(request: HttpRequest) -> HttpResponse:
+    """Check now (POST ``provider``): the sweep's own service for one provider, today
+    (``services.sweep_provider``: it raises what is newly true, closes what has cleared,
+    writes today's snapshot; new flags are told once, by the next digest). Safe to press
+    twice: the form's one-time token (imca_commissioning/once.py) answers a double click
+    with the first answer, and a second check finds nothing new; a check already running
+    for the provider (its advisory lock) is said, not waited for. A provider's managers
+    and the admin only: outside one's tenancy the provider does not exist (404); other
+    roles are refused (403). Answers with a redirect to the provider's flags and a
+    message naming what was opened and closed."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    user = request.user
+    provider = get_visible_or_404(Provider.objects.visible_to(user), request.POST.get("provider"))
+    require(
+        is_manager_of(user, provider.pk),
+        "Only the provider's managers and the platform admin can run its check.",
+    )
+    today = timezone.localdate()
+    result = services.sweep_provider(provider_id=provider.pk, on=today)
+    if result.skipped:
+        messages.info(
+            request,
+            f"{provider.name} is being checked already. Wait a minute and look again.",
+        )
+    elif not (result.raised_flags or result.closed_flags):
+        messages.success(
+            request,
+            f"{provider.name} checked: nothing has changed since the last check. "
+            f"{result.kept} flag{pluralize(result.kept)} still open.",
+        )
+    else:
+        parts = [f"{provider.name} checked."]
+        if result.raised_flags:
+            parts.append(
+                f"{len(result.raised_flags)} flag{pluralize(len(result.raised_flags))} opened: "
+                f"{_described(result.raised_flags)}."
+            )
+        if result.closed_flags:
+            parts.append(
+                f"{len(result.closed_flags)} flag{pluralize(len(result.closed_flags))} closed: "
+                f"{_described(result.closed_flags)}."
+            )
+        parts.append(f"{result.kept} other flag{pluralize(result.kept)} still open.")
+        messages.success(request, " ".join(parts))
+    return redirect(f"{reverse('compliance:flags')}?{urlencode({'provider': provider.pk})}")

@@ -37,7 +37,7 @@ from casework.models import Case
 from compliance.models import Flag, Notification
 from compliance.services import compliance_sweep
 from imca_commissioning.exports import BOM, FORMULA_STARTS
-from organisations.models import Contract
+from organisations.models import Contract, Provider
 from qualifications.models import Funding, TrainingRecord
 from returns.models import QuarterlyReturn
 from tests.factories import (
@@ -336,6 +336,7 @@ KIND_MODELS = {
     "case": Case,
     "return": QuarterlyReturn,
     "contract": Contract,
+    "provider": Provider,
 }
 LIST_QUERIES = ("", "?format=csv", "?provider={p}", "?provider={p}&format=csv", "?provider={o}")
 

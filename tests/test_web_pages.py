@@ -184,8 +184,9 @@ def test_dashboard_names_no_client(world):
 def test_dashboard_shows_new_flags_once(world):
     FlagFactory(provider=world.provider, advocate=world.advocate, reason="Fresh flag")
     client = as_(world.commissioner)
-    assert "New since your last visit" in client.get("/compliance/dashboard/").content.decode()
-    assert "New since your last visit" not in client.get("/compliance/dashboard/").content.decode()
+    first = client.get("/compliance/dashboard/").content.decode()
+    assert 'id="new-since"' in first and "1 new flag" in first
+    assert 'id="new-since"' not in client.get("/compliance/dashboard/").content.decode()
 
 
 # --- Query budgets -----------------------------------------------------------------------
@@ -226,15 +227,16 @@ BUDGETS = [
     # catalogue and prices cached under it), 3 facts, contracts, CPD requirements, CPD
     # records, funding; then the user alone
     ("/training/matrix/", "manager", (11, 1)),
-    # user, flags with provider, advocate and case
-    ("/compliance/flags/", "manager", (2, 2)),
+    # user, the provider "Check now" names, flags with provider, advocate and case
+    ("/compliance/flags/", "manager", (3, 3)),
     # user, awaiting cases with type, advocate, supervisor and report
     ("/supervision/pending/", "manager", (2, 2)),
     ("/supervision/queue/", "supervisor_user", (2, 2)),
     # user with the scope's versions, lineage, providers, the services each contract
     # covers (organisations/scope.py), advocates, 8 for the evaluation's facts
     # (catalogue cached; the cases read once for the facts and the findings, issue 13),
-    # new flags, snapshots, the user's last visit saved (the new flags were shown); then
+    # new flags (counted, for the one "new since your last visit" line), the trend's
+    # snapshots, the user's last visit saved (the new flags were shown); then
     # the page afresh (the last visit moved, so the key did) from each provider's cached
     # figures: user, lineage, providers, services, new flags, snapshots; then from the
     # cache: the user alone

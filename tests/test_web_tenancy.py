@@ -67,6 +67,10 @@ EXPECTED: dict[str, tuple[str | None, tuple[int, ...]]] = {
     "supervision:sign_off": ("case", (403, 403, 404, 403, 404, 404, 302)),
     "compliance:dashboard": (None, (403, 403, 403, 200, 403, 200, 302)),
     "compliance:flags": (None, (200, 200, 200, 200, 200, 200, 302)),
+    # The drill-down: the provider's commissioners and managers (advocates by name).
+    "compliance:provider": ("provider", (200, 403, 403, 200, 404, 404, 302)),
+    # POST only (tests/test_check_now.py has who may run it).
+    "compliance:check_now": (None, (405, 405, 405, 405, 405, 405, 302)),
     "returns:list": (None, (200, 403, 403, 200, 200, 200, 302)),
     "returns:detail": ("return", (200, 403, 403, 200, 404, 404, 302)),
     "returns:submit": ("return", (200, 403, 403, 403, 404, 404, 302)),
@@ -138,6 +142,7 @@ def _objects(world):
             "pk": QuarterlyReturn.objects.create(contract=world.contract, quarter="2026Q1").pk
         },
         "contract": {"pk": world.contract.pk},
+        "provider": {"pk": world.provider.pk},
         "reset": {"uidb64": "MQ", "token": "set-password"},
         "template": {"kind": "advocates", "fmt": "xlsx"},
         "import": {"pk": ImportJobFactory(provider=world.provider).pk},

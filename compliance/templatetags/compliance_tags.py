@@ -40,3 +40,14 @@ def status_label(value: str | None) -> str:
 @register.filter
 def get_item(mapping, key):  # type: ignore[no-untyped-def]
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def lowerfirst(value: object) -> str:
+    """ "Cases taken without IMCA training" -> "cases taken without IMCA training": the
+    first letter only, so that IMCA, DoLS and CPD keep their capitals."""
+    text = str(value)
+    word = text.split(" ", 1)[0]
+    if any(c.isupper() for c in word[1:]):  # "DoLS ...", "CPD ...": a name, not a capital
+        return text
+    return text[:1].lower() + text[1:]

@@ -28,6 +28,8 @@ from qualifications.services import cpd_record_create, training_record_create
 from supervision.services import case_supervisor_assign, report_sign_off
 
 DEMO_PASSWORD = "imca-demo-2026"
+# Days of sweeps (and snapshots) the demo starts with: the dashboard's trend at once.
+TREND_DAYS = 90
 
 
 class Command(BaseCommand):
@@ -35,6 +37,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("--if-empty", action="store_true", help="Do nothing if data exists.")
+        parser.add_argument(
+            "--trend-days",
+            type=int,
+            default=TREND_DAYS,
+            help="Days of history the sweep is run for, so the dashboard shows a trend "
+            f"(default {TREND_DAYS}; 1: today only).",
+        )
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
         if not settings.ALLOW_DEMO_DATA:
@@ -51,8 +60,20 @@ class Command(BaseCommand):
             self._build(timezone.localdate())
         from compliance.services import compliance_sweep
 
-        result = compliance_sweep(on=timezone.localdate(), notify=False)
-        self.stdout.write(f"Sweep: {result.raised} flags raised.")
+        # The sweep's own service, run for each of the last days as beat would have run
+        # it: flags are raised and closed on the days they would have been, and each day
+        # leaves its snapshot, so the dashboard's trend has a history at once. Nobody is
+        # emailed (the demo addresses are example.org's).
+        today = timezone.localdate()
+        for back in range(max(1, options["trend_days"]) - 1, 0, -1):
+            compliance_sweep(on=today - timedelta(days=back), notify=False)
+        result = compliance_sweep(on=today, notify=False)
+        from compliance.models import Flag
+
+        self.stdout.write(
+            f"Sweep: {Flag.objects.open().count()} flags open today ({result.raised} raised "
+            f"today); {max(1, options['trend_days'])} days of snapshots for the trend."
+        )
         self._print_logins()
 
     def _print_logins(self) -> None:

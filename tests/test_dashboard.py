@@ -1,0 +1,359 @@
+"""The dashboard read at a glance (issue 14, item 3): the headline, the key to red and
+amber, every figure a link to the list behind it, the provider drill-down with each
+advocate's cost (R9), the trend as a server-rendered SVG chart with its table, and "new
+since your last visit" as one line. Per persona, with tenancy and exact query budgets."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from compliance.evaluation import AMBER_KEYS, RED_KEYS
+from compliance.models import Flag, Snapshot
+from compliance.services import compliance_sweep
+from compliance.trend import trend
+from compliance.views import LABELS, figure_url
+from tests.factories import (
+    AdvocateFactory,
+    FlagFactory,
+    FundingFactory,
+    TrainingRecordFactory,
+    UserFactory,
+    unit,
+)
+
+pytestmark = pytest.mark.django_db
+
+REQUEST_TRANSACTION = 2  # ATOMIC_REQUESTS: a SAVEPOINT and its RELEASE per request
+
+
+def as_(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def main(resp) -> str:
+    html = resp.content.decode()
+    return html[html.index("<main") : html.index("</main>")]
+
+
+@pytest.fixture
+def national(world):
+    return UserFactory(username="national", role="national")
+
+
+@pytest.fixture
+def admin(world):
+    return UserFactory(username="root", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def swept(world):
+    """Ada (trained 1 January 2025, never assessed) and Cal are overdue today."""
+    compliance_sweep(on=timezone.localdate(), notify=False)
+    return world
+
+
+# --- Who reads it ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [
+        ("commissioner", 200),
+        ("stranger_commissioner", 200),  # no contract: an empty dashboard
+        ("manager", 403),
+        ("advocate_user", 403),
+        ("outsider", 403),
+    ],
+)
+def test_the_dashboard_per_persona(swept, persona, status):
+    assert as_(getattr(swept, persona)).get("/compliance/dashboard/").status_code == status
+
+
+def test_the_national_reader_and_admin_read_the_same_dashboard(swept, national, admin):
+    for user in (national, admin):
+        resp = as_(user).get("/compliance/dashboard/")
+        assert resp.status_code == 200
+        html = main(resp)
+        assert "Northgate Advocacy" in html and "Southside Advocacy" in html
+        assert "By region" in html and "What red, amber and green mean" in html
+    # The national reader sees no advocate, case or flag: its figures are not links.
+    national_html = main(as_(national).get("/compliance/dashboard/"))
+    assert "/compliance/flags/" not in national_html
+    assert "/compliance/providers/" not in national_html
+    assert "/compliance/flags/?kind=assessment_overdue" in main(
+        as_(admin).get("/compliance/dashboard/")
+    )
+
+
+# --- The headline, the key and the links ----------------------------------------------
+
+
+def test_the_headline_counts_providers_by_rating_and_the_figures_that_matter(swept):
+    resp = as_(swept.commissioner).get("/compliance/dashboard/")
+    html = main(resp)
+    headline = html[html.index('class="app-headline"') : html.index("</ul>")]
+    figures = {
+        label.strip(): int(n)
+        for n, label in re.findall(r'app-headline__figure">(\d+)</span>\s*([^<]+)<', headline)
+    }
+    # Northgate: two overdue assessments, red. The commissioner sees only Northgate.
+    assert figures == {
+        "Red": 1,
+        "Amber": 0,
+        "Green": 0,
+        "Cases taken without IMCA training": 0,
+        "Assessments overdue": 2,
+    }
+    assert 'href="/compliance/flags/?kind=assessment_overdue"' in headline
+    assert 'href="/compliance/flags/?kind=practice_gate_breach"' in headline
+    # The red providers are named, each a link to its drill-down, and why it is red.
+    assert f'href="/compliance/providers/{swept.provider.pk}/">Northgate Advocacy</a>' in html
+    assert "Assessments overdue: 2" in html
+
+
+def test_the_key_is_the_evaluations_own_rule(swept):
+    html = main(as_(swept.commissioner).get("/compliance/dashboard/"))
+    key = html[html.index('id="rag-key"') :]
+    red = key[key.index("At least one of:") : key.index("</dd>")]
+    amber = key[key.index("None of the red figures") :]
+    amber = amber[: amber.index("</dd>")]
+    for k in RED_KEYS:
+        assert LABELS[k][1:] in red and LABELS[k][1:] not in amber
+    for k in AMBER_KEYS:
+        assert LABELS[k][1:] in amber and LABELS[k][1:] not in red
+
+
+def test_a_dols_figure_is_not_in_the_key_of_a_reader_without_dols(world):
+    world.contract.services = ["imca"]
+    world.contract.save()
+    html = main(as_(world.commissioner).get("/compliance/dashboard/"))
+    assert "DoLS" not in html[html.index('id="rag-key"') :].split("</dl>")[0]
+
+
+def test_every_figure_of_a_provider_links_to_the_list_behind_it(swept):
+    resp = as_(swept.commissioner).get("/compliance/dashboard/")
+    pid = swept.provider.pk
+    row = main(resp).split('id="providers"')[1].split("</tr>")[1]
+    links = re.findall(r'href="([^"]+)"', row)
+    cells = resp.context["rows"][0]["cells"]
+    assert [c["url"] for c in cells] == [figure_url(c["key"], pid) for c in cells]
+    assert all(figure_url(c["key"], pid) in {u.replace("&amp;", "&") for u in links} for c in cells)
+    assert figure_url("overdue", pid) == f"/training/matrix/?provider={pid}&status=overdue"
+    assert figure_url("cpd_gaps", pid) == (
+        f"/compliance/flags/?provider={pid}&kind=cpd_missing&kind=cpd_lapsed"
+    )
+    assert figure_url("net_cost", pid) == f"/compliance/providers/{pid}/#cost"
+
+
+def test_a_figure_link_leads_to_the_records_it_counts(swept):
+    client = as_(swept.commissioner)
+    pid = swept.provider.pk
+    html = main(client.get(figure_url("overdue", pid)))
+    assert "Ada Advocate" in html and "Cal Colleague" in html and "Sam Supervisor" not in html
+    flags = client.get(f"/compliance/flags/?provider={pid}&kind=assessment_overdue")
+    assert {f.advocate.name for f in flags.context["flags"]} == {"Ada Advocate", "Cal Colleague"}
+
+
+def test_the_flags_list_takes_several_kinds(swept):
+    FlagFactory(provider=swept.provider, advocate=swept.advocate, kind="cpd_missing")
+    FlagFactory(provider=swept.provider, advocate=swept.advocate, kind="cpd_lapsed")
+    client = as_(swept.manager)
+    both = client.get(figure_url("cpd_gaps", swept.provider.pk)).context["flags"]
+    assert sorted(f.kind for f in both) == ["cpd_lapsed", "cpd_missing"]
+    one = client.get("/compliance/flags/?kind=cpd_lapsed&kind=nonsense").context["flags"]
+    assert [f.kind for f in one] == ["cpd_lapsed"]
+
+
+def test_new_since_your_last_visit_is_one_line_with_a_link(world):
+    for i in range(15):
+        FlagFactory(provider=world.provider, advocate=world.advocate, reason=f"Fresh flag {i}")
+    client = as_(world.commissioner)
+    html = main(client.get("/compliance/dashboard/"))
+    line = html[html.index('id="new-since"') :].split("</div>")[0]
+    assert "15 new flags" in line and 'href="/compliance/flags/"' in line
+    assert "Fresh flag" not in html
+    assert 'id="new-since"' not in main(client.get("/compliance/dashboard/"))
+    FlagFactory(provider=world.provider, advocate=world.advocate)
+    again = main(client.get("/compliance/dashboard/"))
+    assert "1 new flag</strong> since your last visit on" in again
+
+
+# --- The trend ------------------------------------------------------------------------
+
+
+def snapshots(provider, days: dict[int, tuple[int, int]]) -> None:
+    today = timezone.localdate()
+    for back, (overdue, due_soon) in days.items():
+        Snapshot.objects.create(
+            provider=provider,
+            on=today - timedelta(days=back),
+            figures={
+                "overdue": overdue,
+                "due_soon": due_soon,
+                "by_category": {
+                    "IMCA": {"overdue": overdue, "due_soon": 0},
+                    "DOLS": {"overdue": 0, "due_soon": due_soon},
+                },
+            },
+        )
+
+
+def test_the_trend_is_an_svg_chart_with_a_date_axis_and_the_same_figures_as_a_table(world):
+    history = {60: (1, 4), 45: (3, 2), 30: (5, 0), 10: (2, 6), 0: (7, 3), 95: (99, 99)}
+    snapshots(world.provider, history)
+    snapshots(world.other_provider, {0: (50, 50)})  # not the commissioner's
+    resp = as_(world.commissioner).get("/compliance/dashboard/")
+    html = main(resp)
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    assert 'role="img"' in svg and 'aria-labelledby="trend-title trend-desc"' in svg
+    today = timezone.localdate()
+    first = today - timedelta(days=60)
+    title = re.search(r'<title id="trend-title">([^<]+)</title>', svg).group(1)
+    assert f"{first.day} {first:%B %Y}" in title and f"{today.day} {today:%B %Y}" in title
+    assert re.search(r'<desc id="trend-desc">[^<]*Overdue: 1 on [^<]*7 on', svg)
+    # The axes are labelled: a date axis with the first and last days, and counts.
+    ticks = re.findall(r'app-chart__date"[^>]*>([^<]+)</text>', svg)
+    assert ticks[0] == f"{first.day} {first:%b}" and ticks[-1] == f"{today.day} {today:%b}"
+    assert ">Date</text>" in svg and ">Assessments</text>" in svg
+    assert ">Overdue</text>" in svg and ">Due soon</text>" in svg  # the legend
+    # One point per snapshot day and series, inside the 90 days, of the reader's providers.
+    dots = re.findall(r'data-series="([^"]+)" data-day="([^"]+)" data-value="(\d+)"', svg)
+    shown = {back: v for back, v in history.items() if back < 90}
+    assert len(dots) == 2 * len(shown)
+    chart = {(s, d): int(v) for s, d, v in dots}
+    table = html[html.index('id="trend-table"') :].split("</table>")[0]
+    rows = re.findall(r'data-day="([^"]+)">[^<]+</th><td[^>]*>(\d+)</td><td[^>]*>(\d+)</td>', table)
+    assert len(rows) == len(shown)
+    for day, overdue, due_soon in rows:
+        back = (today - date.fromisoformat(day)).days
+        assert (int(overdue), int(due_soon)) == shown[back]
+        assert chart[("Overdue", day)] == int(overdue)
+        assert chart[("Due soon", day)] == int(due_soon)
+    # The points climb with the figures: 7 overdue today is higher than 1 sixty days ago.
+    ys = {
+        d: float(y)
+        for y, d in re.findall(r'cy="([\d.]+)"[^>]*data-series="Overdue" data-day="([^"]+)"', svg)
+    }
+    assert ys[today.isoformat()] < ys[first.isoformat()]
+
+
+def test_the_trend_counts_only_the_services_the_reader_covers(world):
+    snapshots(world.provider, {3: (2, 5), 0: (4, 1)})
+    today = timezone.localdate()
+    everything = trend([world.provider.pk], on=today)
+    imca_only = trend(
+        [world.provider.pk], on=today, categories={world.provider.pk: frozenset({"IMCA"})}
+    )
+    assert [r.values for r in everything.rows] == [(2, 5), (4, 1)]
+    assert [r.values for r in imca_only.rows] == [(2, 0), (4, 0)]
+    assert trend([world.provider.pk], on=today, days=2).drawable is False
+
+
+def test_without_two_days_of_snapshots_the_page_says_when_the_trend_appears(world):
+    html = main(as_(world.commissioner).get("/compliance/dashboard/"))
+    assert "<svg" not in html and "The trend appears once the daily sweep" in html
+
+
+def test_the_demo_loads_ninety_days_of_snapshots(settings):
+    from django.core.management import call_command
+
+    settings.ALLOW_DEMO_DATA = True
+    call_command("seed_demo", "--trend-days", "90", verbosity=0)
+    today = timezone.localdate()
+    days = sorted(set(Snapshot.objects.values_list("on", flat=True)))
+    assert len(days) == 90 and days[0] == today - timedelta(days=89) and days[-1] == today
+    # The sweep's own history: some flags were raised before today.
+    assert Flag.objects.filter(raised_on__lt=today).exists()
+
+
+# --- The provider drill-down ----------------------------------------------------------
+
+
+def test_the_drill_down_shows_each_advocates_route_and_net_cost(swept):
+    FundingFactory(provider=swept.provider, advocate=swept.advocate, amount=Decimal("100"))
+    swept.contract.qualification_target = "certificate"
+    swept.contract.save()
+    client = as_(swept.commissioner)
+    resp = client.get(f"/compliance/providers/{swept.provider.pk}/")
+    assert resp.status_code == 200
+    html = main(resp)
+    standings = resp.context["standings"]
+    assert {s.name for s in standings} == {"Ada Advocate", "Sam Supervisor", "Cal Colleague"}
+    ada = next(s for s in standings if s.name == "Ada Advocate")
+    assert ada.cost.award == "certificate" and ada.cost.funding == Decimal("100")
+    table = html[html.index('id="cost-table"') :].split("</table>")[0]
+    assert f"£{ada.cost.net:,.2f}" in table and "Funding" in table
+    assert all(f"Unit {line.unit}" in table or "The whole" in table for line in ada.cost.route)
+    # The same net cost as the dashboard's figure for the provider.
+    dashboard = client.get("/compliance/dashboard/").context["rows"][0]["figures"]
+    assert Decimal(dashboard["net_cost"]) == sum(s.cost.net for s in standings)
+    total = re.search(r'id="cost-total">£([\d,.]+)<', table).group(1)
+    assert Decimal(total.replace(",", "")) == Decimal(dashboard["net_cost"])
+    assert "Why: Assessments overdue: 2" in html
+
+
+@pytest.mark.parametrize(
+    ("persona", "own", "status"),
+    [
+        ("commissioner", True, 200),
+        ("manager", True, 200),
+        ("commissioner", False, 404),  # Southside: no contract with the commissioner
+        ("stranger_commissioner", True, 404),
+        ("outsider", True, 404),
+        ("advocate_user", True, 403),
+        ("outsider", False, 200),  # the outsider manages Southside
+    ],
+)
+def test_the_drill_down_per_persona(world, persona, own, status):
+    provider = world.provider if own else world.other_provider
+    resp = as_(getattr(world, persona)).get(f"/compliance/providers/{provider.pk}/")
+    assert resp.status_code == status
+
+
+def test_the_national_reader_sees_no_advocate_on_a_drill_down(world, national, admin):
+    url = f"/compliance/providers/{world.provider.pk}/"
+    assert as_(national).get(url).status_code == 403
+    assert as_(admin).get(url).status_code == 200
+
+
+# --- Query budgets --------------------------------------------------------------------
+
+
+def queries(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def grow(world, n: int) -> None:
+    for _ in range(n):
+        adv = AdvocateFactory(provider=world.provider, role_start=date(2024, 1, 1))
+        TrainingRecordFactory(advocate=adv, unit=unit("305"), trained_on=date(2024, 1, 1))
+        FlagFactory(provider=world.provider, advocate=adv)
+
+
+def test_the_drill_down_keeps_its_query_budget_whatever_the_rows(world):
+    client = as_(world.commissioner)
+    url = f"/compliance/providers/{world.provider.pk}/"
+    client.get(url)  # as a browser: the first page sets its CSRF cookie
+    for n in (2, 8):
+        grow(world, n)
+        snapshots(world.provider, {n: (n, 1), n + 1: (1, n)})
+        # Afresh: user with the scope's versions, provider, lineage; the provider's
+        # figures (dashboard_data, cached after: advocates, catalogue version, cases,
+        # absences, training, contracts, CPD requirements, CPD records, funding); the
+        # advocates and their standings (catalogue version, absences, training, case
+        # counts, contracts, CPD requirements, CPD records, funding); the services
+        # covered; the snapshots. Then from the answer cache: the user alone.
+        afresh, cached = queries(client, url), queries(client, url)
+        assert (afresh, cached) == (23 + REQUEST_TRANSACTION, 1 + REQUEST_TRANSACTION)
