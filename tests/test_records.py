@@ -298,7 +298,7 @@ def test_a_role_start_in_1900_is_refused(world):
 def test_the_web_allocation_refuses_the_year_9999(world):
     resp = as_(world.manager).get("/cases/allocate/?case_type=care_review&allocated_on=9999-12-31")
     assert resp.status_code == 200
-    assert "The allocation date cannot be after" in resp.content.decode()
+    assert "The allocation date must be between 1900 and 2200" in resp.content.decode()
     assert "Who can take" not in resp.content.decode()
 
 
