@@ -40,3 +40,20 @@ def status_label(value: str | None) -> str:
 @register.filter
 def get_item(mapping, key):  # type: ignore[no-untyped-def]
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def competence_label(code: str | None) -> str:
+    """A competence (or case category) by its label: "DoLS", "Care Act advocacy",
+    never "DOLS" or "CARE_ACT"."""
+    from casework.models import Category
+
+    return dict(Category.choices).get(code or "", str(code or ""))
+
+
+@register.filter(name="cpd_label")
+def cpd_label_filter(code: str | None) -> str:
+    """A CPD category by its label ("Work with client groups")."""
+    from qualifications.models import cpd_label
+
+    return cpd_label(code or "")
