@@ -38,8 +38,12 @@ def query_data(data):  # type: ignore[no-untyped-def]
     if not data or "allocated_on" not in data or "allocated_on_0" in data:
         return data
     out = data.copy()
-    year, _, rest = data["allocated_on"].partition("-")
-    month, _, day = rest.partition("-")
+    typed = data["allocated_on"]
+    parts = typed.split("-")
+    if len(parts) == 3 and all(p.strip().isdigit() for p in parts):
+        year, month, day = (str(int(p)) for p in parts)  # "03" is shown as 3
+    else:
+        year = month = day = typed
     out.update({"allocated_on_0": day, "allocated_on_1": month, "allocated_on_2": year})
     return out
 

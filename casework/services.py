@@ -442,7 +442,9 @@ def report_submit(*, case: Case, submitted_on: date, summary: str, by: Any = Non
     refuse_if_entered_in_error(case)
     if case.status not in SUBMITTABLE:
         raise Conflict("The report has already been issued")
-    if not (summary or "").strip():
+    # One line ending, whatever the browser sent: versions compare as written.
+    summary = (summary or "").replace("\r\n", "\n").strip()
+    if not summary:
         raise ValidationError({"summary": "Enter the report's summary"})
     checks = DateChecks()
     checks.past("submitted_on", submitted_on, "The submission date")
@@ -455,10 +457,10 @@ def report_submit(*, case: Case, submitted_on: date, summary: str, by: Any = Non
     )
     checks.raise_if_any()
     report, created = Report.objects.select_for_update().get_or_create(
-        case=case, defaults={"summary": summary.strip(), "submitted_on": submitted_on}
+        case=case, defaults={"summary": summary, "submitted_on": submitted_on}
     )
     if not created:
-        report.summary = summary.strip()
+        report.summary = summary
         report.submitted_on = submitted_on
     stamp(report, by, created=created)
     report.save()

@@ -36,6 +36,13 @@ class GovDateField(DateInputField):
             part.error_messages["incomplete"] = f"{subject} must include a {box}"
             part.validators = [RegexValidator(r"^\s*[0-9]+\s*$", self.real_date_message)]
 
+    def clean(self, value: Any) -> date | None:
+        try:
+            return super().clean(value)
+        except ValidationError as exc:
+            # One message once: three boxes of words are one date that is not real.
+            raise ValidationError(list(dict.fromkeys(exc.messages))) from exc
+
     def compress(self, data_list: list[str]) -> date | None:
         if not data_list or not any(data_list):
             return None

@@ -19,7 +19,6 @@ from casework.selectors import report_status, report_versions
 from imca_commissioning.exceptions import Conflict
 from supervision.models import SignOff
 from supervision.rules import issue_blocker
-from supervision.services import report_sign_off
 from tests.factories import CaseFactory
 from tests.test_web_pages import as_, d
 
@@ -159,8 +158,7 @@ def test_the_case_page_says_what_the_report_waits_for(world, case):
     body = page(world.advocate_user, url)
     assert "Approved</strong>" in body
     assert (
-        "Approved by Sam Supervisor on 23 March 2026; waiting for Ada Advocate to issue it."
-        in body
+        "Approved by Sam Supervisor on 23 March 2026; waiting for Ada Advocate to issue it." in body
     )
     assert f'href="/cases/{case.pk}/issue/"' in body
 
@@ -282,8 +280,7 @@ def test_the_r5_refusals_differ_and_cite_the_rule_after_the_sentence():
     assert nobody != waiting
     assert nobody is not None and nobody.startswith("No supervisor is named")
     assert waiting == (
-        "The report is awaiting approval by Priya Shah: it can be issued once they approve "
-        "it (R5)"
+        "The report is awaiting approval by Priya Shah: it can be issued once they approve it (R5)"
     )
     late = issue_blocker(
         needed_supervision_on_submission=True,
@@ -300,9 +297,7 @@ def test_the_r5_refusals_differ_and_cite_the_rule_after_the_sentence():
 # --- The advocate asks their manager to name a supervisor -----------------------------
 
 
-def test_asking_for_a_supervisor_tells_each_manager_once(
-    world, django_capture_on_commit_callbacks
-):
+def test_asking_for_a_supervisor_tells_each_manager_once(world, django_capture_on_commit_callbacks):
     world.manager.email = "manager@example.org"
     world.manager.save(update_fields=["email"])
     case = CaseFactory(advocate=world.advocate, allocated_on=date(2026, 3, 2))
