@@ -492,7 +492,7 @@ def test_training_stages_must_move_forward():
     errors = training_stage_errors(
         {"requested_on": date(2025, 2, 1), "trained_on": date(2025, 1, 1)}
     )
-    assert "trained_on" in errors and "2025-02-01" in errors["trained_on"]
+    assert "trained_on" in errors and "1 February 2025" in errors["trained_on"]
     assert (
         training_stage_errors(
             {
