@@ -338,3 +338,36 @@ def test_a_manager_without_an_email_address_is_not_written_to(
     assert mail.outbox == []
     case.refresh_from_db()
     assert case.supervisor_requested_by == world.advocate_user
+
+
+# --- Query budgets: the pages cost the same whatever the number of versions ----------
+
+
+def _queries(client, url: str) -> int:  # type: ignore[no-untyped-def]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("rounds", [1, 4])
+def test_the_sign_off_and_case_pages_are_flat_in_versions(world, case, rounds):
+    for i in range(rounds):
+        submit(world, case, f"version {i + 1}", SUBMITTED)
+        if i + 1 < rounds:
+            sign(world, case, "returned", RETURNED, f"comment {i + 1}")
+    assert len(report_versions(Report.objects.get(case=case))) == rounds
+    supervisor = as_(world.supervisor_user)
+    advocate = as_(world.advocate_user)
+    counts = (
+        _queries(supervisor, f"/supervision/cases/{case.pk}/sign-off/"),
+        _queries(advocate, f"/cases/{case.pk}/"),
+        _queries(advocate, f"/cases/{case.pk}/report/"),
+    )
+    assert counts == EXPECTED_QUERIES, counts
+
+
+# Session, user and the page's own reads, the +2 of the request's transaction included.
+EXPECTED_QUERIES = (7, 10, 6)
