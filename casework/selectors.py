@@ -9,11 +9,12 @@ from datetime import date, datetime
 
 from advocates.models import Advocate
 from advocates.rules import Judged
-from advocates.selectors import advocate_facts_many
+from advocates.selectors import advocate_facts_many, advocate_judged
 from imca_commissioning.dates import in_words
 from organisations.selectors import policy_for_provider
 from qualifications.selectors import catalogue_get
 from supervision.models import SignOff
+from supervision.rules import needs_supervision
 
 from .models import Case, CaseStatus, Report
 from .rules import Decision, allocation_decision
@@ -165,3 +166,17 @@ def report_status(
     return ReportStatus(
         "Not submitted", "govuk-tag--grey", f"waiting for {advocate} to submit the report{due}"
     )
+
+
+def case_report_status(
+    case: Case, report: Report | None, sign_offs: Sequence[SignOff]
+) -> ReportStatus:
+    """``report_status`` for the case page and the printed report, reading R3 (whether
+    the report needed approval when submitted) only where it decides the answer: a
+    submitted report with no supervisor named (the catalogue's version and the
+    advocate's facts); no queries otherwise."""
+    needs = None
+    if report is not None and case.status == CaseStatus.REPORT_SUBMITTED and not case.supervisor_id:
+        judged = advocate_judged(case.advocate, catalogue_get())
+        needs = needs_supervision(judged, case.case_type.category, report.submitted_on)
+    return report_status(case, report, sign_offs, needs_approval=needs)

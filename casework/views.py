@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from advocates.models import Advocate
-from advocates.selectors import advocate_judged
 from imca_commissioning.corrections import correction_page
 from imca_commissioning.exceptions import Conflict
 from imca_commissioning.forms import add_service_errors
@@ -26,9 +25,7 @@ from organisations.access import (
     require,
 )
 from organisations.models import Commissioner
-from qualifications.selectors import catalogue_get
 from supervision.models import SignOff
-from supervision.rules import needs_supervision
 from supervision.selectors import eligible_supervisors
 
 from . import services
@@ -43,7 +40,7 @@ from .forms import (
     query_data,
 )
 from .models import Case, CaseStatus, Report
-from .selectors import ReportStatus, allocation_eligibility, report_status, report_versions
+from .selectors import allocation_eligibility, case_report_status, report_versions
 
 
 def _provider_commissioners(provider_id: int | None) -> list[Commissioner]:
@@ -218,7 +215,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "report": report,
             "can_write": can_write,
             "sign_offs": sign_offs,
-            "status": _report_status(case, report, sign_offs),
+            "status": case_report_status(case, report, sign_offs),
             "versions": report_versions(report),
             "history": history_merged(
                 history_of(Case.history.filter(id=case.pk), name="Case"),
@@ -232,16 +229,6 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "is_supervisor": case.supervisor and case.supervisor.user_id == request.user.pk,
         },
     )
-
-
-def _report_status(case: Case, report: Report | None, sign_offs) -> ReportStatus:  # type: ignore[no-untyped-def]
-    """The report's status for the case page and the printed report; R3 is read (a
-    few queries) only for a submitted report with no supervisor named."""
-    needs = None
-    if report is not None and case.status == CaseStatus.REPORT_SUBMITTED and not case.supervisor_id:
-        judged = advocate_judged(case.advocate, catalogue_get())
-        needs = needs_supervision(judged, case.case_type.category, report.submitted_on)
-    return report_status(case, report, sign_offs, needs_approval=needs)
 
 
 def _post_action(
@@ -284,7 +271,7 @@ def _post_action(
             "submit_label": TITLES[action][1],
             "caption": f"Case {case.client_reference}",
             "back_url": reverse("casework:detail", args=[case.pk]),
-            **(extra(case) if extra else {}),
+            **(extra or {}),
         },
     )
 
@@ -353,7 +340,7 @@ def report_submit(request: HttpRequest, pk: int) -> HttpResponse:
         "submit",
         "Report resubmitted." if report else "Report submitted.",
         template="casework/submit.html",
-        extra=lambda _case: {"report": report, "returned": returned},
+        extra={"report": report, "returned": returned},
         initial={
             "submitted_on": timezone.localdate(),
             "summary": report.summary if report else "",
@@ -414,7 +401,7 @@ def report_print(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "case": case,
             "report": report,
-            "status": _report_status(case, report, sign_offs),
+            "status": case_report_status(case, report, sign_offs),
             "draft": report is not None and case.status != CaseStatus.REPORT_ISSUED,
         },
     )
