@@ -226,3 +226,15 @@ def test_the_case_history_shows_statuses_by_label_and_days_in_words(world):
     assert "Report due on (empty) → 30 April 2026" in body
     assert "Status Allocated → Report submitted" in body
     assert "report_submitted" not in body and "2026-04-30" not in body
+
+
+@pytest.mark.django_db
+def test_the_return_page_names_case_types_not_codes(world):
+    from returns.models import QuarterlyReturn
+
+    as_(world.manager).get("/returns/?quarter=2026Q1")  # opens the draft
+    ret = QuarterlyReturn.objects.get(contract=world.contract, quarter="2026Q1")
+    body = as_(world.manager).get(f"/returns/{ret.pk}/").content.decode()
+    dols = case_type("dols_39a").name
+    assert f": {dols}</a>" in body or f": {dols}<br>" in body
+    assert ": dols_39a<" not in body
