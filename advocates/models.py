@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from imca_commissioning.dates import in_words
 from imca_commissioning.models import ArchivableModel
 from organisations import scope
 from organisations.models import Provider, Role
@@ -132,4 +133,4 @@ class Absence(ArchivableModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} from {self.start_date}"
+        return f"{self.get_kind_display()} from {in_words(self.start_date)}"

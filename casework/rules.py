@@ -6,7 +6,13 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from advocates.rules import Judged, in_role
-from imca_commissioning.dates import days_within, merge_spans, whole_months_between
+from imca_commissioning.dates import (
+    cited,
+    days_within,
+    in_words,
+    merge_spans,
+    whole_months_between,
+)
 from organisations.policy import Policy
 
 CATEGORY_IMCA = "IMCA"
@@ -16,10 +22,6 @@ GATED_CATEGORIES = (CATEGORY_IMCA, CATEGORY_DOLS)
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def _fmt(d: date) -> str:
-    return f"{d.day} {d:%B %Y}"
 
 
 @dataclass(frozen=True)
@@ -37,10 +39,10 @@ def practice_gate(judged: Judged, on: date) -> Decision:
     reasons = []
     if not in_role(facts.role_start, facts.left_on, on):
         if on < facts.role_start:
-            reasons.append(f"not in role until {_fmt(facts.role_start)}")
+            reasons.append(f"not in role until {in_words(facts.role_start)}")
         else:
             assert facts.left_on is not None
-            reasons.append(f"left the role on {_fmt(facts.left_on)}")
+            reasons.append(f"left the role on {in_words(facts.left_on)}")
     if judged.competence("IMCA").level_on(on) is None:
         reasons.append(f"not trained for {judged.catalogue.label('IMCA')}")
     return Decision(not reasons, reasons)
@@ -152,13 +154,14 @@ def dols_own_reasons(judged: Judged, on: date, policy: Policy) -> list[str]:
 
 def allocation_decision(judged: Judged, category: str, on: date, policy: Policy) -> Decision:
     """Which gate a case of ``category`` passes on ``on``; other categories are ungated.
-    Each reason names the rule that refused it ("R1: not trained for unit 305")."""
+    Each reason is a sentence citing the rule that refused it after it ("Not trained
+    for unit 305 (R1)")."""
     if category not in GATED_CATEGORIES:
         return Decision(True)
-    reasons = [f"R1: {r}" for r in practice_gate(judged, on).reasons]
+    reasons = [cited(r, "R1") for r in practice_gate(judged, on).reasons]
     rule = "R1" if reasons else None
     if category == CATEGORY_DOLS:
-        own = [f"R2: {r}" for r in dols_own_reasons(judged, on, policy)]
+        own = [cited(r, "R2") for r in dols_own_reasons(judged, on, policy)]
         reasons += own
         rule = rule or ("R2" if own else None)
     return Decision(not reasons, reasons, rule)

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from decimal import Decimal
+from smtplib import SMTPException
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from advocates.models import Advocate
 from advocates.selectors import advocate_judged
+from imca_commissioning.dates import cited, in_words
 from imca_commissioning.exceptions import Conflict
 from imca_commissioning.services import (
     apply_fields,
@@ -32,6 +39,8 @@ from supervision.services import supervisor_check
 from .models import Case, CaseStatus, CaseType, Report
 from .rules import allocation_decision
 
+log = logging.getLogger(__name__)
+
 
 def allocation_check(
     *, advocate: Advocate, case_type: CaseType, on: date, exclude_case_id: int | None = None
@@ -42,7 +51,7 @@ def allocation_check(
         raise ValidationError({"advocate": "That advocate's record is archived"})
     if not case_type.active_on(on):
         raise ValidationError(
-            {"case_type": f"{case_type.name} is not an active case type on {on.isoformat()}"}
+            {"case_type": f"{case_type.name} is not an active case type on {in_words(on)}"}
         )
     judged = advocate_judged(advocate, catalogue_get(), exclude_case_id=exclude_case_id)
     policy = policy_for_provider(advocate.provider_id, on)
@@ -127,7 +136,7 @@ def _set_supervisor(case: Case, supervisor: Advocate | None, on: date | None) ->
         case.supervisor_assigned_on = None
         return
     if supervisor.pk == case.advocate_id:
-        raise ValidationError({"supervisor": "R4: an advocate cannot supervise their own case"})
+        raise ValidationError({"supervisor": "An advocate cannot supervise their own case (R4)"})
     if on is not None:
         checks = DateChecks()
         checks.past("supervisor_assigned_on", on, "The supervisor's start date")
@@ -299,7 +308,9 @@ def case_update(
         changed
     ):
         if case.supervisor_id == case.advocate_id:
-            raise ValidationError({"supervisor": "R4: an advocate cannot supervise their own case"})
+            raise ValidationError(
+                {"supervisor": "An advocate cannot supervise their own case (R4)"}
+            )
         supervisor_check(
             case=case,
             supervisor=case.supervisor,  # type: ignore[arg-type]
@@ -357,16 +368,59 @@ def case_archive(*, case: Case, by: Any, reason: str = "entered in error") -> Ca
 @transaction.atomic
 def case_supervisor_request(*, case: Case, by: Any) -> Case:
     """The allocated advocate asks the provider's managers to name a supervisor: the
-    request is recorded (who, when) and shown to the managers until one is named.
-    Conflict when the case already has a supervisor or was entered in error."""
+    request is recorded (who, when), shown to the managers on the case and the case
+    list until one is named, and each active manager with an email address is told by
+    email once the request is stored (``tell_managers_supervisor_requested``). Conflict
+    when the case already has a supervisor, was entered in error, or was already asked
+    for (pressing twice asks once, and sends once)."""
     case = Case.objects.select_for_update().get(pk=case.pk)
     refuse_if_entered_in_error(case)
     if case.supervisor_id is not None:
         raise Conflict("This case already has a supervisor.")
+    if case.supervisor_requested_at is not None:
+        raise Conflict(
+            "A supervisor was already asked for on "
+            f"{in_words(timezone.localdate(case.supervisor_requested_at))}: your managers "
+            "have been told."
+        )
     case.supervisor_requested_at = timezone.now()
     case.supervisor_requested_by = by if getattr(by, "pk", None) else None
     case.save(update_fields=["supervisor_requested_at", "supervisor_requested_by"])
+    case_id = case.pk
+    transaction.on_commit(lambda: tell_managers_supervisor_requested(case_id=case_id))
     return case
+
+
+def tell_managers_supervisor_requested(*, case_id: int) -> int:
+    """Email each active manager (with an address) of the case's provider that its
+    advocate asked for a supervisor; one email per manager, addressed to them alone.
+    Returns how many were sent. A mail server that refuses is logged, never a failed
+    request: the request stays on the case and the case list for the managers."""
+    case = Case.objects.select_related("advocate", "case_type").get(pk=case_id)
+    managers = (
+        get_user_model()
+        .objects.filter(role="provider_manager", provider_id=case.provider_id, is_active=True)
+        .exclude(email="")
+    )
+    link = settings.SITE_URL.rstrip("/") + reverse("casework:detail", args=[case.pk])
+    sent = 0
+    for manager in managers:
+        try:
+            send_mail(
+                subject=f"Name a supervisor for case {case.client_reference}",
+                message=(
+                    f"{case.advocate.name} asked for a supervisor on case "
+                    f"{case.client_reference} ({case.case_type.name}), allocated on "
+                    f"{in_words(case.allocated_on)}. Name one on the case's page:\n{link}\n"
+                ),
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[manager.email],
+            )
+        except (OSError, SMTPException):
+            log.exception("case %s: the supervisor request email was not sent", case.pk)
+        else:
+            sent += 1
+    return sent
 
 
 SUBMITTABLE = {
@@ -388,7 +442,9 @@ def report_submit(*, case: Case, submitted_on: date, summary: str, by: Any = Non
     refuse_if_entered_in_error(case)
     if case.status not in SUBMITTABLE:
         raise Conflict("The report has already been issued")
-    if not (summary or "").strip():
+    # One line ending, whatever the browser sent: versions compare as written.
+    summary = (summary or "").replace("\r\n", "\n").strip()
+    if not summary:
         raise ValidationError({"summary": "Enter the report's summary"})
     checks = DateChecks()
     checks.past("submitted_on", submitted_on, "The submission date")
@@ -401,10 +457,10 @@ def report_submit(*, case: Case, submitted_on: date, summary: str, by: Any = Non
     )
     checks.raise_if_any()
     report, created = Report.objects.select_for_update().get_or_create(
-        case=case, defaults={"summary": summary.strip(), "submitted_on": submitted_on}
+        case=case, defaults={"summary": summary, "submitted_on": submitted_on}
     )
     if not created:
-        report.summary = summary.strip()
+        report.summary = summary
         report.submitted_on = submitted_on
     stamp(report, by, created=created)
     report.save()
@@ -434,7 +490,7 @@ def report_issue(*, case: Case, issued_on: date, by: Any = None) -> Report:
     of approval."""
     case = (
         Case.objects.select_for_update(of=("self",))
-        .select_related("case_type", "advocate")
+        .select_related("case_type", "advocate", "supervisor")
         .get(pk=case.pk)
     )
     refuse_if_entered_in_error(case)
@@ -458,12 +514,19 @@ def report_issue(*, case: Case, issued_on: date, by: Any = None) -> Report:
     approved = case.status == CaseStatus.REPORT_APPROVED
     approved_on = latest_approval(case) if approved else None
     if case.status == CaseStatus.REPORT_RETURNED and needed:
-        raise Conflict("R5: the supervisor returned the report; revise and resubmit it")
+        raise Conflict(
+            cited(
+                f"{case.supervisor.name if case.supervisor else 'the supervisor'} returned "
+                "the report: revise and resubmit it before it is issued",
+                "R5",
+            )
+        )
     blocker = issue_blocker(
         needed_supervision_on_submission=needed,
         approved=approved,
         approved_on=approved_on,
         issued_on=issued_on,
+        supervisor=case.supervisor.name if case.supervisor else None,
     )
     if blocker:
         raise Conflict(blocker)

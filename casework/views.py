@@ -37,9 +37,10 @@ from .forms import (
     ReportForm,
     SupervisorForm,
     WithdrawForm,
+    query_data,
 )
 from .models import Case, CaseStatus, Report
-from .selectors import allocation_eligibility
+from .selectors import allocation_eligibility, case_report_status, report_versions
 
 
 def _provider_commissioners(provider_id: int | None) -> list[Commissioner]:
@@ -80,12 +81,14 @@ def case_allocate(request: HttpRequest) -> HttpResponse:
     nothing) when the type or date on screen is not the one the list was shown for."""
     user = request.user
     require(user.role in ("provider_manager", "advocate"), "Only provider staff record cases.")
-    shown = AllocationQueryForm(request.GET or None)
-    posted = AllocationQueryForm(request.POST) if request.method == "POST" else None
-    if posted is not None and not ({"case_type", "allocated_on"} & set(request.POST)):
+    shown = AllocationQueryForm(query_data(request.GET) or None)
+    posted = AllocationQueryForm(query_data(request.POST)) if request.method == "POST" else None
+    if posted is not None and not (
+        {"case_type", "allocated_on", "allocated_on_0"} & set(request.POST)
+    ):
         # A post that names no type or date (a script, an older page) is for the ones in
         # the address, which the list was shown for.
-        posted = AllocationQueryForm(request.GET)
+        posted = AllocationQueryForm(query_data(request.GET))
     if posted is not None and request.POST.get("action") == "show":
         if posted.is_valid():
             params = urlencode(
@@ -176,7 +179,13 @@ def case_allocate(request: HttpRequest) -> HttpResponse:
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_visible_or_404(
         Case.objects.visible_to(request.user, include_entered_in_error=True).select_related(
-            "case_type", "advocate", "supervisor", "provider", "commissioner", "archived_by"
+            "case_type",
+            "advocate",
+            "supervisor",
+            "provider",
+            "commissioner",
+            "archived_by",
+            "supervisor_requested_by",
         ),
         pk,
     )
@@ -197,6 +206,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             candidates=others,
             advocate_id=case.advocate_id,
         )
+    sign_offs = list(SignOff.objects.filter(case=case).select_related("supervisor"))
     return render(
         request,
         "casework/detail.html",
@@ -204,20 +214,15 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "case": case,
             "report": report,
             "can_write": can_write,
-            "sign_offs": SignOff.objects.filter(case=case).select_related("supervisor"),
+            "sign_offs": sign_offs,
+            "status": case_report_status(case, report, sign_offs),
+            "versions": report_versions(report),
             "history": history_merged(
                 history_of(Case.history.filter(id=case.pk), name="Case"),
                 history_of(Report.history.filter(case_id=case.pk), name="Report"),
             ),
             "is_manager": is_manager_of(request.user, case.provider_id),
             "is_allocated": is_advocate_user(request.user, case.advocate),
-            "report_form": ReportForm(
-                initial={
-                    "submitted_on": timezone.localdate(),
-                    "summary": report.summary if report else "",
-                }
-            ),
-            "issue_form": IssueForm(initial={"issued_on": timezone.localdate()}),
             "hours_form": HoursForm(initial={"hours": case.hours}),
             "withdraw_form": WithdrawForm(),
             "supervisor_form": SupervisorForm(supervisors=supervisors) if supervisors else None,
@@ -226,7 +231,17 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _post_action(request: HttpRequest, pk: int, form_class, action, success: str, **form_kwargs):  # type: ignore[no-untyped-def]
+def _post_action(
+    request: HttpRequest,
+    pk: int,
+    form_class,
+    action,
+    success: str,
+    *,
+    template="includes/form_page.html",
+    extra=None,
+    **form_kwargs,
+):  # type: ignore[no-untyped-def]
     case = get_visible_or_404(
         Case.objects.visible_to(request.user).select_related("case_type", "advocate"), pk
     )
@@ -249,13 +264,14 @@ def _post_action(request: HttpRequest, pk: int, form_class, action, success: str
             return redirect("casework:detail", pk=case.pk)
     return render(
         request,
-        "includes/form_page.html",
+        template,
         {
             "form": form,
             "title": TITLES[action][0],
             "submit_label": TITLES[action][1],
             "caption": f"Case {case.client_reference}",
             "back_url": reverse("casework:detail", args=[case.pk]),
+            **(extra or {}),
         },
     )
 
@@ -304,7 +320,32 @@ ACTIONS = {
 
 
 def report_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    return _post_action(request, pk, ReportForm, "submit", "Report submitted.")
+    """Submit the report, or resubmit it after a return: the box starts from the last
+    text submitted, and the supervisor's comment is shown above it. Every version is
+    kept (the report's history; ``casework.selectors.report_versions``)."""
+    case = get_visible_or_404(Case.objects.visible_to(request.user), pk)
+    report = Report.objects.filter(case=case).first()
+    latest = (
+        SignOff.objects.live()
+        .filter(case=case)
+        .select_related("supervisor")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    returned = latest if latest is not None and case.status == CaseStatus.REPORT_RETURNED else None
+    return _post_action(
+        request,
+        pk,
+        ReportForm,
+        "submit",
+        "Report resubmitted." if report else "Report submitted.",
+        template="casework/submit.html",
+        extra={"report": report, "returned": returned},
+        initial={
+            "submitted_on": timezone.localdate(),
+            "summary": report.summary if report else "",
+        },
+    )
 
 
 def report_issue(request: HttpRequest, pk: int) -> HttpResponse:
@@ -343,13 +384,27 @@ def case_supervisor(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def report_print(request: HttpRequest, pk: int) -> HttpResponse:
-    """The printable report: names the advocate, the supervisor and the approval date."""
+    """The printable report: names the advocate, the supervisor and the approval date
+    (R5). Until it is issued it prints as a draft saying what it waits for ("DRAFT:
+    awaiting approval by Priya Shah")."""
     case = get_visible_or_404(
-        Case.objects.visible_to(request.user).select_related("case_type", "advocate", "provider"),
+        Case.objects.visible_to(request.user).select_related(
+            "case_type", "advocate", "provider", "supervisor", "report__supervisor"
+        ),
         pk,
     )
     report = getattr(case, "report", None) if hasattr(case, "report") else None
-    return render(request, "casework/report.html", {"case": case, "report": report})
+    sign_offs = list(SignOff.objects.filter(case=case).select_related("supervisor"))
+    return render(
+        request,
+        "casework/report.html",
+        {
+            "case": case,
+            "report": report,
+            "status": case_report_status(case, report, sign_offs),
+            "draft": report is not None and case.status != CaseStatus.REPORT_ISSUED,
+        },
+    )
 
 
 def case_entered_in_error(request: HttpRequest, pk: int) -> HttpResponse:

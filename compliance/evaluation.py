@@ -33,9 +33,11 @@ from casework.rules import (
     allocation_decision,
     gate_dates,
 )
+from imca_commissioning.dates import in_words
 from organisations.models import SERVICE_CATEGORY
 from organisations.policy import DEFAULT_POLICY, Policy
 from organisations.scope import ALL_SERVICES
+from qualifications.models import cpd_label
 from qualifications.rules import (
     DUE_SOON,
     ON_TRACK,
@@ -444,9 +446,9 @@ def _advocate_findings(s: Standing) -> list[Finding]:
     label = s.judged.catalogue.label
     for code, d in s.compliance.deadlines.items():
         if d.status == OVERDUE:
-            kind, text = FlagKind.ASSESSMENT_OVERDUE, f"assessment overdue since {d.due}"
+            kind, text = FlagKind.ASSESSMENT_OVERDUE, f"assessment overdue since {in_words(d.due)}"
         elif d.status == DUE_SOON:
-            kind, text = FlagKind.ASSESSMENT_DUE_SOON, f"assessment due by {d.due}"
+            kind, text = FlagKind.ASSESSMENT_DUE_SOON, f"assessment due by {in_words(d.due)}"
         else:
             continue
         out.append(
@@ -457,7 +459,7 @@ def _advocate_findings(s: Standing) -> list[Finding]:
                 s.provider_id,
                 s.advocate_id,
                 None,
-                f"{s.name}: {label(code)} {text}",
+                f"{s.name}: {label(code)} {text} (R7)",
                 d.due,
                 SERVICE_OF.get(code),
             )
@@ -475,8 +477,8 @@ def _advocate_findings(s: Standing) -> list[Finding]:
                 s.provider_id,
                 s.advocate_id,
                 None,
-                f"{s.name}: waiting {w.days} days for unit {w.unit} training "
-                f"(requested {w.requested_on})",
+                f"{s.name}: waiting {w.days} days for unit {w.unit} training, "
+                f"requested on {in_words(w.requested_on)} (R8)",
                 None,
                 # A place counts under the service of what it trains for (IMCA first).
                 next(
@@ -495,9 +497,10 @@ def _advocate_findings(s: Standing) -> list[Finding]:
                 s.provider_id,
                 s.advocate_id,
                 None,
-                f"{s.name}: no {state.category} CPD on record"
+                f"{s.name}: no CPD in {cpd_label(state.category)} on record (R10)"
                 if missing
-                else f"{s.name}: {state.category} CPD lapsed on {state.valid_until}",
+                else f"{s.name}: CPD in {cpd_label(state.category)} lapsed on "
+                f"{in_words(state.valid_until)} (R10)",
                 state.valid_until,
             )
         )
@@ -577,7 +580,8 @@ def _case_findings(
                     finding(
                         FlagKind.ISSUED_WITHOUT_APPROVAL,
                         "R5",
-                        f"Report issued on {c.issued_on} without a supervisor's approval (R5)",
+                        f"Report issued on {in_words(c.issued_on)} without the supervisor's "
+                        "approval (R5)",
                     )
                 )
             continue
@@ -589,8 +593,8 @@ def _case_findings(
                     finding(
                         FlagKind.NO_SUPERVISOR,
                         "R3",
-                        f"Open {(on - c.allocated_on).days} days without a named supervisor "
-                        f"(R3/R4; grace {grace} days)",
+                        f"Open {(on - c.allocated_on).days} days without a named supervisor, "
+                        f"more than the {grace} days allowed (R3, R4)",
                         last,
                     )
                 )

@@ -12,6 +12,18 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 
+def in_words(d: date) -> str:
+    """A day as people write it: "3 November 2026" (every message and page; the
+    templates' ``|date:"j F Y"`` gives the same)."""
+    return f"{d.day} {d:%B %Y}"
+
+
+def cited(sentence: str, rule: str) -> str:
+    """A rule's reason as a sentence with its rule id as a quiet reference after it:
+    ``cited("not trained for unit 305", "R1")`` is "Not trained for unit 305 (R1)"."""
+    return f"{sentence[:1].upper()}{sentence[1:]} ({rule})"
+
+
 def add_months(d: date, n: int) -> date:
     """Calendar months: keep the day of month, clamped to the month's last day.
 

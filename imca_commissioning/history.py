@@ -10,6 +10,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
+
+from imca_commissioning.dates import in_words
 
 # Bookkeeping that changes with every save and says nothing by itself.
 IGNORED = {"modified_at", "modified_by", "created_at", "created_by", "id"}
@@ -26,6 +29,10 @@ class Change:
     change: str
     fields: dict[str, dict[str, Any]] = field(default_factory=dict)
     record: str = ""
+    # The same changes as a page shows them: (field's name, from, to) in words, with
+    # dates as "3 November 2026" and choices by their labels ("Report approved", never
+    # "report_approved"); a related record's change is named without its ids.
+    shown: tuple[tuple[str, str, str], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -44,6 +51,58 @@ def _plain(value: Any) -> Any:
     if isinstance(value, models.Model):
         return value.pk
     return value
+
+
+# Names a field's own name would spell badly ("Prior imca cases"), as the forms say them.
+FIELD_NAMES = {
+    "prior_imca_cases": "IMCA cases with earlier employers",
+    "prior_experience_months": "Months of IMCA experience with earlier employers",
+    "imha_role_start": "First day as an IMHA",
+    "role_start": "First day in role",
+    "left_on": "Last day in role",
+    "instructed_on": "Instructed on",
+    "allocated_on": "Allocated on",
+    "report_due_on": "Report due on",
+    "withdrawn_on": "Instruction withdrawn on",
+    "supervisor_assigned_on": "Supervisor from",
+    "supervisor_requested_at": "Supervisor asked for",
+    "archived_at": "Entered in error",
+    "archived_reason": "Reason",
+}
+
+
+def _words(model_field: Any, value: Any) -> str:
+    if value is None or value == "":
+        return "(empty)"
+    if model_field is not None and model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if isinstance(value, datetime):
+        local = timezone.localtime(value) if timezone.is_aware(value) else value
+        return f"{in_words(local.date())} {local:%H:%M}"
+    if isinstance(value, date):
+        return in_words(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _shown(model: Any, fields: dict[str, dict[str, Any]], row: Any, before: Any) -> tuple:  # type: ignore[type-arg]
+    out = []
+    for key in fields:
+        try:
+            model_field = model._meta.get_field(key)
+        except Exception:  # noqa: BLE001 - a field since removed: shown by its name
+            model_field = None
+        name = FIELD_NAMES.get(key) or (
+            str(getattr(model_field, "verbose_name", key.replace("_", " "))).capitalize()
+        )
+        if model_field is not None and model_field.is_relation:
+            out.append((name, "", "changed"))
+            continue
+        attname = getattr(model_field, "attname", key)
+        old = getattr(before, attname, None) if before is not None else None
+        out.append((name, _words(model_field, old), _words(model_field, getattr(row, attname))))
+    return tuple(out)
 
 
 def _tracked(row: Any) -> list[str]:
@@ -101,6 +160,7 @@ def history_of(queryset: Any, *, name: str = "") -> list[Change]:
                 change=_label(before, row, fields),
                 fields=fields,
                 record=name or str(row.instance_type._meta.verbose_name).capitalize(),
+                shown=_shown(row.instance_type, fields, row, before),
             )
         )
     return changes

@@ -21,17 +21,13 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from .dates import add_months
+from .dates import in_words as in_words  # the one day-in-words function, re-exported
 
 # The first plausible day of any record: IMCA began in 2007, and an advocate's role
 # start or prior training is not before the middle of the last century.
 EARLIEST = date(1950, 1, 1)
 # How far ahead a plan (a booked course, a planned absence) may reach.
 PLAN_YEARS = 2
-
-
-def in_words(day: date) -> str:
-    """A day as a council officer writes it: ``29 November 2026`` (no leading zero)."""
-    return f"{day.day} {day:%B %Y}"
 
 
 def today() -> date:

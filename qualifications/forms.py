@@ -16,10 +16,16 @@ class TrainingRecordForm(GovForm):
     route = forms.ChoiceField(
         choices=Route.choices, initial=Route.FULL, widget=forms.RadioSelect, label="Route"
     )
-    requested_on = GovDateField(required=False, label="Place requested on")
-    booked_for = GovDateField(required=False, label="Booked for")
-    trained_on = GovDateField(required=False, label="Training received on")
-    achieved_on = GovDateField(required=False, label="Assessment achieved on")
+    requested_on = GovDateField(
+        noun="the day the place was requested", required=False, label="Place requested on"
+    )
+    booked_for = GovDateField(noun="the booked day", required=False, label="Booked for")
+    trained_on = GovDateField(
+        noun="the day training was received", required=False, label="Training received on"
+    )
+    achieved_on = GovDateField(
+        noun="the day the assessment was achieved", required=False, label="Assessment achieved on"
+    )
 
 
 class TrainingUpdateForm(TrainingRecordForm):
@@ -33,7 +39,7 @@ class CpdForm(GovForm):
         choices=CpdCategory.choices, widget=forms.RadioSelect, label="Category"
     )
     title = forms.CharField(max_length=200, label="Title")
-    completed_on = GovDateField(label="Completed on")
+    completed_on = GovDateField(noun="the completion date", label="Completed on")
     hours = forms.DecimalField(
         min_value=0, max_value=9999, decimal_places=2, initial=0, label="Hours"
     )

@@ -244,6 +244,11 @@ class CpdCategory(models.TextChoices):
     OTHER = "other", "Other"
 
 
+def cpd_label(code: str) -> str:
+    """A CPD category as people read it ("Work with client groups"), never its code."""
+    return dict(CpdCategory.choices).get(code, code.replace("_", " ").capitalize())
+
+
 class CpdRecordQuerySet(models.QuerySet["CpdRecord"]):
     def live(self) -> Self:
         """CPD records not entered in error (the ones R10 counts; ADR 0008)."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from imca_commissioning.dates import Span, add_months, days_within, merge_spans
+from imca_commissioning.dates import Span, add_months, days_within, in_words, merge_spans
 
 TRAINED = "trained"
 ASSESSED = "assessed"
@@ -150,7 +150,7 @@ def training_stage_errors(
             if earlier_day is not None:
                 if later_day < earlier_day:
                     errors[later] = (
-                        f"Must be on or after {STAGE_NAMES[earlier]} ({earlier_day.isoformat()})"
+                        f"Must be on or after {STAGE_NAMES[earlier]} ({in_words(earlier_day)})"
                     )
                 break
     if previous:

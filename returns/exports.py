@@ -4,7 +4,7 @@ figures and one of definitions. Written by the service's one export helper
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from imca_commissioning.exports import CONTENT_TYPES, Table
@@ -71,10 +71,13 @@ def flatten(figures: dict[str, Any]) -> list[tuple[str, Any]]:
     return rows
 
 
-def definition(key: str) -> str:
+def definition(key: str, names: Mapping[str, str] | None = None) -> str:
+    """A figure's definition in words; a per-type figure ("activity.instructed.dols_39a")
+    names its type by ``names`` (code to name, e.g. the case types') where given."""
     parts = key.split(".")
     if len(parts) == 3:
-        return f"{DEFINITIONS.get('.'.join(parts[:2]), '')}: {parts[2]}"
+        name = (names or {}).get(parts[2], parts[2])
+        return f"{DEFINITIONS.get('.'.join(parts[:2]), '')}: {name}"
     return DEFINITIONS.get(key, "")
 
 

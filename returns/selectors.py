@@ -286,7 +286,7 @@ def overdue_return_flags(*, provider_id: int, on: date) -> dict[tuple[str, str],
             provider_id=provider_id,
             advocate_id=None,
             case_id=None,
-            reason=f"Quarterly return for {first} not submitted (due {due:%-d %B %Y}){more}",
+            reason=f"Quarterly return for {first} not submitted (due {due:%-d %B %Y}){more} (R13)",
             due=due,
             # The contract's commissioner's business only (organisations/scope.py).
             contract_id=contract.pk,

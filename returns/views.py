@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from casework.models import CaseType
 from imca_commissioning.exceptions import Conflict
 from imca_commissioning.exports import table_response
 from imca_commissioning.forms import add_service_errors
@@ -126,6 +127,8 @@ def record_link(key: str, provider_id: int) -> str:
 def _changes(current: dict[str, Any], previous: dict[str, Any]) -> list[dict[str, Any]]:
     """Each figure beside last quarter's, with the change where both are numbers."""
     before = dict(exports.flatten(previous))
+    # Case types by name ("Urgent authorisation (s.39A)"), never by code.
+    names = dict(CaseType.objects.values_list("code", "name"))
     out = []
     for key, value in exports.flatten(current):
         old = before.get(key)
@@ -138,7 +141,7 @@ def _changes(current: dict[str, Any], previous: dict[str, Any]) -> list[dict[str
         out.append(
             {
                 "key": key,
-                "label": exports.definition(key),
+                "label": exports.definition(key, names),
                 "value": value,
                 "previous": old,
                 "change": None if change is None else round(change, 2),

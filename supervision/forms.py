@@ -17,4 +17,4 @@ class SignOffForm(GovForm):
         max_length=5000,
         label="Comment (required when returning the report)",
     )
-    signed_on = GovDateField(label="Signed on")
+    signed_on = GovDateField(noun="the sign-off date", label="Signed on")

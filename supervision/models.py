@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from advocates.models import Advocate
 from casework.models import Case
+from imca_commissioning.dates import in_words
 
 
 class Decision(models.TextChoices):
@@ -60,7 +61,7 @@ class SignOff(models.Model):
         ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.decision} on {self.signed_on}"
+        return f"{self.get_decision_display()} on {in_words(self.signed_on)}"
 
     def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         # Integrity, not business logic: sign-offs are append-only (R5).

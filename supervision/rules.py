@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from advocates.rules import Judged, in_role
+from imca_commissioning.dates import cited, in_words
 from qualifications.rules import ASSESSED
 
 # R3: the relevant competences of a case, by category.
@@ -61,14 +62,14 @@ def supervisor_decision(
     if facts.provider_id != provider_id:
         reasons.append("the supervisor must work for the same provider")
     if not in_role(facts.role_start, facts.left_on, on):
-        reasons.append(f"{facts.name or 'the supervisor'} is not in role on {on.isoformat()}")
+        reasons.append(f"{facts.name or 'the supervisor'} is not in role on {in_words(on)}")
     for code in relevant_competences(category):
         if supervisor.competence(code).level_on(on) != ASSESSED:
             reasons.append(
                 f"{facts.name or 'the supervisor'} has not achieved "
-                f"{supervisor.catalogue.label(code)} on {on.isoformat()}"
+                f"{supervisor.catalogue.label(code)} on {in_words(on)}"
             )
-    return Decision(not reasons, [f"R4: {r}" for r in reasons])
+    return Decision(not reasons, [cited(r, "R4") for r in reasons])
 
 
 def issue_blocker(
@@ -77,15 +78,37 @@ def issue_blocker(
     approved: bool,
     approved_on: date | None,
     issued_on: date,
+    supervisor: str | None = "",
 ) -> str | None:
     """R5: where R3 applied on the submission date, the report is issued only after the
-    supervisor's approval of the latest submission, on or before the issue date."""
+    supervisor's approval of the latest submission, on or before the issue date.
+
+    ``supervisor`` is the name of the supervisor named on the case (None: nobody is
+    named; "": not known, e.g. read back from the record): the refusal says what the
+    report waits for, and from whom. Returns the refusal as a sentence citing R5, or
+    None when the report may be issued."""
     if not needed_supervision_on_submission:
         return None
     if not approved or approved_on is None:
-        return "R5: the report needs the supervisor's approval before it is issued"
+        if supervisor is None:
+            return cited(
+                "no supervisor is named on this case, and the report needs a supervisor's "
+                "approval before it is issued: ask your manager to name one",
+                "R5",
+            )
+        if supervisor:
+            return cited(
+                f"the report is awaiting approval by {supervisor}: it can be issued once "
+                "they approve it",
+                "R5",
+            )
+        return cited("the report needs the supervisor's approval before it is issued", "R5")
     if approved_on > issued_on:
-        return f"R5: the report was approved on {approved_on.isoformat()}, after the issue date"
+        return cited(
+            f"the report was approved on {in_words(approved_on)}, after the issue date: "
+            "issue it on or after the day of approval",
+            "R5",
+        )
     return None
 
 

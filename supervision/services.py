@@ -27,7 +27,7 @@ def supervisor_check(
 ) -> None:
     """Raise the R4 refusal, naming ``field``, unless ``supervisor`` may act on ``on``."""
     if supervisor.archived_at is not None:
-        raise ValidationError({field: "R4: that advocate's record is archived"})
+        raise ValidationError({field: "That advocate's record is archived (R4)"})
     decision = supervisor_decision(
         advocate_judged(supervisor, catalogue_get()),
         advocate_id=case.advocate_id,

@@ -10,11 +10,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.models import Case, CaseStatus
+from casework.models import Case, CaseStatus, Report
+from casework.selectors import report_versions
 from imca_commissioning.forms import add_service_errors
 from organisations.access import get_visible_or_404, require
 
 from .forms import SignOffForm
+from .models import SignOff
 from .services import report_sign_off
 
 
@@ -57,8 +59,11 @@ def pending(request: HttpRequest) -> HttpResponse:
 
 
 def sign_off(request: HttpRequest, pk: int) -> HttpResponse:
+    """The supervisor reads the report (its text, earlier versions and the sign-offs so
+    far) and approves it or returns it with a comment (R5)."""
     case = get_visible_or_404(
-        Case.objects.visible_to(request.user).select_related("supervisor", "case_type"), pk
+        Case.objects.visible_to(request.user).select_related("supervisor", "case_type", "advocate"),
+        pk,
     )
     require(
         case.supervisor is not None and case.supervisor.user_id == request.user.pk,
@@ -73,14 +78,20 @@ def sign_off(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Sign-off recorded.")
             return redirect("supervision:queue")
+    report = Report.objects.filter(case=case).first()
     return render(
         request,
-        "includes/form_page.html",
+        "supervision/sign_off.html",
         {
             "form": form,
+            "case": case,
+            "report": report,
+            "versions": report_versions(report),
+            "sign_offs": SignOff.objects.filter(case=case).select_related("supervisor"),
             "title": "Sign off the report",
             "caption": f"Case {case.client_reference}",
             "back_url": reverse("casework:detail", args=[case.pk]),
-            "intro": "Approve the report, or return it to the advocate with a comment to revise it.",
+            "intro": "Read the report, then approve it, or return it to the advocate with a "
+            "comment saying what to revise.",
         },
     )

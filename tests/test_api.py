@@ -267,7 +267,7 @@ def test_worked_example_1_through_the_api(world):
         format="json",
     )
     assert refused.status_code == 400
-    assert "not trained for unit 305" in str(refused.json())
+    assert "Not trained for unit 305 (R1)" in str(refused.json())
     ok = client.post(
         "/api/v1/cases/",
         {

@@ -22,7 +22,7 @@ def test_r1_worked_example_1_eligibility_on_either_side_of_training(world):
     )
     (_, _, refused) = before[0]
     assert not refused.allowed and refused.rule == "R1"
-    assert refused.reasons == ["R1: not trained for unit 305"]
+    assert refused.reasons == ["Not trained for unit 305 (R1)"]
     after = allocation_eligibility(
         provider_id=world.provider.pk, category="IMCA", on=date(2025, 3, 20), advocates=[adv]
     )

@@ -270,7 +270,7 @@ def test_a_return_not_submitted_in_time_is_flagged_from_the_day_after(world):
     compliance_sweep(on=date(2026, 7, 31), notify=False)
     flag = Flag.objects.get(kind="return_overdue", subject=subject, resolved_on__isnull=True)
     assert flag.provider == world.provider and flag.due == date(2026, 7, 30)
-    assert flag.reason == "Quarterly return for 2026Q1 not submitted (due 30 July 2026)"
+    assert flag.reason == "Quarterly return for 2026Q1 not submitted (due 30 July 2026) (R13)"
     assert Flag.objects.visible_to(world.commissioner).filter(pk=flag.pk).exists()
     assert not Flag.objects.visible_to(world.outsider).filter(pk=flag.pk).exists()
     compliance_sweep(on=date(2026, 8, 1), notify=False)
@@ -306,7 +306,7 @@ def test_every_quarter_since_the_contract_began_is_owed_in_one_flag(world):
     assert flag.subject == f"return:{world.contract.pk}"
     # 2025Q2, 2025Q3, 2025Q4 and 2026Q1 are past due on 6 August 2026.
     assert flag.reason == (
-        "Quarterly return for 2025Q2 not submitted (due 30 October 2025) and 3 later quarters"
+        "Quarterly return for 2025Q2 not submitted (due 30 October 2025) and 3 later quarters (R13)"
     )
     assert flag.due == date(2025, 10, 30)
 
@@ -331,7 +331,7 @@ def test_a_contract_that_ended_owes_no_later_quarter(world):
     world.contract.save(update_fields=["start_date", "end_date"])
     compliance_sweep(on=date(2026, 8, 6), notify=False)
     flag = Flag.objects.get(kind="return_overdue", provider=world.provider)
-    assert flag.reason == "Quarterly return for 2025Q1 not submitted (due 30 July 2025)"
+    assert flag.reason == "Quarterly return for 2025Q1 not submitted (due 30 July 2025) (R13)"
 
 
 def test_the_return_due_days_of_the_contract_apply(world):

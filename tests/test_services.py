@@ -40,7 +40,7 @@ def test_r1_refusal_names_the_rule_and_stores_nothing(world):
             allocated_on=date(2025, 3, 1),
             client_reference="X",
         )
-    assert exc.value.message_dict == {"advocate": ["R1: not trained for unit 305"]}
+    assert exc.value.message_dict == {"advocate": ["Not trained for unit 305 (R1)"]}
     assert snapshot() == before
 
 
@@ -55,7 +55,7 @@ def test_r2_refusal_gives_months_and_cases(world):
             client_reference="X",
         )
     assert exc.value.message_dict["advocate"] == [
-        "R2: DoLS experience: 1 month and 0 cases; needs 3 months or 3 cases"
+        "DoLS experience: 1 month and 0 cases; needs 3 months or 3 cases (R2)"
     ]
 
 

@@ -120,11 +120,11 @@ def test_a_digest_leaves_out_a_flag_no_longer_visible_when_it_is_sent(world):
 
 def test_an_imca_only_commissioner_reads_only_imca_competences_in_the_matrix(world, imca_only):
     page = as_(imca_only).get(f"/training/matrix/?provider={world.provider.pk}").content.decode()
-    assert ">IMCA</th>" in page and ">DOLS</th>" not in page
+    assert ">IMCA</th>" in page and ">DoLS</th>" not in page
     detail = as_(imca_only).get(f"/advocates/{world.advocate.pk}/").content.decode()
-    assert ">DOLS</th>" not in detail
+    assert ">DoLS</th>" not in detail
     assert (
-        ">DOLS</th>"
+        ">DoLS</th>"
         in as_(world.commissioner).get(f"/advocates/{world.advocate.pk}/").content.decode()
     )
 

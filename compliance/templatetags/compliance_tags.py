@@ -51,3 +51,20 @@ def lowerfirst(value: object) -> str:
     if any(c.isupper() for c in word[1:]):  # "DoLS ...", "CPD ...": a name, not a capital
         return text
     return text[:1].lower() + text[1:]
+
+
+@register.filter
+def competence_label(code: str | None) -> str:
+    """A competence (or case category) by its label: "DoLS", "Care Act advocacy",
+    never "DOLS" or "CARE_ACT"."""
+    from casework.models import Category
+
+    return dict(Category.choices).get(code or "", str(code or ""))
+
+
+@register.filter(name="cpd_label")
+def cpd_label_filter(code: str | None) -> str:
+    """A CPD category by its label ("Work with client groups")."""
+    from qualifications.models import cpd_label
+
+    return cpd_label(code or "")

@@ -85,7 +85,7 @@ def test_manager_registers_trains_and_allocates_a_supervised_case(page, world):
     # Allocate: the page says who may take the case and why not; Nia needs a supervisor.
     page.goto("/cases/allocate/")
     page.select_option("#id_case_type", label="Care review")
-    page.fill("#id_allocated_on", "2026-06-01")
+    fill_date(page, "allocated_on", date(2026, 6, 1))
     submit(page, "Show who can take it")
     assert "Who can take a care review case" in page.inner_text("main")
     page.get_by_label("Nia Newcomer").check()
