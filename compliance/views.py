@@ -9,12 +9,14 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from imca_commissioning.exports import Table, table_response
+from imca_commissioning.lists import list_page
 from imca_commissioning.pagecache import versioned_cache
 from organisations import scope
 from organisations.access import require
 from organisations.models import Provider
 
-from .models import Flag, FlagKind, Snapshot
+from .filters import FlagFilter
+from .models import Flag, Snapshot
 from .selectors import dashboard_data, dashboard_groups, shown_keys, totals
 
 LABELS = {
@@ -141,19 +143,15 @@ def _dashboard_csv(entries: list[dict[str, object]], keys: tuple[str, ...]) -> H
 
 
 def flag_list(request: HttpRequest) -> HttpResponse:
-    flags = Flag.objects.visible_to(request.user).select_related("provider", "advocate", "case")
-    state = request.GET.get("state", "open")
-    if state == "open":
-        flags = flags.filter(resolved_on__isnull=True)
-    elif state == "closed":
-        flags = flags.filter(resolved_on__isnull=False)
-    kind = request.GET.get("kind", "")
-    if kind in FlagKind.values:
-        flags = flags.filter(kind=kind)
-    provider = request.GET.get("provider", "")
-    if provider.isdigit():
-        flags = flags.filter(provider_id=int(provider))
-    flags = flags.order_by("-raised_on", "-pk")[:1000]
+    """The flags one sees (open unless asked): search, filters, sort by column, pages.
+    The download carries the whole filtered set, in the same order, never one page of
+    it (imca_commissioning/lists.py)."""
+    flags = (
+        Flag.objects.visible_to(request.user)
+        .select_related("provider", "advocate", "case")
+        .order_by("-raised_on", "pk")
+    )
+    filterset = FlagFilter(request.GET, queryset=flags, request=request)
     if request.GET.get("format") == "csv":
         return table_response(
             Table(
@@ -169,18 +167,23 @@ def flag_list(request: HttpRequest) -> HttpResponse:
                         f.raised_on,
                         f.resolved_on,
                     ]
-                    for f in flags
+                    for f in filterset.qs
                 ],
             )
         )
-    return render(
+    context = list_page(
         request,
-        "compliance/flags.html",
-        {
-            "flags": flags,
-            "state": state,
-            "kind": kind,
-            "kinds": FlagKind.choices,
-            "query": request.GET.urlencode(),
-        },
+        filterset,
+        columns=[
+            ("Flag", "kind"),
+            ("Provider", "provider"),
+            ("Advocate", "advocate"),
+            ("Due", "due"),
+            ("Raised", "raised"),
+            ("Closed", "closed"),
+        ],
+        noun="flags",
+        default_sort="-raised",
+        download=True,
     )
+    return render(request, "compliance/flags.html", context)
