@@ -73,12 +73,12 @@ class ColumnSort(django_filters.OrderingFilter):
         return qs.order_by(*(self.get_ordering_value(p) for p in params), "pk")
 
 
-def search(*fields: str) -> Callable[[Any, QuerySet[Any], str, str], QuerySet[Any]]:
+def search(*fields: str) -> Callable[[QuerySet[Any], str, str], QuerySet[Any]]:
     """A FilterSet method searching ``fields`` (case-insensitive, containing) for every
     word of the search text."""
     from django.db.models import Q
 
-    def method(filterset: Any, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+    def method(queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         for word in value.split()[:8]:
             q = Q()
             for field in fields:

@@ -46,6 +46,7 @@ def people(request: HttpRequest) -> HttpResponse:
         User.objects.managed_by(user)
         .filter(role__in=(Role.PROVIDER_MANAGER, Role.ADVOCATE))
         .select_related("provider", "advocate")
+        .order_by("username", "pk")
     )
     filterset = PersonFilter(request.GET, queryset=queryset, request=request)
     columns = [
@@ -136,7 +137,7 @@ def deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     API tokens end."""
     person = _person(request, pk)
     _require_people(request)
-    form = ConfirmForm(request.POST or None)
+    form = ConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.person_deactivate(by=request.user, user=person)
@@ -229,12 +230,16 @@ def provider_list(request: HttpRequest) -> HttpResponse:
         "The list of providers is for commissioners.",
     )
     today = timezone.localdate()
-    queryset = Provider.objects.visible_to(user).annotate(
-        in_role=Count(
-            "advocates",
-            filter=Q(advocates__archived_at__isnull=True, advocates__role_start__lte=today)
-            & (Q(advocates__left_on__isnull=True) | Q(advocates__left_on__gte=today)),
+    queryset = (
+        Provider.objects.visible_to(user)
+        .annotate(
+            in_role=Count(
+                "advocates",
+                filter=Q(advocates__archived_at__isnull=True, advocates__role_start__lte=today)
+                & (Q(advocates__left_on__isnull=True) | Q(advocates__left_on__gte=today)),
+            )
         )
+        .order_by("name", "pk")
     )
     filterset = ProviderFilter(request.GET, queryset=queryset, request=request)
     context = list_page(

@@ -337,7 +337,23 @@ KIND_MODELS = {
     "return": QuarterlyReturn,
     "contract": Contract,
 }
-LIST_QUERIES = ("", "?format=csv", "?provider={p}", "?provider={p}&format=csv", "?provider={o}")
+LIST_QUERIES = (
+    "",
+    "?format=csv",
+    "?provider={p}",
+    "?provider={p}&format=csv",
+    "?provider={o}",
+    # The list pages' filters (imca_commissioning/lists.py, issue 14): a choice outside
+    # the tenancy is refused as a missing one; a search, sort or page shows nothing more.
+    "?advocate={a}",
+    "?advocate={oa}",
+    "?advocate={oa}&format=csv",
+    "?q=Olly&state=all",
+    "?q=Ada&state=all&format=csv",
+    "?sort=-name&page=2",
+    "?sort=-advocate&state=all",
+    "?state=deactivated&role=advocate",
+)
 
 
 def web_patterns(resolver: Any = None, prefix: str = "") -> Any:
@@ -369,7 +385,12 @@ def walk_pages(m: Matrix, world: Any) -> None:
             elif kind is None:
                 url = reverse(name)
                 for query in LIST_QUERIES:
-                    full = url + query.format(p=world.provider.pk, o=world.other_provider.pk)
+                    full = url + query.format(
+                        p=world.provider.pk,
+                        o=world.other_provider.pk,
+                        a=world.advocate.pk,
+                        oa=world.outsider_advocate.pk,
+                    )
                     m.call(persona, "get", full)
 
 
