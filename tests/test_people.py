@@ -49,9 +49,7 @@ def _set_password(link: str, password: str = NEW_PASSWORD) -> Client:
     assert opened.status_code == 302 and opened["Location"].endswith("/invitation/set-password/")
     page = client.get(opened["Location"])
     assert page.status_code == 200 and "Set your password" in page.content.decode()
-    done = client.post(
-        opened["Location"], {"new_password1": password, "new_password2": password}
-    )
+    done = client.post(opened["Location"], {"new_password1": password, "new_password2": password})
     assert done.status_code == 302 and done["Location"] == "/accounts/login/"
     return client
 
@@ -315,7 +313,9 @@ def APIClientToken(user):  # noqa: N802 - reads like the client it returns
 
 def test_a_manager_cannot_deactivate_their_own_login(world):
     resp = as_(world.manager).post(f"/people/{world.manager.pk}/deactivate/")
-    assert resp.status_code == 200 and "You cannot deactivate your own login" in resp.content.decode()
+    assert (
+        resp.status_code == 200 and "You cannot deactivate your own login" in resp.content.decode()
+    )
     world.manager.refresh_from_db()
     assert world.manager.is_active
 

@@ -5,7 +5,6 @@ stays whole."""
 from __future__ import annotations
 
 import re
-
 from datetime import date
 
 import pytest

@@ -23,9 +23,7 @@ def clean(page, axe_source: str, where: str) -> list[str]:
     return [f"{where}: {v['id']} ({v['impact']})" for v in axe_violations(page, axe_source)]
 
 
-def test_a_manager_invites_an_advocate_who_sets_a_password_and_signs_in(
-    page, world, axe_source
-):
+def test_a_manager_invites_an_advocate_who_sets_a_password_and_signs_in(page, world, axe_source):
     AdvocateFactory(provider=world.provider, name="Nia Newbie")
     problems: list[str] = []
     sign_in(page, "manager")
