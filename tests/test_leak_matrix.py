@@ -37,7 +37,7 @@ from casework.models import Case
 from compliance.models import Flag, Notification
 from compliance.services import compliance_sweep
 from imca_commissioning.exports import BOM, FORMULA_STARTS
-from organisations.models import Contract
+from organisations.models import Contract, User
 from qualifications.models import Funding, TrainingRecord
 from returns.models import QuarterlyReturn
 from tests.factories import (
@@ -367,10 +367,41 @@ def web_patterns(resolver: Any = None, prefix: str = "") -> Any:
             yield prefix + p.name
 
 
+def people_seen(m: Matrix, login: Any) -> frozenset[str]:
+    """Who manages a login on the People pages (issue 14): its provider's managers,
+    an oracle written apart from organisations/scope.py's ``people``."""
+    return frozenset(
+        persona
+        for persona, user in m.users.items()
+        if user is not None
+        and user.role == "provider_manager"
+        and login.provider_id is not None
+        and user.provider_id == login.provider_id
+    )
+
+
+def walk_people(m: Matrix, name: str) -> None:
+    """A People page naming a login: 404 to whoever does not manage it, read or write."""
+    logins = [s.obj for s in m.secrets if isinstance(s.obj, User)]
+    assert logins, "the leak matrix needs logins for the People pages"
+    for login in logins:
+        url = reverse(name, kwargs={"pk": login.pk})
+        for persona in PERSONAS:
+            if persona == "anon":
+                m.expect(persona, f"GET {url}", m.call(persona, "get", url).status_code, (302,))
+            elif persona not in people_seen(m, login):
+                for method in ("get", "post"):
+                    got = m.call(persona, method, url, None if method == "get" else {})
+                    m.expect(persona, f"{method.upper()} {url}", got.status_code, (404,))
+
+
 def walk_pages(m: Matrix, world: Any) -> None:
     for name in web_patterns():
         assert name in EXPECTED, f"{name}: a page with no entry in the matrix (add its access)"
         kind = EXPECTED[name][0]
+        if kind == "person":
+            walk_people(m, name)
+            continue
         for persona in PERSONAS:
             if kind in KIND_MODELS:
                 for s in [x for x in m.secrets if isinstance(x.obj, KIND_MODELS[kind])]:
