@@ -73,7 +73,9 @@ def _advocates_without_login(user: object) -> int:
 def invite(request: HttpRequest) -> HttpResponse:
     _require_people(request)
     user = request.user
-    form = InviteForm(request.POST or None, user=user, initial={"role": request.GET.get("role")})
+    # From an advocate's page: that advocate (the form's choices decide if it may be).
+    initial = {"role": request.GET.get("role"), "advocate": request.GET.get("advocate")}
+    form = InviteForm(request.POST or None, user=user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -390,3 +390,18 @@ def test_a_manager_invited_sets_up_two_step_verification_on_first_sign_in(world)
     client.post("/accounts/login/", {"username": "mfa@example.org", "password": NEW_PASSWORD})
     resp = client.get("/people/")
     assert resp.status_code == 302 and resp["Location"].startswith("/accounts/mfa/setup/")
+
+
+def test_an_advocates_page_offers_a_login_to_a_record_without_one(world):
+    newbie = AdvocateFactory(provider=world.provider, name="Nia Newbie")
+    client = as_(world.manager)
+    page = client.get(f"/advocates/{newbie.pk}/").content.decode()
+    assert f"/people/invite/?role=advocate&amp;advocate={newbie.pk}" in page
+    form = client.get(f"/people/invite/?role=advocate&advocate={newbie.pk}").content.decode()
+    assert re.search(rf'<option value="{newbie.pk}" selected>Nia Newbie</option>', form)
+    # Another provider's advocate is not a choice, whatever the address says.
+    other = client.get(
+        f"/people/invite/?role=advocate&advocate={world.outsider_advocate.pk}"
+    ).content.decode()
+    assert "Olly Outsider" not in other
+    assert "Has a login" in client.get(f"/advocates/{world.advocate.pk}/").content.decode()
