@@ -34,10 +34,16 @@ PAGE = "page"
 
 class ListFilterSet(django_filters.FilterSet):
     """A FilterSet whose form fields carry the GOV.UK classes (the list pages render
-    them with ``includes/list_filters.html``)."""
+    them with ``includes/list_filters.html``). A filter with one choice for the reader
+    is not offered: ``provider`` to a provider's people, ``advocate`` to an advocate."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        user = getattr(self.request, "user", None)
+        if getattr(user, "provider_id", None):
+            self.filters.pop("provider", None)
+        if getattr(user, "role", "") == "advocate":
+            self.filters.pop("advocate", None)
         for field in self.form.fields.values():
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):

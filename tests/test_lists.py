@@ -81,24 +81,29 @@ def _import(world, i: int) -> None:
 
 # (url, persona, builder of one row, exact queries of one visit, what they are)
 BUDGETS: list[tuple[str, str, Callable[..., None], int]] = [
-    # user, count, a page of advocates with their provider, the provider filter's choices
-    ("/advocates/", "manager", _advocate, 4),
-    # user, count, a page of cases with type, advocate and supervisor, the type,
-    # advocate and provider filters' choices
-    ("/cases/", "manager", _case, 6),
-    # user, count, a page of flags with provider, advocate and case, the provider and
+    # user, count, a page of advocates with their provider (a provider's people have no
+    # provider filter: they see one)
+    ("/advocates/", "manager", _advocate, 3),
+    # the commissioner: and the provider filter's choices
+    ("/advocates/", "commissioner", _advocate, 4),
+    # user, count, a page of cases with type, advocate and supervisor, the type and
     # advocate filters' choices
-    ("/compliance/flags/", "manager", _flag, 5),
+    ("/cases/", "manager", _case, 5),
+    # user, count, a page of flags with provider, advocate and case, the advocate
+    # filter's choices
+    ("/compliance/flags/", "manager", _flag, 4),
+    # the commissioner: user, the services its contracts cover (organisations/scope.py),
+    # count, a page of flags, the provider and advocate filters' choices
+    ("/compliance/flags/", "commissioner", _flag, 6),
     # user, count, a page of awaiting cases with type, advocate, supervisor and report
     ("/supervision/pending/", "manager", _awaiting, 3),
     ("/supervision/queue/", "supervisor_user", _awaiting, 3),
     # user, the commissioner's lineage is in the scope's subquery: count, a page of
     # providers with their advocates in role
     ("/providers/", "commissioner", _provider, 3),
-    # user, count, a page of logins with provider and advocate, the provider filter's
-    # choices, the advocates without a login, the manager's provider (its name heads the
-    # page)
-    ("/people/", "manager", _person, 6),
+    # user, count, a page of logins with provider and advocate, the advocates without a
+    # login, the manager's provider (its name heads the page)
+    ("/people/", "manager", _person, 5),
     # user, count, a page of imports
     ("/imports/", "manager", _import, 3),
     # the matrix computed afresh (it is cached until its data changes): as in

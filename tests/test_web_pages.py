@@ -219,18 +219,18 @@ def queries(client: Client, url: str) -> int:
 # scope's versions).
 BUDGETS = [
     # user, the count (imca_commissioning/lists.py: "Showing 1 to 50 of N"), one page
-    # of advocates with their provider, the provider filter's choices
-    ("/advocates/", "manager", (4, 4)),
+    # of advocates with their provider
+    ("/advocates/", "manager", (3, 3)),
     # user, count, a page of cases with type, advocate and supervisor, the choices of
-    # the type, advocate and provider filters
-    ("/cases/", "manager", (6, 6)),
+    # the type and advocate filters
+    ("/cases/", "manager", (5, 5)),
     # user with their provider's version, provider, advocates, catalogue version (the
     # catalogue and prices cached under it), 3 facts, contracts, CPD requirements, CPD
     # records, funding; then the user alone
     ("/training/matrix/", "manager", (11, 1)),
-    # user, count, a page of flags with provider, advocate and case, the provider and
-    # advocate filters' choices
-    ("/compliance/flags/", "manager", (5, 5)),
+    # user, count, a page of flags with provider, advocate and case, the advocate
+    # filter's choices
+    ("/compliance/flags/", "manager", (4, 4)),
     # user, count, a page of awaiting cases with type, advocate, supervisor and report
     ("/supervision/pending/", "manager", (3, 3)),
     ("/supervision/queue/", "supervisor_user", (3, 3)),
