@@ -44,7 +44,12 @@ class InviteForm(GovForm):
     provider = forms.ModelChoiceField(
         label="Provider", queryset=Provider.objects.all(), required=False, empty_label="Choose"
     )
-    first_name = forms.CharField(label="First name", max_length=150, required=False)
+    first_name = forms.CharField(
+        label="First name",
+        max_length=150,
+        required=False,
+        help_text="Managers. An advocate's login takes the name on their record.",
+    )
     last_name = forms.CharField(label="Last name", max_length=150, required=False)
     email = forms.CharField(
         label="Email address",
