@@ -290,3 +290,37 @@ def test_the_menu_shows_each_role_its_lists(world, persona, links):
     assert labels[: len(links)] == links
     if persona != "manager":
         assert "People" not in labels
+
+
+def test_each_persona_lists_only_its_own_rows(world):
+    FlagFactory(provider=world.provider, advocate=world.advocate, reason="Ada's flag")
+    FlagFactory(provider=world.provider, advocate=world.colleague, reason="Cal's flag")
+    FlagFactory(provider=world.other_provider, advocate=world.outsider_advocate, reason="Olly's")
+    CaseFactory(advocate=world.advocate, client_reference="ADA-1")
+    CaseFactory(advocate=world.colleague, client_reference="CAL-1")
+    CaseFactory(advocate=world.outsider_advocate, client_reference="OLLY-1")
+    seen = {
+        "advocate_user": ({"ADA-1"}, {"Ada&#x27;s flag"}),
+        "colleague_user": ({"CAL-1"}, {"Cal&#x27;s flag"}),
+        "manager": ({"ADA-1", "CAL-1"}, {"Ada&#x27;s flag", "Cal&#x27;s flag"}),
+        "commissioner": ({"ADA-1", "CAL-1"}, {"Ada&#x27;s flag", "Cal&#x27;s flag"}),
+        "outsider": ({"OLLY-1"}, {"Olly&#x27;s"}),
+        "stranger_commissioner": (set(), set()),
+    }
+    every_case = {"ADA-1", "CAL-1", "OLLY-1"}
+    every_flag = {"Ada&#x27;s flag", "Cal&#x27;s flag", "Olly&#x27;s"}
+    for persona, (cases, flags) in seen.items():
+        client = as_(getattr(world, persona))
+        body = client.get("/cases/").content.decode()
+        assert {r for r in every_case if r in body} == cases, persona
+        body = client.get("/compliance/flags/").content.decode()
+        assert {r for r in every_flag if r in body} == flags, persona
+
+
+def test_a_commissioner_filters_by_a_provider_it_sees_and_no_other(world):
+    client = as_(world.commissioner)
+    ours = client.get(f"/advocates/?provider={world.provider.pk}").content.decode()
+    assert "Ada Advocate" in ours and "filter-notes" not in ours
+    theirs = client.get(f"/advocates/?provider={world.other_provider.pk}").content.decode()
+    assert "Olly Outsider" not in theirs and "Southside" not in theirs
+    assert "Provider: Select a valid choice" in theirs

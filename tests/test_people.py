@@ -405,3 +405,14 @@ def test_an_advocates_page_offers_a_login_to_a_record_without_one(world):
     ).content.decode()
     assert "Olly Outsider" not in other
     assert "Has a login" in client.get(f"/advocates/{world.advocate.pk}/").content.decode()
+
+
+def test_an_invitation_is_kept_in_the_logins_history_naming_the_manager(world):
+    newbie = AdvocateFactory(provider=world.provider)
+    user = services.person_invite(
+        by=world.manager, email="h@example.org", role="advocate", advocate=newbie
+    )
+    last = user.history.first()
+    assert last.invited_by_id == world.manager.pk and last.history_user_id == world.manager.pk
+    services.person_invitation_resend(by=world.manager, user=user)
+    assert user.history.count() >= 3
