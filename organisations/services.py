@@ -255,6 +255,8 @@ def _email_free(email: str) -> str:
     from django.core.validators import validate_email
 
     email = (email or "").strip()
+    if len(email) > 150:  # it becomes the username
+        raise ValidationError({"email": "Enter an email address of 150 characters or fewer"})
     try:
         validate_email(email)
     except ValidationError:

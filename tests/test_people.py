@@ -178,6 +178,7 @@ def test_a_password_that_fails_the_validators_is_refused_and_stores_nothing(worl
         ("outsider@example.org", "already has a login"),  # another provider's: same words
         ("OUTSIDER@example.org", "already has a login"),
         ("", "Enter their email address"),
+        ("x" * 140 + "@example.org", "150 characters or fewer"),
     ],
 )
 def test_bad_emails_are_refused_naming_the_field(world, email, words):
