@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -308,14 +308,20 @@ def person_invite(
     address = _email_free(email)
     if role == Role.ADVOCATE and not (first_name or last_name):
         first_name, _, last_name = advocate.name.partition(" ")
-    user = user_create(
-        username=address,
-        password=None,
-        email=address,
-        role=role,
-        provider=provider if role == Role.PROVIDER_MANAGER else None,
-        advocate=advocate if role == Role.ADVOCATE else None,
-    )
+    try:
+        with transaction.atomic():  # a savepoint: two invitations of one address at once
+            user = user_create(
+                username=address,
+                password=None,
+                email=address,
+                role=role,
+                provider=provider if role == Role.PROVIDER_MANAGER else None,
+                advocate=advocate if role == Role.ADVOCATE else None,
+            )
+    except IntegrityError:
+        raise ValidationError(
+            {"email": "That email address already has a login: use another address."}
+        ) from None
     user.first_name, user.last_name = first_name[:150], last_name[:150]
     user.invited_at, user.invited_by = timezone.now(), by
     user._history_user = by
