@@ -131,7 +131,9 @@ def current_sort(filterset: ListFilterSet, default: str) -> str:
     filterset is bound (the list pages pass ``request.GET``, empty or not)."""
     filterset.is_valid()
     value = filterset.form.cleaned_data.get(SORT)
-    return str(value[0]) if value else default
+    if isinstance(value, list | tuple):  # an OrderingFilter's (a list of columns)
+        value = value[0] if value else ""
+    return str(value) if value else default
 
 
 def columns_for(

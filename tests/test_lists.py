@@ -238,6 +238,7 @@ def test_the_matrix_pages_searches_and_downloads_every_row(world):
     assert _cells(found, "training-matrix") == ["Zed Row007"]
     down = client.get("/training/matrix/?sort=-name").content.decode()
     assert _cells(down, "training-matrix")[0] == "Zed Row054"
+    assert re.search(r'aria-sort="descending"><a [^>]*href="\?sort=name"', down)
     csv_text = client.get("/training/matrix/?format=csv").content.decode()
     assert len(csv_text.strip().splitlines()) == 1 + total
 
