@@ -104,8 +104,8 @@ def invite(request: HttpRequest) -> HttpResponse:
             "form": form,
             "title": "Invite someone",
             "submit_label": "Send invitation",
-            "intro": "They get an email with a link to set their password. Managers "
-            "and, where required, others set up two-step verification when they first sign in.",
+            "intro": "They get an email with a link to set their password. Where "
+            "two-step verification is required, they set it up when they first sign in.",
             "back_url": reverse("organisations:people"),
         },
     )

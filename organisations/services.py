@@ -3,6 +3,8 @@ manager's People (invitations, deactivation)."""
 
 from __future__ import annotations
 
+import logging
+import smtplib
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -15,6 +17,7 @@ from django.utils import timezone
 from .models import Commissioner, Provider, Role
 
 User = get_user_model()
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -241,12 +244,17 @@ def _send_invitation(user: Any, by: Any) -> None:
             "provider": user.provider,
             "role": user.get_role_display(),
         }
-        send_mail(
-            "Set your password for IMCA commissioning",
-            render_to_string("organisations/email/invitation.txt", context),
-            None,
-            [user.email],
-        )
+        try:
+            send_mail(
+                "Set your password for IMCA commissioning",
+                render_to_string("organisations/email/invitation.txt", context),
+                None,
+                [user.email],
+            )
+        except (OSError, smtplib.SMTPException):
+            # The login is made; the People page shows the invitation waiting and the
+            # manager can send it again. A mail server down is no error page.
+            logger.warning("invitation email to user %s not sent", user.pk, exc_info=True)
 
     transaction.on_commit(send)
 

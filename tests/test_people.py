@@ -417,3 +417,14 @@ def test_an_invitation_is_kept_in_the_logins_history_naming_the_manager(world):
     assert last.invited_by_id == world.manager.pk and last.history_user_id == world.manager.pk
     services.person_invitation_resend(by=world.manager, user=user)
     assert user.history.count() >= 3
+
+
+def test_a_mail_server_down_is_no_error_page_and_the_invitation_can_be_sent_again(world):
+    newbie = AdvocateFactory(provider=world.provider)
+    with mock.patch("django.core.mail.send_mail", side_effect=ConnectionRefusedError):
+        resp = _invite_advocate(as_(world.manager), newbie)
+    assert resp.status_code == 302
+    user = User.objects.get(email="newbie@example.org")
+    mail.outbox.clear()
+    as_(world.manager).post(f"/people/{user.pk}/resend/")
+    _set_password(_link(mail.outbox[0]))
