@@ -15,32 +15,39 @@ from imca_commissioning.corrections import correction_page
 from imca_commissioning.exceptions import Conflict
 from imca_commissioning.forms import add_service_errors
 from imca_commissioning.history import history_merged, history_of
+from imca_commissioning.lists import list_page
 from organisations import scope
 from organisations.access import can_manage_advocates, can_write_cpd, get_visible_or_404, require
 from qualifications.models import CpdRecord, TrainingRecord
 
 from . import services
+from .filters import AdvocateFilter
 from .forms import AbsenceForm, AdvocateForm, ArchiveForm
 from .models import Absence, Advocate
 
 
 def advocate_list(request: HttpRequest) -> HttpResponse:
+    """The advocates one sees: search, filters, sort by column, pages
+    (imca_commissioning/lists.py)."""
     user = request.user
     if user.role == "advocate":
         return redirect("advocates:me")
-    advocates = (
-        Advocate.objects.visible_to(user)
-        .select_related("provider")
-        .order_by("provider__name", "name")
-    )
-    return render(
+    advocates = Advocate.objects.visible_to(user).select_related("provider").order_by("name", "pk")
+    filterset = AdvocateFilter(request.GET, queryset=advocates, request=request)
+    context = list_page(
         request,
-        "advocates/list.html",
-        {
-            "advocates": advocates,
-            "can_register": user.is_superuser or user.role == "provider_manager",
-        },
+        filterset,
+        columns=[
+            ("Name", "name"),
+            ("Provider", "provider"),
+            ("Role start", "role_start"),
+            ("Left", "left_on"),
+        ],
+        noun="advocates",
+        default_sort="name",
     )
+    context["can_register"] = user.is_superuser or user.role == "provider_manager"
+    return render(request, "advocates/list.html", context)
 
 
 def _record_context(request: HttpRequest, advocate: Advocate) -> dict[str, object]:

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from advocates.models import Advocate
 from imca_commissioning.exports import Table, table_response
+from imca_commissioning.lists import list_page
 from imca_commissioning.pagecache import versioned_cache
 from organisations import scope
 from organisations.access import get_visible_or_404, is_manager_of, require
@@ -22,6 +23,7 @@ from organisations.models import Provider
 
 from . import services
 from .evaluation import AMBER_KEYS, RED_KEYS
+from .filters import FlagFilter
 from .models import Flag, FlagKind
 from .selectors import advocate_standings, dashboard_data, dashboard_groups, shown_keys, totals
 from .templatetags.compliance_tags import lowerfirst
@@ -265,22 +267,15 @@ def _dashboard_csv(entries: list[dict[str, object]], keys: tuple[str, ...]) -> H
 
 
 def flag_list(request: HttpRequest) -> HttpResponse:
-    flags = Flag.objects.visible_to(request.user).select_related("provider", "advocate", "case")
-    state = request.GET.get("state", "open")
-    if state == "open":
-        flags = flags.filter(resolved_on__isnull=True)
-    elif state == "closed":
-        flags = flags.filter(resolved_on__isnull=False)
-    # ``kind`` may be given more than once (a figure such as "CPD missing or lapsed"
-    # counts two kinds); a value that is not a kind is no filter, never a query error.
-    kinds = [k for k in request.GET.getlist("kind") if k in FlagKind.values]
-    kind = kinds[0] if len(kinds) == 1 else ""
-    if kinds:
-        flags = flags.filter(kind__in=kinds)
-    provider = request.GET.get("provider", "")
-    if provider.isdigit():
-        flags = flags.filter(provider_id=int(provider))
-    flags = flags.order_by("-raised_on", "-pk")[:1000]
+    """The flags one sees (open unless asked): search, filters, sort by column, pages.
+    The download carries the whole filtered set, in the same order, never one page of
+    it (imca_commissioning/lists.py)."""
+    flags = (
+        Flag.objects.visible_to(request.user)
+        .select_related("provider", "advocate", "case")
+        .order_by("-raised_on", "pk")
+    )
+    filterset = FlagFilter(request.GET, queryset=flags, request=request)
     if request.GET.get("format") == "csv":
         return table_response(
             Table(
@@ -296,22 +291,27 @@ def flag_list(request: HttpRequest) -> HttpResponse:
                         f.raised_on,
                         f.resolved_on,
                     ]
-                    for f in flags
+                    for f in filterset.qs
                 ],
             )
         )
-    return render(
+    context = list_page(
         request,
-        "compliance/flags.html",
-        {
-            "flags": flags,
-            "state": state,
-            "kind": kind,
-            "kinds": FlagKind.choices,
-            "query": request.GET.urlencode(),
-            "check": _checkable(request.user, provider),
-        },
+        filterset,
+        columns=[
+            ("Flag", "kind"),
+            ("Provider", "provider"),
+            ("Advocate", "advocate"),
+            ("Due", "due"),
+            ("Raised", "raised"),
+            ("Closed", "closed"),
+        ],
+        noun="flags",
+        default_sort="-raised",
+        download=True,
     )
+    context["check"] = _checkable(request.user, request.GET.get("provider", ""))
+    return render(request, "compliance/flags.html", context)
 
 
 def _checkable(user: object, provider: str) -> Provider | None:

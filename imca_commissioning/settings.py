@@ -164,6 +164,10 @@ OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="IMCA commissioning")
 # Password reset emails: at most this many an hour per account and per client address.
 PASSWORD_RESET_LIMIT_PER_ACCOUNT = env.int("PASSWORD_RESET_LIMIT_PER_ACCOUNT", default=3)
 PASSWORD_RESET_LIMIT_PER_ADDRESS = env.int("PASSWORD_RESET_LIMIT_PER_ADDRESS", default=10)
+# Invitations (organisations/invitations.py): days a "set your password" link lasts.
+INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)
+# Rows per page of every list page (imca_commissioning/lists.py).
+LIST_PAGE_SIZE = env.int("LIST_PAGE_SIZE", default=50)
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 

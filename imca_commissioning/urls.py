@@ -26,6 +26,7 @@ urlpatterns = [
     path("returns/", include("returns.urls")),
     path("audit/", include("audit.urls")),
     path("imports/", include("imports.urls")),
+    path("", include("organisations.urls")),
 ]
 
 if settings.BENCHMARK_VIEWS:  # benchmark-only (issue 7); off unless the setting is on

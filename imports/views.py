@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 
 from imca_commissioning.exceptions import Conflict
 from imca_commissioning.forms import add_service_errors
+from imca_commissioning.lists import paginate
 from organisations.access import get_visible_or_404
 
 from . import services
@@ -51,13 +52,16 @@ def import_list(request: HttpRequest) -> HttpResponse:
                 add_service_errors(form, exc)
             else:
                 return redirect("imports:detail", pk=job.pk)
+    # Every import, a page at a time (imca_commissioning/lists.py): none left off.
+    jobs = paginate(request, import_jobs_visible(user), "imports")
     return render(
         request,
         "imports/list.html",
         {
+            **jobs,
             "form": form,
             "can_upload": _may_upload(request),
-            "jobs": import_jobs_visible(user)[:50],
+            "jobs": jobs["rows"],
             "kinds": [(kind, label, SPECS[kind].names) for kind, label in ImportKind.choices],
             "formats": list(FORMATS),
         },

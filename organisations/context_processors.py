@@ -8,23 +8,34 @@ from django.urls import reverse
 NAV = {
     "admin": [
         ("Dashboard", "compliance:dashboard"),
+        ("Providers", "organisations:providers"),
+        ("Advocates", "advocates:list"),
+        ("Cases", "casework:list"),
         ("Flags", "compliance:flags"),
+        ("People", "organisations:people"),
         ("Quarterly returns", "returns:list"),
         ("Record views", "audit:view_log"),
         ("Admin", "admin:index"),
     ],
     "commissioner": [
         ("Dashboard", "compliance:dashboard"),
+        ("Providers", "organisations:providers"),
+        ("Advocates", "advocates:list"),
+        ("Cases", "casework:list"),
         ("Flags", "compliance:flags"),
         ("Quarterly returns", "returns:list"),
     ],
-    "national": [("Dashboard", "compliance:dashboard")],
+    "national": [
+        ("Dashboard", "compliance:dashboard"),
+        ("Providers", "organisations:providers"),
+    ],
     "provider_manager": [
         ("Training matrix", "qualifications:matrix"),
         ("Advocates", "advocates:list"),
         ("Cases", "casework:list"),
         ("Sign-offs", "supervision:pending"),
         ("Flags", "compliance:flags"),
+        ("People", "organisations:people"),
         ("Quarterly returns", "returns:list"),
         ("Record views", "audit:view_log"),
         ("Imports", "imports:list"),
@@ -33,6 +44,7 @@ NAV = {
         ("My record", "advocates:me"),
         ("My cases", "casework:list"),
         ("Sign-off queue", "supervision:queue"),
+        ("My flags", "compliance:flags"),
     ],
 }
 

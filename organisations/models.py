@@ -263,6 +263,12 @@ class ScopedUserManager(UserManager["User"]):
 
         return self.filter(scope.users(user))
 
+    def managed_by(self, user: User) -> QuerySet[User]:
+        """The logins ``user`` manages on the People page (organisations/scope.py)."""
+        from . import scope
+
+        return self.filter(scope.people(user))
+
 
 class User(AbstractUser):
     """A person who signs in. The platform admin is a superuser with no role."""
@@ -276,6 +282,17 @@ class User(AbstractUser):
     )
     # When the user last looked at the dashboard: "new flags since your last visit".
     dashboard_seen_at = models.DateTimeField(null=True, blank=True)
+    # The last invitation to set a password (organisations/invitations.py): sending a
+    # new one moves it, which ends every earlier link.
+    invited_at = models.DateTimeField(null=True, blank=True, editable=False)
+    invited_by = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
 
     objects: ClassVar[ScopedUserManager] = ScopedUserManager()
 

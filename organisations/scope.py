@@ -193,6 +193,19 @@ def users(user: Any) -> Q:
     return EVERYTHING if user.is_superuser else Q(pk=user.pk)
 
 
+def people(user: Any) -> Q:
+    """The logins one manages on the People page: the admin every one; a provider
+    manager those of their own provider (its managers and advocate users); anyone else
+    none (outside it a login does not exist: 404)."""
+    if not _active(user):
+        return NOTHING
+    if user.is_superuser:
+        return EVERYTHING
+    if user.role == Role.PROVIDER_MANAGER and user.provider_id:
+        return Q(provider_id=user.provider_id)
+    return NOTHING
+
+
 # --- Advocates and their records ------------------------------------------------------
 
 

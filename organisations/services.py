@@ -1,17 +1,23 @@
-"""Writes of organisations and accounts (platform admin)."""
+"""Writes of organisations and accounts: the platform admin's, and a provider
+manager's People (invitations, deactivation)."""
 
 from __future__ import annotations
 
+import logging
+import smtplib
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db import transaction
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from .models import Commissioner, Provider, Role
 
 User = get_user_model()
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -206,3 +212,206 @@ def successor_loop(commissioner: Commissioner | None, successor: Commissioner | 
         seen.add(current)
         current = Commissioner.objects.filter(pk=current).values_list("successor_id", flat=True)[0]
     return False
+
+
+# --- People: invitations and deactivation (issue 14) -----------------------------------
+
+
+def _may_manage(by: Any, provider_id: int | None) -> None:
+    from .access import is_manager_of
+
+    if not is_manager_of(by, provider_id):
+        raise PermissionDenied(
+            "Only the provider's managers and the platform admin manage its logins."
+        )
+
+
+def _send_invitation(user: Any, by: Any) -> None:
+    """Email ``user`` their link once the transaction commits (nothing is sent for a
+    refused or rolled-back write)."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+
+    from . import invitations
+
+    def send() -> None:
+        context = {
+            "user": user,
+            "by": by,
+            "link": invitations.link(user),
+            "days": settings.INVITATION_DAYS,
+            "provider": user.provider,
+            "role": user.get_role_display(),
+        }
+        try:
+            send_mail(
+                "Set your password for IMCA commissioning",
+                render_to_string("organisations/email/invitation.txt", context),
+                None,
+                [user.email],
+            )
+        except (OSError, smtplib.SMTPException):
+            # The login is made; the People page shows the invitation waiting and the
+            # manager can send it again. A mail server down is no error page.
+            logger.warning("invitation email to user %s not sent", user.pk, exc_info=True)
+
+    transaction.on_commit(send)
+
+
+def _email_free(email: str) -> str:
+    from django.core.validators import validate_email
+
+    email = (email or "").strip()
+    if len(email) > 150:  # it becomes the username
+        raise ValidationError({"email": "Enter an email address of 150 characters or fewer"})
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError(
+            {"email": "Enter an email address in the correct format, like name@example.com"}
+        ) from None
+    if User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).exists():
+        # The same words whoever holds the address: another provider's logins are not
+        # this manager's to know of.
+        raise ValidationError(
+            {"email": "That email address already has a login: use another address."}
+        )
+    return email.lower()
+
+
+@transaction.atomic
+def person_invite(
+    *,
+    by: Any,
+    email: str,
+    role: str,
+    provider: Provider | None = None,
+    advocate: Any = None,
+    first_name: str = "",
+    last_name: str = "",
+) -> Any:
+    """Give someone a login and email them a link to set its password (valid
+    INVITATION_DAYS days, single use: organisations/invitations.py).
+
+    ``role``: ``advocate`` (then ``advocate``, a record of the provider with no login
+    yet: the login joins that record for good, ADR 0009) or ``provider_manager`` (then
+    ``provider``). ``by``: a manager of that provider, or the platform admin. The
+    username is the email address. Returns the new user (no usable password until the
+    link is used). Raises ValidationError naming ``email``, ``role``, ``advocate`` or
+    ``provider``; PermissionDenied when ``by`` may not manage the provider."""
+    if role not in (Role.ADVOCATE, Role.PROVIDER_MANAGER):
+        raise ValidationError({"role": "Choose advocate or provider manager."})
+    if role == Role.ADVOCATE:
+        if advocate is None:
+            raise ValidationError({"advocate": "Choose the advocate to invite."})
+        provider = advocate.provider
+        if advocate.archived_at is not None:
+            raise ValidationError({"advocate": "That advocate's record is archived."})
+        if advocate.user_id is not None:
+            raise ValidationError({"advocate": "That advocate already has a login."})
+    elif provider is None:
+        raise ValidationError({"provider": "Choose the provider the manager works for."})
+    _may_manage(by, provider.pk)
+    address = _email_free(email)
+    if role == Role.ADVOCATE and not (first_name or last_name):
+        first_name, _, last_name = advocate.name.partition(" ")
+    try:
+        with transaction.atomic():  # a savepoint: two invitations of one address at once
+            user = user_create(
+                username=address,
+                password=None,
+                email=address,
+                role=role,
+                provider=provider if role == Role.PROVIDER_MANAGER else None,
+                advocate=advocate if role == Role.ADVOCATE else None,
+            )
+    except IntegrityError:
+        raise ValidationError(
+            {"email": "That email address already has a login: use another address."}
+        ) from None
+    user.first_name, user.last_name = first_name[:150], last_name[:150]
+    user.invited_at, user.invited_by = timezone.now(), by
+    user._history_user = by
+    user.save(update_fields=["first_name", "last_name", "invited_at", "invited_by"])
+    _send_invitation(user, by)
+    return user
+
+
+def _locked(user: Any, by: Any) -> Any:
+    """``user``'s row, locked, after checking ``by`` manages its provider."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    _may_manage(by, user.provider_id)
+    if user.is_superuser or user.role not in (Role.ADVOCATE, Role.PROVIDER_MANAGER):
+        raise PermissionDenied("Only a provider's logins are managed here.")
+    return user
+
+
+@transaction.atomic
+def person_invitation_resend(*, by: Any, user: Any) -> Any:
+    """Send ``user`` a new link (and end the earlier ones). Only for an active login
+    that has no password yet. Raises ValidationError naming ``user``."""
+    user = _locked(user, by)
+    if not user.is_active:
+        raise ValidationError({"user": "This login is deactivated: reactivate it instead."})
+    if user.has_usable_password():
+        raise ValidationError(
+            {
+                "user": "This person has set a password already. If they have forgotten "
+                "it, they can reset it from the sign-in page."
+            }
+        )
+    user.invited_at, user.invited_by = timezone.now(), by
+    user._history_user = by
+    user.save(update_fields=["invited_at", "invited_by"])
+    _send_invitation(user, by)
+    return user
+
+
+@transaction.atomic
+def person_deactivate(*, by: Any, user: Any) -> Any:
+    """Deactivate ``user``'s login: it can no longer sign in; its password is made
+    unusable, which ends its sessions (Django checks each session against the password
+    hash) and its API tokens (bound to the hash; they are also revoked) and any
+    invitation link. Never one's own login. Raises ValidationError naming ``user``."""
+    if user.pk == by.pk:
+        raise ValidationError({"user": "You cannot deactivate your own login."})
+    user = _locked(user, by)
+    if not user.is_active:
+        return user
+    from api.models import ApiToken
+
+    user.is_active = False
+    user.set_unusable_password()
+    user._history_user = by
+    user.save(update_fields=["is_active", "password"])
+    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    return user
+
+
+@transaction.atomic
+def person_reactivate(*, by: Any, user: Any) -> Any:
+    """Reactivate a deactivated login: it is active again with no password, and is
+    sent a new invitation to set one."""
+    user = _locked(user, by)
+    if user.is_active:
+        return user
+    user.is_active = True
+    user.invited_at, user.invited_by = timezone.now(), by
+    user._history_user = by
+    user.save(update_fields=["is_active", "invited_at", "invited_by"])
+    _send_invitation(user, by)
+    return user
+
+
+@transaction.atomic
+def invitation_accept(*, user: Any, password: str) -> Any:
+    """Set the password of an invited login (its link already checked by
+    ``invitations.user_for_token``); the link is used up by the new hash. Raises
+    ValidationError naming ``password`` (Django's validators)."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    password_check(password, user)
+    user.set_password(password)
+    user._history_user = user
+    user.save(update_fields=["password"])
+    return user

@@ -15,12 +15,14 @@ from compliance.selectors import advocate_standings
 from imca_commissioning.corrections import correction_page
 from imca_commissioning.exports import Table, table_response
 from imca_commissioning.forms import add_service_errors
+from imca_commissioning.lists import list_page
 from imca_commissioning.pagecache import versioned_cache
 from organisations import scope
 from organisations.access import can_manage_advocates, can_write_cpd, get_visible_or_404, require
 from organisations.models import Provider
 
 from . import services
+from .filters import MatrixFilter
 from .forms import CpdForm, TrainingRecordForm, TrainingUpdateForm
 from .models import CpdRecord, TrainingRecord
 
@@ -30,6 +32,7 @@ SORTS = {
     "imca_due": lambda r: (
         r.compliance.deadlines["IMCA"].due or timezone.localdate().replace(year=9999)
     ),
+    # Longest wait first when ascending: the column reads "who has waited longest".
     "wait": lambda r: -max([w.days for w in r.waits if w.waiting] or [0]),
 }
 
@@ -41,7 +44,12 @@ def _provider_for(request: HttpRequest) -> Provider:
     return get_visible_or_404(Provider.objects.visible_to(user), request.GET.get("provider"))
 
 
-def matrix_rows(request: HttpRequest, provider: Provider) -> list[Standing]:
+def matrix_rows(
+    request: HttpRequest, provider: Provider, filterset: MatrixFilter
+) -> list[Standing]:
+    """The matrix's rows: the standings of the provider's advocates in role (computed
+    for the whole team: R8's median wait reads them all), narrowed by the filterset's
+    search, deadline status and supervision, in its sort (default: by name)."""
     today = timezone.localdate()
     commissioner_ids = (
         request.user.commissioner_lineage if request.user.role == "commissioner" else None
@@ -56,7 +64,12 @@ def matrix_rows(request: HttpRequest, provider: Provider) -> list[Standing]:
         )
         if r.in_role
     ]
-    status = request.GET.get("status", "")
+    filterset.is_valid()
+    wanted = filterset.form.cleaned_data
+    if wanted.get("q"):
+        found = set(filterset.qs.filter(provider=provider).values_list("pk", flat=True))
+        rows = [r for r in rows if r.advocate_id in found]
+    status = wanted.get("status") or ""
     covered = scope.figure_categories(request.user, provider.pk)
     if status:
         rows = [
@@ -67,9 +80,10 @@ def matrix_rows(request: HttpRequest, provider: Provider) -> list[Standing]:
                 for code, d in r.compliance.deadlines.items()
             )
         ]
-    if request.GET.get("supervision") == "yes":
+    if wanted.get("supervision") == "yes":
         rows = [r for r in rows if r.compliance.needs_supervision["imca"]]
-    rows.sort(key=SORTS.get(request.GET.get("sort", "name"), SORTS["name"]))
+    sort = wanted.get("sort") or "name"
+    rows.sort(key=SORTS[sort.lstrip("-")], reverse=sort.startswith("-"))
     return rows
 
 
@@ -77,31 +91,46 @@ def matrix_rows(request: HttpRequest, provider: Provider) -> list[Standing]:
 def training_matrix(request: HttpRequest) -> HttpResponse:
     """Advocates x competences: level, deadline and status, waiting time, supervision.
     For managers, commissioners (read-only, ?provider=) and the admin: an advocate user
-    sees their own record, not their colleagues' deadlines."""
+    sees their own record, not their colleagues' deadlines. Search, filters, sort by
+    column and pages (imca_commissioning/lists.py); the download is every row the
+    filters keep."""
     require(
         request.user.role != "advocate", "The training matrix is for managers and commissioners."
     )
     provider = _provider_for(request)
-    rows = matrix_rows(request, provider)
+    filterset = MatrixFilter(
+        request.GET, queryset=Advocate.objects.visible_to(request.user), request=request
+    )
+    rows = matrix_rows(request, provider, filterset)
     # A commissioner reads the competences of the services its contract covers only.
     covered = scope.figure_categories(request.user, provider.pk)
     competences = tuple(c for c in COMPETENCES if covered is None or c in covered)
     if request.GET.get("format") == "csv":
         return _matrix_csv(provider, rows, competences)
-    return render(
+    context = list_page(
         request,
-        "qualifications/matrix.html",
+        filterset,
+        columns=[
+            ("Advocate", "name"),
+            *((code, "imca_due" if code == "IMCA" else "") for code in competences),
+            ("Waiting for training", "wait"),
+            ("Supervision", ""),
+        ],
+        noun="advocates in role",
+        default_sort="name",
+        rows=rows,
+        download=True,
+    )
+    context.update(
         {
             "provider": provider,
-            "rows": rows,
             "competences": competences,
-            "status": request.GET.get("status", ""),
-            "sort": request.GET.get("sort", "name"),
-            "supervision": request.GET.get("supervision", ""),
-            "statuses": ["overdue", "due_soon", "on_track", "met", "met_late"],
-            "query": request.GET.urlencode(),
-        },
+            "keep_params": [("provider", provider.pk)] if "provider" in request.GET else [],
+        }
     )
+    if "provider" in request.GET:
+        context["clear_href"] = f"{request.path}?provider={provider.pk}"
+    return render(request, "qualifications/matrix.html", context)
 
 
 def _matrix_csv(

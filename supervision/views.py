@@ -13,8 +13,10 @@ from django.utils import timezone
 from casework.models import Case, CaseStatus, Report
 from casework.selectors import report_versions
 from imca_commissioning.forms import add_service_errors
+from imca_commissioning.lists import list_page
 from organisations.access import get_visible_or_404, require
 
+from .filters import SignOffQueueFilter
 from .forms import SignOffForm
 from .models import SignOff
 from .services import report_sign_off
@@ -28,33 +30,40 @@ def _awaiting(qs):  # type: ignore[no-untyped-def]
     )
 
 
+def _queue_page(request: HttpRequest, cases, *, title: str, show_supervisor: bool) -> HttpResponse:  # type: ignore[no-untyped-def]
+    """A queue of reports awaiting sign-off: search, sort by column, pages
+    (imca_commissioning/lists.py); oldest first unless another sort is asked for."""
+    filterset = SignOffQueueFilter(request.GET, queryset=_awaiting(cases), request=request)
+    columns = [
+        ("Case", "reference"),
+        ("Advocate", "advocate"),
+        *([("Supervisor", "supervisor")] if show_supervisor else []),
+        ("Submitted", "submitted"),
+        ("Waiting", ""),
+    ]
+    context = list_page(
+        request, filterset, columns=columns, noun="reports", default_sort="submitted"
+    )
+    context.update(
+        {"today": timezone.localdate(), "title": title, "show_supervisor": show_supervisor}
+    )
+    return render(request, "supervision/queue.html", context)
+
+
 def queue(request: HttpRequest) -> HttpResponse:
     """Reports awaiting my sign-off as supervisor, oldest first with their age."""
-    cases = _awaiting(Case.objects.visible_to(request.user).filter(supervisor__user=request.user))
-    return render(
-        request,
-        "supervision/queue.html",
-        {
-            "cases": cases,
-            "today": timezone.localdate(),
-            "title": "Reports awaiting my sign-off",
-        },
-    )
+    cases = Case.objects.visible_to(request.user).filter(supervisor__user=request.user)
+    return _queue_page(request, cases, title="Reports awaiting my sign-off", show_supervisor=False)
 
 
 def pending(request: HttpRequest) -> HttpResponse:
     """A provider manager's view of every report awaiting sign-off."""
     require(request.user.is_superuser or request.user.role == "provider_manager")
-    cases = _awaiting(Case.objects.visible_to(request.user))
-    return render(
+    return _queue_page(
         request,
-        "supervision/queue.html",
-        {
-            "cases": cases,
-            "today": timezone.localdate(),
-            "title": "Reports awaiting sign-off",
-            "show_supervisor": True,
-        },
+        Case.objects.visible_to(request.user),
+        title="Reports awaiting sign-off",
+        show_supervisor=True,
     )
 
 

@@ -37,7 +37,7 @@ from casework.models import Case
 from compliance.models import Flag, Notification
 from compliance.services import compliance_sweep
 from imca_commissioning.exports import BOM, FORMULA_STARTS
-from organisations.models import Contract, Provider
+from organisations.models import Contract, Provider, User
 from qualifications.models import Funding, TrainingRecord
 from returns.models import QuarterlyReturn
 from tests.factories import (
@@ -338,7 +338,23 @@ KIND_MODELS = {
     "contract": Contract,
     "provider": Provider,
 }
-LIST_QUERIES = ("", "?format=csv", "?provider={p}", "?provider={p}&format=csv", "?provider={o}")
+LIST_QUERIES = (
+    "",
+    "?format=csv",
+    "?provider={p}",
+    "?provider={p}&format=csv",
+    "?provider={o}",
+    # The list pages' filters (imca_commissioning/lists.py, issue 14): a choice outside
+    # the tenancy is refused as a missing one; a search, sort or page shows nothing more.
+    "?advocate={a}",
+    "?advocate={oa}",
+    "?advocate={oa}&format=csv",
+    "?q=Olly&state=all",
+    "?q=Ada&state=all&format=csv",
+    "?sort=-name&page=2",
+    "?sort=-advocate&state=all",
+    "?state=deactivated&role=advocate",
+)
 
 
 def web_patterns(resolver: Any = None, prefix: str = "") -> Any:
@@ -352,10 +368,41 @@ def web_patterns(resolver: Any = None, prefix: str = "") -> Any:
             yield prefix + p.name
 
 
+def people_seen(m: Matrix, login: Any) -> frozenset[str]:
+    """Who manages a login on the People pages (issue 14): its provider's managers,
+    an oracle written apart from organisations/scope.py's ``people``."""
+    return frozenset(
+        persona
+        for persona, user in m.users.items()
+        if user is not None
+        and user.role == "provider_manager"
+        and login.provider_id is not None
+        and user.provider_id == login.provider_id
+    )
+
+
+def walk_people(m: Matrix, name: str) -> None:
+    """A People page naming a login: 404 to whoever does not manage it, read or write."""
+    logins = [s.obj for s in m.secrets if isinstance(s.obj, User)]
+    assert logins, "the leak matrix needs logins for the People pages"
+    for login in logins:
+        url = reverse(name, kwargs={"pk": login.pk})
+        for persona in PERSONAS:
+            if persona == "anon":
+                m.expect(persona, f"GET {url}", m.call(persona, "get", url).status_code, (302,))
+            elif persona not in people_seen(m, login):
+                for method in ("get", "post"):
+                    got = m.call(persona, method, url, None if method == "get" else {})
+                    m.expect(persona, f"{method.upper()} {url}", got.status_code, (404,))
+
+
 def walk_pages(m: Matrix, world: Any) -> None:
     for name in web_patterns():
         assert name in EXPECTED, f"{name}: a page with no entry in the matrix (add its access)"
         kind = EXPECTED[name][0]
+        if kind == "person":
+            walk_people(m, name)
+            continue
         for persona in PERSONAS:
             if kind in KIND_MODELS:
                 for s in [x for x in m.secrets if isinstance(x.obj, KIND_MODELS[kind])]:
@@ -370,7 +417,12 @@ def walk_pages(m: Matrix, world: Any) -> None:
             elif kind is None:
                 url = reverse(name)
                 for query in LIST_QUERIES:
-                    full = url + query.format(p=world.provider.pk, o=world.other_provider.pk)
+                    full = url + query.format(
+                        p=world.provider.pk,
+                        o=world.other_provider.pk,
+                        a=world.advocate.pk,
+                        oa=world.outsider_advocate.pk,
+                    )
                     m.call(persona, "get", full)
 
 

@@ -220,19 +220,22 @@ def queries(client: Client, url: str) -> int:
 # scope's versions + the page's own queries), the next is served from the cache (user,
 # scope's versions).
 BUDGETS = [
-    # user, advocates with their provider
-    ("/advocates/", "manager", (2, 2)),
-    # user, cases with type, advocate and supervisor
-    ("/cases/", "manager", (2, 2)),
+    # user, the count (imca_commissioning/lists.py: "Showing 1 to 50 of N"), one page
+    # of advocates with their provider
+    ("/advocates/", "manager", (3, 3)),
+    # user, count, a page of cases with type, advocate and supervisor, the choices of
+    # the type and advocate filters
+    ("/cases/", "manager", (5, 5)),
     # user with their provider's version, provider, advocates, catalogue version (the
     # catalogue and prices cached under it), 3 facts, contracts, CPD requirements, CPD
     # records, funding; then the user alone
     ("/training/matrix/", "manager", (11, 1)),
-    # user, the provider "Check now" names, flags with provider, advocate and case
-    ("/compliance/flags/", "manager", (3, 3)),
-    # user, awaiting cases with type, advocate, supervisor and report
-    ("/supervision/pending/", "manager", (2, 2)),
-    ("/supervision/queue/", "supervisor_user", (2, 2)),
+    # user, count, a page of flags with provider, advocate and case, the advocate
+    # filter's choices, the provider "Check now" names
+    ("/compliance/flags/", "manager", (5, 5)),
+    # user, count, a page of awaiting cases with type, advocate, supervisor and report
+    ("/supervision/pending/", "manager", (3, 3)),
+    ("/supervision/queue/", "supervisor_user", (3, 3)),
     # user with the scope's versions, lineage, providers, the services each contract
     # covers (organisations/scope.py), advocates, 8 for the evaluation's facts
     # (catalogue cached; the cases read once for the facts and the findings, issue 13),

@@ -94,6 +94,16 @@ EXPECTED: dict[str, tuple[str | None, tuple[int, ...]]] = {
     "imports:template": ("template", (200, 403, 403, 403, 200, 403, 302)),
     "imports:detail": ("import", (200, 404, 404, 404, 404, 404, 302)),
     "imports:confirm": ("import", (405, 404, 404, 404, 404, 404, 302)),
+    # People (issue 14): a provider's managers manage its logins; another provider's
+    # login, and anyone's for those who manage none, does not exist (404).
+    "organisations:people": (None, (200, 403, 403, 403, 200, 403, 302)),
+    "organisations:invite": (None, (200, 403, 403, 403, 200, 403, 302)),
+    "organisations:resend": ("person", (302, 404, 404, 404, 404, 404, 302)),
+    "organisations:deactivate": ("person", (200, 404, 404, 404, 404, 404, 302)),
+    "organisations:reactivate": ("person", (302, 404, 404, 404, 404, 404, 302)),
+    # The invitation link: anyone may open one; a bad one reads the same for all.
+    "organisations:accept": ("invitation", (200, 200, 200, 200, 200, 200, 200)),
+    "organisations:providers": (None, (403, 403, 403, 200, 403, 200, 302)),
 }
 # Covered elsewhere: the admin (Django's own login) and the API (tests/test_api.py).
 SKIPPED_NAMESPACES = ("admin", "api")
@@ -146,6 +156,8 @@ def _objects(world):
         "reset": {"uidb64": "MQ", "token": "set-password"},
         "template": {"kind": "advocates", "fmt": "xlsx"},
         "import": {"pk": ImportJobFactory(provider=world.provider).pk},
+        "person": {"pk": world.advocate_user.pk},
+        "invitation": {"token": "not-a-real-token"},
         None: {},
     }
 

@@ -1,0 +1,247 @@
+"""Every list page the same way (issue 14): search and filters (django-filter), sort by
+column header, GOV.UK pagination, and never a silent truncation.
+
+A list's FilterSet lives in ``<app>/filters.py`` and subclasses ``ListFilterSet``; its
+queryset (and every choice it offers: ``scoped_choices``) starts from the tenancy scope
+(``organisations/scope.py``, through ``visible_to``), so a filter choice never names
+another tenant's record and a filter value outside the tenancy answers exactly as one
+that does not exist. An invalid filter value is left out (django-filter filters only by
+the values that validate) and the page says which filter it left out and why: never an
+error page.
+
+The view calls ``list_page(request, filterset, columns=..., noun=...)`` and renders the
+context it returns with ``includes/list_filters.html``, ``includes/sort_headers.html``
+and ``includes/pagination.html``. A download (``?format=csv``) takes ``filterset.qs``
+whole: the filtered set, never one page of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import django_filters
+from django import forms
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, QueryDict
+
+SORT = "sort"
+PAGE = "page"
+
+
+class ListFilterSet(django_filters.FilterSet):
+    """A FilterSet whose form fields carry the GOV.UK classes (the list pages render
+    them with ``includes/list_filters.html``). A filter with one choice for the reader
+    is not offered: ``provider`` to a provider's people, ``advocate`` to an advocate."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        user = getattr(self.request, "user", None)
+        if getattr(user, "provider_id", None):
+            self.filters.pop("provider", None)
+        if getattr(user, "role", "") == "advocate":
+            self.filters.pop("advocate", None)
+        for field in self.form.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "govuk-checkboxes__input"
+            elif isinstance(widget, forms.Select):
+                css = "govuk-select"
+            else:
+                css = "govuk-input govuk-input--width-20"
+            widget.attrs.setdefault("class", css)
+
+    def notes(self) -> list[str]:
+        """One sentence per filter value left out, naming the filter in words."""
+        out = []
+        for name, errors in self.form.errors.items():
+            field = self.form.fields.get(name)
+            label = (field.label if field is not None and field.label else name).capitalize()
+            out.append(f"{label}: {' '.join(errors)} The list is shown without this filter.")
+        return out
+
+
+class OneOrMoreSelect(forms.Select):
+    """A plain select (one choice from the form) that also reads a value given more than
+    once in the query string (``?kind=a&kind=b``, as the dashboard's links for a figure
+    of two kinds do), for a ``MultipleChoiceFilter``. An empty value ("Any") is none."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> list[str]:
+        getlist = getattr(data, "getlist", None)
+        values = getlist(name) if getlist else [data.get(name)]
+        return [v for v in values if v]
+
+
+class ColumnSort(django_filters.OrderingFilter):
+    """Sort by one column header: ``?sort=name`` ascending, ``?sort=-name`` descending;
+    then by id, so that pages neither overlap nor skip a row. An unknown column is an
+    invalid value: left out, with a note."""
+
+    def __init__(self, *args: Any, default: str, **kwargs: Any) -> None:
+        self.default = default
+        kwargs.setdefault("label", "Sort")
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
+        params = [v for v in (value or []) if v] or [self.default]
+        return qs.order_by(*(self.get_ordering_value(p) for p in params), "pk")
+
+
+def search(*fields: str) -> Callable[[QuerySet[Any], str, str], QuerySet[Any]]:
+    """A FilterSet method searching ``fields`` (case-insensitive, containing) for every
+    word of the search text."""
+    from django.db.models import Q
+
+    def method(queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        for word in value.split()[:8]:
+            q = Q()
+            for field in fields:
+                q |= Q(**{f"{field}__icontains": word})
+            queryset = queryset.filter(q)
+        return queryset
+
+    return method
+
+
+def search_filter(*fields: str, label: str = "Search") -> django_filters.CharFilter:
+    """The search box: a CharFilter over ``fields`` (see ``search``)."""
+    return django_filters.CharFilter(
+        label=label, method=search(*fields), max_length=100, strip=True
+    )
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column header: its label; when sortable, its sort key, the link that sorts by
+    it (ascending, or descending when it is the ascending sort already) and its
+    ``aria-sort`` state."""
+
+    label: str
+    key: str = ""
+    href: str = ""
+    aria_sort: str = ""
+    numeric: bool = False
+
+
+def _query(request: HttpRequest, **changes: str | None) -> str:
+    params: QueryDict = request.GET.copy()
+    params.pop("format", None)
+    for name, value in changes.items():
+        params.pop(name, None)
+        if value:
+            params[name] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+def current_sort(filterset: ListFilterSet, default: str) -> str:
+    """The sort the rows are in: the valid ``sort`` value, else ``default``. The
+    filterset is bound (the list pages pass ``request.GET``, empty or not)."""
+    filterset.is_valid()
+    value = filterset.form.cleaned_data.get(SORT)
+    if isinstance(value, list | tuple):  # an OrderingFilter's (a list of columns)
+        value = value[0] if value else ""
+    return str(value) if value else default
+
+
+def columns_for(
+    request: HttpRequest, columns: Sequence[tuple[str, str]], sort: str
+) -> list[Column]:
+    """Header cells for ``columns`` ((label, sort key or "")), ``sort`` the current sort."""
+    out = []
+    for label, key in columns:
+        if not key:
+            out.append(Column(label))
+            continue
+        if sort == key:
+            state, target = "ascending", f"-{key}"
+        elif sort == f"-{key}":
+            state, target = "descending", key
+        else:
+            state, target = "none", key
+        out.append(Column(label, key, _query(request, **{SORT: target, PAGE: None}), state))
+    return out
+
+
+def page_links(request: HttpRequest, page: Page) -> list[dict[str, Any]]:
+    """GOV.UK pagination items: the first, the last, the current page and its
+    neighbours, with an ellipsis for each gap."""
+    last = page.paginator.num_pages
+    wanted = sorted(
+        {1, last, page.number - 1, page.number, page.number + 1} & set(range(1, last + 1))
+    )
+    items: list[dict[str, Any]] = []
+    previous = 0
+    for number in wanted:
+        if number - previous > 1:
+            items.append({"ellipsis": True})
+        items.append(
+            {
+                "number": number,
+                "href": _query(request, **{PAGE: str(number)}),
+                "current": number == page.number,
+            }
+        )
+        previous = number
+    return items
+
+
+def paginate(
+    request: HttpRequest, rows: Any, noun: str, per_page: int | None = None
+) -> dict[str, Any]:
+    """One page of ``rows`` (a queryset or a list) as ``?page=`` asks (a page that does
+    not exist gives the nearest that does), with the GOV.UK pagination links and a
+    sentence saying which rows of how many are shown. Two queries on a queryset: the
+    count and the page."""
+    paginator = Paginator(rows, per_page or settings.LIST_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get(PAGE))
+    total = paginator.count
+    if total:
+        summary = f"Showing {page.start_index()} to {page.end_index()} of {total} {noun}"
+    else:
+        summary = f"No {noun} match."
+    return {
+        "page": page,
+        "rows": list(page.object_list),
+        "total": total,
+        "summary": summary,
+        "pagination": {
+            "items": page_links(request, page) if paginator.num_pages > 1 else [],
+            "previous": _query(request, **{PAGE: str(page.previous_page_number())})
+            if page.has_previous()
+            else "",
+            "next": _query(request, **{PAGE: str(page.next_page_number())})
+            if page.has_next()
+            else "",
+        },
+    }
+
+
+def list_page(
+    request: HttpRequest,
+    filterset: ListFilterSet,
+    *,
+    columns: Sequence[tuple[str, str]],
+    noun: str,
+    default_sort: str,
+    rows: Any = None,
+    download: bool = False,
+) -> dict[str, Any]:
+    """The context of a list page: ``filterset`` (its form for the filters), the notes
+    on any filter value left out, the column headers with their sort links, and one
+    page of ``rows`` (default: ``filterset.qs``) with its pagination."""
+    sort = current_sort(filterset, default_sort)
+    return {
+        "filterset": filterset,
+        "filter_notes": filterset.notes(),
+        "columns": columns_for(request, columns, sort),
+        "sort": sort,
+        "clear_href": request.path,
+        "noun": noun,
+        # The download carries the whole filtered set, in the same order.
+        "download_href": _query(request, format="csv", **{PAGE: None}) if download else "",
+        **paginate(request, filterset.qs if rows is None else rows, noun),
+    }
