@@ -3,9 +3,11 @@ the role may write, validate a form, call one service, redirect."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,9 +17,16 @@ from imca_commissioning.corrections import correction_page
 from imca_commissioning.exceptions import Conflict
 from imca_commissioning.forms import add_service_errors
 from imca_commissioning.history import history_merged, history_of
+from imca_commissioning.http import AuthedHttpRequest
 from imca_commissioning.lists import list_page
 from organisations import scope
-from organisations.access import can_manage_advocates, can_write_cpd, get_visible_or_404, require
+from organisations.access import (
+    can_manage_advocates,
+    can_write_cpd,
+    get_visible_or_404,
+    own_provider,
+    require,
+)
 from qualifications.models import CpdRecord, TrainingRecord
 
 from . import services
@@ -26,7 +35,7 @@ from .forms import AbsenceForm, AdvocateForm, ArchiveForm
 from .models import Absence, Advocate
 
 
-def advocate_list(request: HttpRequest) -> HttpResponse:
+def advocate_list(request: AuthedHttpRequest) -> HttpResponse:
     """The advocates one sees: search, filters, sort by column, pages
     (imca_commissioning/lists.py)."""
     user = request.user
@@ -50,7 +59,7 @@ def advocate_list(request: HttpRequest) -> HttpResponse:
     return render(request, "advocates/list.html", context)
 
 
-def _record_context(request: HttpRequest, advocate: Advocate) -> dict[str, object]:
+def _record_context(request: AuthedHttpRequest, advocate: Advocate) -> dict[str, object]:
     today = timezone.localdate()
     commissioner_ids = (
         request.user.commissioner_lineage if request.user.role == "commissioner" else None
@@ -80,7 +89,7 @@ def _record_context(request: HttpRequest, advocate: Advocate) -> dict[str, objec
     }
 
 
-def _history(request: HttpRequest, advocate: Advocate) -> list[object]:
+def _history(request: AuthedHttpRequest, advocate: Advocate) -> Sequence[object]:
     """Every change to the advocate and the records the reader may see of them: one
     query per kind of record."""
     user = request.user
@@ -97,14 +106,14 @@ def _history(request: HttpRequest, advocate: Advocate) -> list[object]:
     return list(reversed(history_merged(*parts)))[:200]
 
 
-def advocate_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def advocate_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     advocate = get_visible_or_404(
         Advocate.objects.visible_to(request.user).select_related("provider"), pk
     )
     return render(request, "advocates/detail.html", _record_context(request, advocate))
 
 
-def advocate_me(request: HttpRequest) -> HttpResponse:
+def advocate_me(request: AuthedHttpRequest) -> HttpResponse:
     advocate = Advocate.objects.visible_to(request.user).filter(user=request.user).first()
     if advocate is None:
         raise Http404("No advocate record is linked to your account")
@@ -113,14 +122,14 @@ def advocate_me(request: HttpRequest) -> HttpResponse:
     )
 
 
-def advocate_register(request: HttpRequest) -> HttpResponse:
+def advocate_register(request: AuthedHttpRequest) -> HttpResponse:
     user = request.user
     require(user.role == "provider_manager", "Only a provider manager registers advocates.")
     form = AdvocateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             advocate = services.advocate_register(
-                provider=user.provider, by=user, **form.cleaned_data
+                provider=own_provider(user), by=user, **form.cleaned_data
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -139,7 +148,7 @@ def advocate_register(request: HttpRequest) -> HttpResponse:
     )
 
 
-def advocate_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def advocate_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     advocate = get_visible_or_404(Advocate.objects.visible_to(request.user), pk)
     require(can_manage_advocates(request.user, advocate.provider_id))
     initial = {f: getattr(advocate, f) for f in AdvocateForm.base_fields}
@@ -163,7 +172,7 @@ def advocate_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def advocate_archive(request: HttpRequest, pk: int) -> HttpResponse:
+def advocate_archive(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     advocate = get_visible_or_404(Advocate.objects.visible_to(request.user), pk)
     require(can_manage_advocates(request.user, advocate.provider_id))
     form = ArchiveForm(request.POST or None)
@@ -186,7 +195,7 @@ def advocate_archive(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def absence_add(request: HttpRequest, pk: int) -> HttpResponse:
+def absence_add(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     advocate = get_visible_or_404(Advocate.objects.visible_to(request.user), pk)
     require(can_manage_advocates(request.user, advocate.provider_id))
     form = AbsenceForm(request.POST or None)
@@ -211,7 +220,7 @@ def absence_add(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def absence_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def absence_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     absence = get_visible_or_404(
         Absence.objects.visible_to(request.user).select_related("advocate"), pk
     )
@@ -238,7 +247,7 @@ def absence_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def absence_entered_in_error(request: HttpRequest, pk: int) -> HttpResponse:
+def absence_entered_in_error(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Mark an absence entered in error (a manager of the advocate's provider)."""
     absence = get_visible_or_404(
         Absence.objects.visible_to(request.user).select_related("advocate"), pk
@@ -257,7 +266,7 @@ def absence_entered_in_error(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def advocate_archived(request: HttpRequest) -> HttpResponse:
+def advocate_archived(request: AuthedHttpRequest) -> HttpResponse:
     """Archived advocates a manager may restore."""
     user = request.user
     require(user.is_superuser or user.role == "provider_manager")
@@ -270,7 +279,7 @@ def advocate_archived(request: HttpRequest) -> HttpResponse:
     return render(request, "advocates/archived.html", {"advocates": advocates})
 
 
-def advocate_restore(request: HttpRequest, pk: int) -> HttpResponse:
+def advocate_restore(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Restore an archived advocate (POST; a manager of their provider)."""
     advocate = get_visible_or_404(
         Advocate.objects.visible_to(request.user, include_archived=True), pk

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
+from imca_commissioning.http import AuthedHttpRequest
 from organisations.access import require
 
 from .models import ViewedKind
@@ -16,7 +17,7 @@ from .selectors import may_read_view_log, view_log_visible_to
 PAGE_SIZE = 50
 
 
-def view_log(request: HttpRequest) -> HttpResponse:
+def view_log(request: AuthedHttpRequest) -> HttpResponse:
     """Newest first, 50 a page; ``?kind=advocate|case&id=N`` narrows to one record."""
     require(may_read_view_log(request.user), "Only a provider's managers may read this log.")
     rows = view_log_visible_to(request.user)

@@ -16,6 +16,7 @@ from imca_commissioning.corrections import correction_page
 from imca_commissioning.exceptions import Conflict
 from imca_commissioning.forms import add_service_errors
 from imca_commissioning.history import history_merged, history_of
+from imca_commissioning.http import AuthedHttpRequest
 from imca_commissioning.lists import list_page
 from organisations import scope
 from organisations.access import (
@@ -23,6 +24,7 @@ from organisations.access import (
     get_visible_or_404,
     is_advocate_user,
     is_manager_of,
+    own_provider,
     require,
 )
 from organisations.models import Commissioner
@@ -45,12 +47,12 @@ from .models import Case, CaseStatus, Report
 from .selectors import allocation_eligibility, case_report_status, report_versions
 
 
-def _provider_commissioners(provider_id: int | None) -> list[Commissioner]:
+def _provider_commissioners(provider_id: int) -> list[Commissioner]:
     """The commissioners a provider's case may name: those it has a contract with."""
     return list(Commissioner.objects.filter(contracts__provider_id=provider_id).distinct())
 
 
-def case_list(request: HttpRequest) -> HttpResponse:
+def case_list(request: AuthedHttpRequest) -> HttpResponse:
     """The cases one sees (an advocate user: those allocated to them): search, filters,
     sort by column, pages; nothing left off (imca_commissioning/lists.py)."""
     user = request.user
@@ -84,7 +86,7 @@ def _query_key(query: AllocationQueryForm) -> tuple[object, object] | None:
     return (query.cleaned_data["case_type"].pk, query.cleaned_data["allocated_on"])
 
 
-def case_allocate(request: HttpRequest) -> HttpResponse:
+def case_allocate(request: AuthedHttpRequest) -> HttpResponse:
     """Allocate a case. One form holds what is on screen: the type and date, who can take
     it (R1/R2, shown for the type and date in the address), the advocate, reference and
     supervisor. "Show who can take it" re-reads the list for the type and date on screen;
@@ -92,6 +94,7 @@ def case_allocate(request: HttpRequest) -> HttpResponse:
     nothing) when the type or date on screen is not the one the list was shown for."""
     user = request.user
     require(user.role in ("provider_manager", "advocate"), "Only provider staff record cases.")
+    provider_id = own_provider(user, "Only provider staff record cases.").pk
     shown = AllocationQueryForm(query_data(request.GET) or None)
     posted = AllocationQueryForm(query_data(request.POST)) if request.method == "POST" else None
     if posted is not None and not (
@@ -118,29 +121,27 @@ def case_allocate(request: HttpRequest) -> HttpResponse:
     if query.is_bound and query.is_valid():
         case_type = query.cleaned_data["case_type"]
         on = query.cleaned_data["allocated_on"]
-        pool = Advocate.objects.visible_to(user).filter(provider_id=user.provider_id)
+        pool = Advocate.objects.visible_to(user).filter(provider_id=provider_id)
         if user.role == "advocate":
             pool = pool.filter(user=user)
         rows = allocation_eligibility(
-            provider_id=user.provider_id, category=case_type.category, on=on, advocates=list(pool)
+            provider_id=provider_id, category=case_type.category, on=on, advocates=list(pool)
         )
         eligible = [adv for adv, _, d in rows if d.allowed]
         supervisors = []
-        if is_manager_of(user, user.provider_id):
+        if is_manager_of(user, provider_id):
             # Only a manager names a supervisor; an advocate asks from the case's page.
             # Colleagues as supervisor choices: names only (organisations/scope.py).
             everyone = list(
-                Advocate.objects.filter(
-                    scope.supervisor_choices(user), provider_id=user.provider_id
-                )
+                Advocate.objects.filter(scope.supervisor_choices(user), provider_id=provider_id)
             )
             supervisors = eligible_supervisors(
-                provider_id=user.provider_id,
+                provider_id=provider_id,
                 category=case_type.category,
                 on=on,
                 candidates=everyone,
             )
-        commissioners = _provider_commissioners(user.provider_id)
+        commissioners = _provider_commissioners(provider_id)
         form = AllocationForm(
             request.POST if posted is not None else None,
             advocates=eligible,
@@ -187,7 +188,7 @@ def case_allocate(request: HttpRequest) -> HttpResponse:
     return render(request, "casework/allocate.html", context)
 
 
-def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def case_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     case = get_visible_or_404(
         Case.objects.visible_to(request.user, include_entered_in_error=True).select_related(
             "case_type",
@@ -330,7 +331,7 @@ ACTIONS = {
 }
 
 
-def report_submit(request: HttpRequest, pk: int) -> HttpResponse:
+def report_submit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Submit the report, or resubmit it after a return: the box starts from the last
     text submitted, and the supervisor's comment is shown above it. Every version is
     kept (the report's history; ``casework.selectors.report_versions``)."""
@@ -359,11 +360,11 @@ def report_submit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def report_issue(request: HttpRequest, pk: int) -> HttpResponse:
+def report_issue(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     return _post_action(request, pk, IssueForm, "issue", "Report issued.")
 
 
-def case_hours(request: HttpRequest, pk: int) -> HttpResponse:
+def case_hours(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     case = get_visible_or_404(Case.objects.visible_to(request.user), pk)
     return _post_action(
         request,
@@ -380,11 +381,11 @@ def case_hours(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def case_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+def case_withdraw(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     return _post_action(request, pk, WithdrawForm, "withdraw", "Withdrawal recorded.")
 
 
-def case_supervisor(request: HttpRequest, pk: int) -> HttpResponse:
+def case_supervisor(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     case = get_visible_or_404(Case.objects.visible_to(request.user), pk)
     choices = Advocate.objects.filter(
         scope.supervisor_choices(request.user), provider_id=case.provider_id
@@ -394,7 +395,7 @@ def case_supervisor(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def report_print(request: HttpRequest, pk: int) -> HttpResponse:
+def report_print(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """The printable report: names the advocate, the supervisor and the approval date
     (R5). Until it is issued it prints as a draft saying what it waits for ("DRAFT:
     awaiting approval by Priya Shah")."""
@@ -418,7 +419,7 @@ def report_print(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def case_entered_in_error(request: HttpRequest, pk: int) -> HttpResponse:
+def case_entered_in_error(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Mark the case entered in error (the allocated advocate or a manager)."""
     case = get_visible_or_404(Case.objects.visible_to(request.user), pk)
     require(can_write_case(request.user, case))
@@ -432,7 +433,9 @@ def case_entered_in_error(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def sign_off_entered_in_error(request: HttpRequest, pk: int, sign_off_id: int) -> HttpResponse:
+def sign_off_entered_in_error(
+    request: AuthedHttpRequest, pk: int, sign_off_id: int
+) -> HttpResponse:
     """Mark a sign-off entered in error (its author or a manager): the report goes back
     to awaiting sign-off."""
     from supervision.services import sign_off_enter_in_error
@@ -454,7 +457,7 @@ def sign_off_entered_in_error(request: HttpRequest, pk: int, sign_off_id: int) -
     )
 
 
-def case_request_supervisor(request: HttpRequest, pk: int) -> HttpResponse:
+def case_request_supervisor(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """The allocated advocate asks the managers to name a supervisor (POST only)."""
     case = get_visible_or_404(Case.objects.visible_to(request.user).select_related("advocate"), pk)
     require(is_advocate_user(request.user, case.advocate), "Only the allocated advocate asks.")

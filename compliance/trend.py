@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import cast
 
 from .models import Snapshot
 
@@ -34,8 +35,8 @@ def _snapshot_count(
     the sweep kept counts per service counts nothing for a restricted reader)."""
     if categories is None:
         return int(figures.get(key, 0))  # type: ignore[call-overload]
-    by = figures.get("by_category") or {}
-    return sum(int(by.get(c, {}).get(key, 0)) for c in categories)  # type: ignore[attr-defined]
+    by = cast(dict[str, dict[str, int]], figures.get("by_category") or {})
+    return sum(int(by.get(c, {}).get(key, 0)) for c in categories)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from advocates.models import Advocate
 from imca_commissioning.exports import Table, table_response
+from imca_commissioning.http import AuthedHttpRequest
 from imca_commissioning.lists import list_page
 from imca_commissioning.pagecache import versioned_cache
 from organisations import scope
@@ -73,7 +74,7 @@ FIGURE_KINDS = {
 MATRIX_STATUS = {"in_role": "", "overdue": "overdue", "due_soon": "due_soon", "at_risk": ""}
 
 
-def _commissioner_ids(request: HttpRequest) -> set[int] | None:
+def _commissioner_ids(request: AuthedHttpRequest) -> set[int] | None:
     return request.user.commissioner_lineage if request.user.role == "commissioner" else None
 
 
@@ -134,7 +135,7 @@ def rag_key(keys: Sequence[str]) -> dict[str, list[str]]:
 
 
 @versioned_cache(extra_key=lambda user: (user.dashboard_seen_at,))
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthedHttpRequest) -> HttpResponse:
     """The commissioner's dashboard. Cached whole (imca_commissioning/pagecache.py) until
     a provider it shows changes, the day turns, or new flags have been shown."""
     user = request.user
@@ -205,7 +206,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @versioned_cache()
-def provider_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def provider_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """One provider drilled down from the dashboard: its rating and why, its figures
     (each a link to the list behind it), each advocate's route to the qualification
     target and net cost (R9, the evaluation's ``Standing.cost``) and its trend. For the
@@ -266,7 +267,7 @@ def _dashboard_csv(entries: list[dict[str, object]], keys: tuple[str, ...]) -> H
     )
 
 
-def flag_list(request: HttpRequest) -> HttpResponse:
+def flag_list(request: AuthedHttpRequest) -> HttpResponse:
     """The flags one sees (open unless asked): search, filters, sort by column, pages.
     The download carries the whole filtered set, in the same order, never one page of
     it (imca_commissioning/lists.py)."""
@@ -329,7 +330,7 @@ def _described(what: Sequence[str], limit: int = 10) -> str:
     return shown + (f"; and {len(what) - limit} more" if len(what) > limit else "")
 
 
-def check_now(request: HttpRequest) -> HttpResponse:
+def check_now(request: AuthedHttpRequest) -> HttpResponse:
     """Check now (POST ``provider``): the sweep's own service for one provider, today
     (``services.sweep_provider``: it raises what is newly true, closes what has cleared,
     writes today's snapshot; new flags are told once, by the next digest). Safe to press

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 
-def in_words(d: date) -> str:
+def in_words(d: date | None) -> str:
     """A day as people write it: "3 November 2026" (every message and page; the
-    templates' ``|date:"j F Y"`` gives the same)."""
-    return f"{d.day} {d:%B %Y}"
+    templates' ``|date:"j F Y"`` gives the same); no day is "no date"."""
+    return f"{d.day} {d:%B %Y}" if d is not None else "no date"
 
 
 def cited(sentence: str, rule: str) -> str:

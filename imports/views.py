@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 
 from imca_commissioning.exceptions import Conflict
 from imca_commissioning.forms import add_service_errors
+from imca_commissioning.http import AuthedHttpRequest
 from imca_commissioning.lists import paginate
-from organisations.access import get_visible_or_404
+from organisations.access import get_visible_or_404, own_provider
 
 from . import services
 from .blanks import FORMATS, template_file
@@ -22,12 +23,12 @@ from .reading import FileProblem
 from .selectors import import_jobs_visible
 
 
-def _may_upload(request: HttpRequest) -> bool:
+def _may_upload(request: AuthedHttpRequest) -> bool:
     user = request.user
     return bool(user.role == "provider_manager" and user.provider_id)
 
 
-def import_list(request: HttpRequest) -> HttpResponse:
+def import_list(request: AuthedHttpRequest) -> HttpResponse:
     """Upload a file (provider managers) and see earlier imports."""
     user = request.user
     if not (user.is_superuser or _may_upload(request)):
@@ -40,7 +41,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
             upload = form.cleaned_data["file"]
             try:
                 job = services.import_upload(
-                    provider=user.provider,
+                    provider=own_provider(user),
                     kind=form.cleaned_data["kind"],
                     file_name=upload.name or "",
                     data=upload.read(),
@@ -68,7 +69,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def import_template(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
+def import_template(request: AuthedHttpRequest, kind: str, fmt: str) -> HttpResponse:
     """The template of one kind, as CSV, XLSX or ODS."""
     user = request.user
     if not (user.is_superuser or _may_upload(request)):
@@ -82,7 +83,7 @@ def import_template(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
     return response
 
 
-def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def import_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """One import: its progress while running, its preview, its outcome."""
     job = get_visible_or_404(import_jobs_visible(request.user), pk)
     return render(
@@ -97,7 +98,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def import_confirm(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     job = get_visible_or_404(import_jobs_visible(request.user), pk)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])

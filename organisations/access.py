@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 
-from .models import Role
+from .models import Provider, Role
 
 
 def is_manager_of(user: Any, provider_id: int | None) -> bool:
@@ -49,8 +49,17 @@ def can_write_cpd(user: Any, advocate: Any) -> bool:
 
 
 def require(allowed: bool, message: str = "Your role may not do this.") -> None:
+    """Refuse (``PermissionDenied``, 403 with ``message``) unless ``allowed``."""
     if not allowed:
         raise PermissionDenied(message)
+
+
+def own_provider(user: Any, message: str = "Only a provider's staff may do this.") -> Provider:
+    """The provider a provider manager or advocate user works for; ``PermissionDenied``
+    (403 with ``message``) for anyone without one (a commissioner, the admin)."""
+    if user.provider_id is None:
+        raise PermissionDenied(message)
+    return user.provider  # type: ignore[no-any-return]
 
 
 def get_visible_or_404(queryset: Any, pk: Any) -> Any:

@@ -73,7 +73,7 @@ class InviteForm(GovForm):
             del self.fields["provider"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         if data.get("role") == Role.ADVOCATE and not data.get("advocate"):
             self.add_error("advocate", "Choose the advocate to invite")
         if data.get("role") == Role.PROVIDER_MANAGER and not (

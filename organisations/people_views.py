@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from imca_commissioning.forms import add_service_errors
+from imca_commissioning.http import AuthedHttpRequest
 from imca_commissioning.lists import list_page
 
 from . import invitations, services
@@ -29,7 +30,7 @@ SET_PASSWORD = "set-password"
 SESSION_KEY = "_invitation_token"
 
 
-def _require_people(request: HttpRequest) -> None:
+def _require_people(request: AuthedHttpRequest) -> None:
     user = request.user
     require(
         user.is_superuser or user.role == Role.PROVIDER_MANAGER,
@@ -37,7 +38,7 @@ def _require_people(request: HttpRequest) -> None:
     )
 
 
-def people(request: HttpRequest) -> HttpResponse:
+def people(request: AuthedHttpRequest) -> HttpResponse:
     """Who has a login at my provider (the admin: at any), their role, when they last
     signed in and whether their invitation is waiting or has expired."""
     _require_people(request)
@@ -70,7 +71,7 @@ def _advocates_without_login(user: object) -> int:
     return Advocate.objects.visible_to(user).filter(user__isnull=True).count()
 
 
-def invite(request: HttpRequest) -> HttpResponse:
+def invite(request: AuthedHttpRequest) -> HttpResponse:
     _require_people(request)
     user = request.user
     # From an advocate's page: that advocate (the form's choices decide if it may be).
@@ -111,7 +112,7 @@ def invite(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _person(request: HttpRequest, pk: int) -> User:
+def _person(request: AuthedHttpRequest, pk: int) -> User:
     """A login I manage (outside my provider it does not exist: 404)."""
     return get_visible_or_404(User.objects.managed_by(request.user), pk)
 
@@ -120,7 +121,7 @@ def _name(person: User) -> str:
     return person.get_full_name() or person.username
 
 
-def resend(request: HttpRequest, pk: int) -> HttpResponse:
+def resend(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Send a new invitation link (POST); the earlier links stop working."""
     person = _person(request, pk)
     _require_people(request)
@@ -134,7 +135,7 @@ def resend(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("organisations:people")
 
 
-def deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def deactivate(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Deactivate a login (confirm, then POST): it signs in no more, its sessions and
     API tokens end."""
     person = _person(request, pk)
@@ -163,7 +164,7 @@ def deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def reactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def reactivate(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Reactivate a login (POST): it is sent a new link to set a password."""
     person = _person(request, pk)
     _require_people(request)
@@ -223,7 +224,7 @@ def _invalid(request: HttpRequest) -> HttpResponse:
     return render(request, "organisations/invitation_invalid.html", status=200)
 
 
-def provider_list(request: HttpRequest) -> HttpResponse:
+def provider_list(request: AuthedHttpRequest) -> HttpResponse:
     """The providers a commissioner (or the admin, or a national reader) sees, with
     their advocates in role, and links to each one's matrix, flags and cases."""
     user = request.user

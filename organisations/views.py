@@ -21,11 +21,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from imca_commissioning import health
 from imca_commissioning.clientip import client_ip
+from imca_commissioning.http import AuthedHttpRequest
 
 from . import mfa, ratelimit
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedHttpRequest) -> HttpResponse:
     """Send each role to where its work is."""
     user = request.user
     if user.is_superuser or user.role in ("commissioner", "national"):
@@ -78,11 +79,12 @@ def _qr_data_uri(url: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(image.to_string()).decode()
 
 
-def mfa_setup(request: HttpRequest) -> HttpResponse:
+def mfa_setup(request: AuthedHttpRequest) -> HttpResponse:
     """Set up two-step verification: scan the QR code (or type the key), enter the
     code the app shows; then the recovery codes are shown, once (ADR 0011)."""
     user = request.user
-    if mfa.has_device(user) and not user.is_verified():  # type: ignore[union-attr]
+    # ``is_verified`` is django-otp's, added to the user by its middleware.
+    if mfa.has_device(user) and not user.is_verified():  # type: ignore[attr-defined]
         return redirect(f"{reverse('mfa_verify')}?{urlencode({'next': _next_url(request)})}")
     if mfa.has_device(user):
         if request.method == "POST" and request.POST.get("action") == "recovery":
@@ -120,7 +122,7 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
     )
 
 
-def mfa_verify(request: HttpRequest) -> HttpResponse:
+def mfa_verify(request: AuthedHttpRequest) -> HttpResponse:
     """Enter the code from the authenticator app, or one recovery code."""
     if not mfa.has_device(request.user):
         return redirect(f"{reverse('mfa_setup')}?{urlencode({'next': _next_url(request)})}")

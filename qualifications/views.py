@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +15,7 @@ from compliance.selectors import advocate_standings
 from imca_commissioning.corrections import correction_page
 from imca_commissioning.exports import Table, table_response
 from imca_commissioning.forms import add_service_errors
+from imca_commissioning.http import AuthedHttpRequest
 from imca_commissioning.lists import list_page
 from imca_commissioning.pagecache import versioned_cache
 from organisations import scope
@@ -37,7 +38,7 @@ SORTS = {
 }
 
 
-def _provider_for(request: HttpRequest) -> Provider:
+def _provider_for(request: AuthedHttpRequest) -> Provider:
     user = request.user
     if user.role in ("provider_manager", "advocate") and "provider" not in request.GET:
         return get_visible_or_404(Provider.objects.visible_to(user), user.provider_id)
@@ -45,7 +46,7 @@ def _provider_for(request: HttpRequest) -> Provider:
 
 
 def matrix_rows(
-    request: HttpRequest, provider: Provider, filterset: MatrixFilter
+    request: AuthedHttpRequest, provider: Provider, filterset: MatrixFilter
 ) -> list[Standing]:
     """The matrix's rows: the standings of the provider's advocates in role (computed
     for the whole team: R8's median wait reads them all), narrowed by the filterset's
@@ -88,7 +89,7 @@ def matrix_rows(
 
 
 @versioned_cache()
-def training_matrix(request: HttpRequest) -> HttpResponse:
+def training_matrix(request: AuthedHttpRequest) -> HttpResponse:
     """Advocates x competences: level, deadline and status, waiting time, supervision.
     For managers, commissioners (read-only, ?provider=) and the admin: an advocate user
     sees their own record, not their colleagues' deadlines. Search, filters, sort by
@@ -163,7 +164,7 @@ def _matrix_csv(
     return table_response(Table(f"training-matrix-{provider.name}", header, lines))
 
 
-def training_add(request: HttpRequest, pk: int) -> HttpResponse:
+def training_add(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     advocate = get_visible_or_404(Advocate.objects.visible_to(request.user), pk)
     require(can_manage_advocates(request.user, advocate.provider_id))
     form = TrainingRecordForm(request.POST or None)
@@ -188,7 +189,7 @@ def training_add(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def training_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def training_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     record = get_visible_or_404(
         TrainingRecord.objects.visible_to(request.user).select_related("advocate", "unit"), pk
     )
@@ -216,7 +217,7 @@ def training_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def cpd_add(request: HttpRequest, pk: int) -> HttpResponse:
+def cpd_add(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     advocate = get_visible_or_404(Advocate.objects.visible_to(request.user), pk)
     require(can_write_cpd(request.user, advocate))
     form = CpdForm(request.POST or None)
@@ -240,7 +241,7 @@ def cpd_add(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def training_entered_in_error(request: HttpRequest, pk: int) -> HttpResponse:
+def training_entered_in_error(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Mark a training record entered in error (a manager of the advocate's provider)."""
     record = get_visible_or_404(
         TrainingRecord.objects.visible_to(request.user).select_related("advocate", "unit"), pk
@@ -259,7 +260,7 @@ def training_entered_in_error(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _cpd_record(request: HttpRequest, pk: int) -> CpdRecord:
+def _cpd_record(request: AuthedHttpRequest, pk: int) -> CpdRecord:
     record = get_visible_or_404(
         CpdRecord.objects.visible_to(request.user).select_related("advocate"), pk
     )
@@ -267,7 +268,7 @@ def _cpd_record(request: HttpRequest, pk: int) -> CpdRecord:
     return record
 
 
-def cpd_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def cpd_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Correct a CPD record (the advocate or a manager)."""
     record = _cpd_record(request, pk)
     initial = {f: getattr(record, f) for f in ("category", "title", "completed_on", "hours")}
@@ -292,7 +293,7 @@ def cpd_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def cpd_entered_in_error(request: HttpRequest, pk: int) -> HttpResponse:
+def cpd_entered_in_error(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Mark a CPD record entered in error (the advocate or a manager)."""
     record = _cpd_record(request, pk)
     back = reverse("advocates:detail", args=[record.advocate_id])

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +18,7 @@ from casework.models import CaseType
 from imca_commissioning.exceptions import Conflict
 from imca_commissioning.exports import table_response
 from imca_commissioning.forms import add_service_errors
+from imca_commissioning.http import AuthedHttpRequest
 from organisations.access import get_visible_or_404, is_manager_of, require
 from organisations.models import Contract, Role
 
@@ -46,12 +47,12 @@ def _file(rows: list[list[Any]], file_format: str, name: str) -> HttpResponse:
     return table_response(figures, file_format, also=(definitions,))
 
 
-def _format(request: HttpRequest) -> str | None:
+def _format(request: AuthedHttpRequest) -> str | None:
     wanted = request.GET.get("format", "")
     return wanted if wanted in exports.CONTENT_TYPES else None
 
 
-def return_list(request: HttpRequest) -> HttpResponse:
+def return_list(request: AuthedHttpRequest) -> HttpResponse:
     """A quarter's returns side by side: one column per contract the reader can see."""
     user = request.user
     require(_may_read(user), "Quarterly returns are for managers and commissioners.")
@@ -150,7 +151,7 @@ def _changes(current: dict[str, Any], previous: dict[str, Any]) -> list[dict[str
     return out
 
 
-def return_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def return_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """One return: its figures beside last quarter's, its steps, and what the reader
     may do with it."""
     user = request.user
@@ -185,7 +186,7 @@ def return_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _form_page(request: HttpRequest, ret: QuarterlyReturn, form: Any, title: str, label: str):  # type: ignore[no-untyped-def]
+def _form_page(request: AuthedHttpRequest, ret: QuarterlyReturn, form: Any, title: str, label: str):  # type: ignore[no-untyped-def]
     return render(
         request,
         "includes/form_page.html",
@@ -199,7 +200,7 @@ def _form_page(request: HttpRequest, ret: QuarterlyReturn, form: Any, title: str
     )
 
 
-def return_submit(request: HttpRequest, pk: int) -> HttpResponse:
+def return_submit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     ret = get_visible_or_404(visible_returns(request.user), pk)
     require(
         is_manager_of(request.user, ret.contract.provider_id),
@@ -221,7 +222,7 @@ def return_submit(request: HttpRequest, pk: int) -> HttpResponse:
     return _form_page(request, ret, form, "Submit the quarterly return", "Submit return")
 
 
-def return_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def return_decide(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     ret = get_visible_or_404(visible_returns(request.user), pk)
     require(
         services.is_commissioner_of(request.user, ret.contract),
@@ -250,7 +251,7 @@ def return_decide(request: HttpRequest, pk: int) -> HttpResponse:
     return _form_page(request, ret, form, "Accept or query the return", "Record decision")
 
 
-def contract_history(request: HttpRequest, pk: int) -> HttpResponse:
+def contract_history(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """One contract's returns quarter on quarter: the last four quarters it was live in,
     up to the current one."""
     user = request.user

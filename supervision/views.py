@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import F
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +13,7 @@ from django.utils import timezone
 from casework.models import Case, CaseStatus, Report
 from casework.selectors import report_versions
 from imca_commissioning.forms import add_service_errors
+from imca_commissioning.http import AuthedHttpRequest
 from imca_commissioning.lists import list_page
 from organisations.access import get_visible_or_404, require
 
@@ -30,7 +31,9 @@ def _awaiting(qs):  # type: ignore[no-untyped-def]
     )
 
 
-def _queue_page(request: HttpRequest, cases, *, title: str, show_supervisor: bool) -> HttpResponse:  # type: ignore[no-untyped-def]
+def _queue_page(
+    request: AuthedHttpRequest, cases, *, title: str, show_supervisor: bool
+) -> HttpResponse:  # type: ignore[no-untyped-def]
     """A queue of reports awaiting sign-off: search, sort by column, pages
     (imca_commissioning/lists.py); oldest first unless another sort is asked for."""
     filterset = SignOffQueueFilter(request.GET, queryset=_awaiting(cases), request=request)
@@ -50,13 +53,13 @@ def _queue_page(request: HttpRequest, cases, *, title: str, show_supervisor: boo
     return render(request, "supervision/queue.html", context)
 
 
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthedHttpRequest) -> HttpResponse:
     """Reports awaiting my sign-off as supervisor, oldest first with their age."""
     cases = Case.objects.visible_to(request.user).filter(supervisor__user=request.user)
     return _queue_page(request, cases, title="Reports awaiting my sign-off", show_supervisor=False)
 
 
-def pending(request: HttpRequest) -> HttpResponse:
+def pending(request: AuthedHttpRequest) -> HttpResponse:
     """A provider manager's view of every report awaiting sign-off."""
     require(request.user.is_superuser or request.user.role == "provider_manager")
     return _queue_page(
@@ -67,7 +70,7 @@ def pending(request: HttpRequest) -> HttpResponse:
     )
 
 
-def sign_off(request: HttpRequest, pk: int) -> HttpResponse:
+def sign_off(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """The supervisor reads the report (its text, earlier versions and the sign-offs so
     far) and approves it or returns it with a comment (R5)."""
     case = get_visible_or_404(
