@@ -90,8 +90,8 @@ BUDGETS: list[tuple[str, str, Callable[..., None], int]] = [
     # advocate filters' choices
     ("/cases/", "manager", _case, 5),
     # user, count, a page of flags with provider, advocate and case, the advocate
-    # filter's choices
-    ("/compliance/flags/", "manager", _flag, 4),
+    # filter's choices, the provider "Check now" names
+    ("/compliance/flags/", "manager", _flag, 5),
     # the commissioner: user, the services its contracts cover (organisations/scope.py),
     # count, a page of flags, the provider and advocate filters' choices
     ("/compliance/flags/", "commissioner", _flag, 6),
