@@ -208,7 +208,7 @@ def measure_bulk(rows: int) -> dict[str, object]:
 
 def measure_export(rows: int, fmt: str = "xlsx") -> dict[str, object]:
     """An XLSX (or ODS) shaped like the national matrix: text, dates, money, numbers."""
-    from imca_commissioning.spreadsheets import Column, Table, ods_bytes, xlsx_bytes
+    from imca_commissioning.exports import Column, Table, ods_bytes, xlsx_bytes
 
     columns = [
         Column("Provider", "text", 28),

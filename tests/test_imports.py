@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from advocates.models import Absence, Advocate
-from imca_commissioning.spreadsheets import Column, Table, ods_bytes, xlsx_bytes
+from imca_commissioning.exports import Column, Table, ods_bytes, xlsx_bytes
 from imports import services
 from imports.models import ImportJob, ImportStatus
 from imports.reading import FileProblem, sheet_read
