@@ -3,8 +3,11 @@ the role may write, validate a form, call one service, redirect."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,8 +16,10 @@ from django.utils import timezone
 from compliance.selectors import advocate_standings
 from imca_commissioning.corrections import correction_page
 from imca_commissioning.exceptions import Conflict
+from imca_commissioning.exports import Table, export_format
 from imca_commissioning.forms import add_service_errors
 from imca_commissioning.history import history_merged, history_of
+from imports.exporting import export_answer
 from organisations import scope
 from organisations.access import can_manage_advocates, can_write_cpd, get_visible_or_404, require
 from qualifications.models import CpdRecord, TrainingRecord
@@ -22,17 +27,32 @@ from qualifications.models import CpdRecord, TrainingRecord
 from . import services
 from .forms import AbsenceForm, AdvocateForm, ArchiveForm
 from .models import Absence, Advocate
+from .tables import advocates_table
+
+
+def _advocates_for(request: Any) -> QuerySet[Advocate]:
+    """The advocates the list shows ``request.user``, by provider and name."""
+    return (
+        Advocate.objects.visible_to(request.user)
+        .select_related("provider")
+        .order_by("provider__name", "name")
+    )
+
+
+def advocates_export(request: Any) -> Table:
+    """Every advocate the list shows ``request.user`` (advocates/tables.py;
+    imports/exporting.py). An advocate user has no list: 403."""
+    require(request.user.role != "advocate", "The advocate list is for managers and commissioners.")
+    return advocates_table(_advocates_for(request))
 
 
 def advocate_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     if user.role == "advocate":
         return redirect("advocates:me")
-    advocates = (
-        Advocate.objects.visible_to(user)
-        .select_related("provider")
-        .order_by("provider__name", "name")
-    )
+    if fmt := export_format(request.GET):
+        return export_answer(request, "advocates", fmt)
+    advocates = _advocates_for(request)
     return render(
         request,
         "advocates/list.html",

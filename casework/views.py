@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,8 +16,10 @@ from django.utils import timezone
 from advocates.models import Advocate
 from imca_commissioning.corrections import correction_page
 from imca_commissioning.exceptions import Conflict
+from imca_commissioning.exports import Table, export_format
 from imca_commissioning.forms import add_service_errors
 from imca_commissioning.history import history_merged, history_of
+from imports.exporting import export_answer
 from organisations import scope
 from organisations.access import (
     can_write_case,
@@ -40,6 +44,7 @@ from .forms import (
 )
 from .models import Case, CaseStatus, Report
 from .selectors import allocation_eligibility
+from .tables import cases_table
 
 
 def _provider_commissioners(provider_id: int | None) -> list[Commissioner]:
@@ -47,7 +52,8 @@ def _provider_commissioners(provider_id: int | None) -> list[Commissioner]:
     return list(Commissioner.objects.filter(contracts__provider_id=provider_id).distinct())
 
 
-def case_list(request: HttpRequest) -> HttpResponse:
+def _cases_for(request: Any) -> QuerySet[Case]:
+    """The cases the list shows ``request.user``, filtered by the page's ``status``."""
     user = request.user
     cases = Case.objects.visible_to(user).select_related("case_type", "advocate", "supervisor")
     if user.role == "advocate":
@@ -55,12 +61,28 @@ def case_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status in CaseStatus.values:  # anything else is no filter, never a query error
         cases = cases.filter(status=status)
+    return cases
+
+
+def cases_export(request: Any) -> Table:
+    """Every case the list's filters select for ``request.user`` (casework/tables.py;
+    imports/exporting.py)."""
+    return cases_table(_cases_for(request))
+
+
+def case_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if fmt := export_format(request.GET):
+        return export_answer(request, "cases", fmt)
+    cases = _cases_for(request)
+    status = request.GET.get("status", "")
     return render(
         request,
         "casework/list.html",
         {
             "cases": cases[:500],
             "status": status,
+            "query": request.GET.urlencode(),
             "can_allocate": user.role in ("provider_manager", "advocate"),
         },
     )

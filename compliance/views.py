@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from imca_commissioning.exports import Table, table_response
+from imca_commissioning.exports import Table, export_format
 from imca_commissioning.pagecache import versioned_cache
+from imports.exporting import export_answer
 from organisations import scope
 from organisations.access import require
 from organisations.models import Provider
 
 from .models import Flag, FlagKind, Snapshot
 from .selectors import dashboard_data, dashboard_groups, shown_keys, totals
+from .tables import dashboard_table, flags_table
 
 LABELS = {
     "in_role": "Advocates in role",
@@ -85,14 +89,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """The commissioner's dashboard. Cached whole (imca_commissioning/pagecache.py) until
     a provider it shows changes, the day turns, or new flags have been shown."""
     user = request.user
-    require(
-        user.is_superuser or user.role in ("commissioner", "national"),
-        "The dashboard is for commissioners and national readers.",
-    )
+    _may_read_dashboard(user)
+    if fmt := export_format(request.GET):
+        return export_answer(request, "dashboard", fmt)
     today = timezone.localdate()
-    providers = list(Provider.objects.visible_to(user).order_by("name"))
+    providers, entries = _dashboard_entries(request)
     categories = scope.categories_by_provider(user)
-    entries = dashboard_data(providers, today, _commissioner_ids(request))
     keys = shown_keys(entries)
     # The national view: every provider, also by commissioner and by region.
     national = user.is_superuser or user.role == "national"
@@ -102,8 +104,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if seen:
         new_flags = new_flags.filter(raised_at__gt=seen)
     new_flags = list(new_flags.order_by("-raised_at")[:50])
-    if request.GET.get("format") == "csv":
-        return _dashboard_csv(entries, keys)
     response = render(
         request,
         "compliance/dashboard.html",
@@ -128,19 +128,30 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _dashboard_csv(entries: list[dict[str, object]], keys: tuple[str, ...]) -> HttpResponse:
-    """The dashboard's figures per provider, the reader's services only (``keys``)."""
-    rows = [
-        [e["provider"].name, *(f[k] for k in keys), f["net_cost"], f["rag"]]  # type: ignore[attr-defined,index]
-        for e in entries
-        for f in [e["figures"]]
-    ]
-    return table_response(
-        Table("compliance-dashboard", ["provider", *keys, "net_cost", "rag"], rows)
+def _may_read_dashboard(user: Any) -> None:
+    require(
+        user.is_superuser or user.role in ("commissioner", "national"),
+        "The dashboard is for commissioners and national readers.",
     )
 
 
-def flag_list(request: HttpRequest) -> HttpResponse:
+def _dashboard_entries(request: Any) -> tuple[list[Provider], list[dict[str, Any]]]:
+    """The providers ``request.user`` sees and the dashboard's entry for each."""
+    providers = list(Provider.objects.visible_to(request.user).order_by("name"))
+    return providers, dashboard_data(providers, timezone.localdate(), _commissioner_ids(request))
+
+
+def dashboard_export(request: Any) -> Table:
+    """The dashboard's figures per provider as ``request.user`` sees them, the reader's
+    services only (compliance/tables.py; imports/exporting.py)."""
+    _may_read_dashboard(request.user)
+    _, entries = _dashboard_entries(request)
+    return dashboard_table(entries, shown_keys(entries))
+
+
+def _flags_for(request: Any) -> QuerySet[Flag]:
+    """The flags ``request.user`` sees, filtered by the page's query (state, kind,
+    provider), newest first."""
     flags = Flag.objects.visible_to(request.user).select_related("provider", "advocate", "case")
     state = request.GET.get("state", "open")
     if state == "open":
@@ -153,26 +164,21 @@ def flag_list(request: HttpRequest) -> HttpResponse:
     provider = request.GET.get("provider", "")
     if provider.isdigit():
         flags = flags.filter(provider_id=int(provider))
-    flags = flags.order_by("-raised_on", "-pk")[:1000]
-    if request.GET.get("format") == "csv":
-        return table_response(
-            Table(
-                "flags",
-                ["kind", "provider", "advocate", "reason", "due", "raised_on", "resolved_on"],
-                [
-                    [
-                        f.kind,
-                        f.provider.name,
-                        f.advocate.name if f.advocate else "",
-                        f.reason,
-                        f.due,
-                        f.raised_on,
-                        f.resolved_on,
-                    ]
-                    for f in flags
-                ],
-            )
-        )
+    return flags.order_by("-raised_on", "-pk")
+
+
+def flags_export(request: Any) -> Table:
+    """Every flag the page's filters select for ``request.user`` (compliance/tables.py;
+    imports/exporting.py)."""
+    return flags_table(_flags_for(request))
+
+
+def flag_list(request: HttpRequest) -> HttpResponse:
+    if fmt := export_format(request.GET):
+        return export_answer(request, "flags", fmt)
+    state = request.GET.get("state", "open")
+    kind = request.GET.get("kind", "")
+    flags = _flags_for(request)[:1000]
     return render(
         request,
         "compliance/flags.html",

@@ -56,7 +56,7 @@ CONTENT_TYPES = {
     "ods": "application/vnd.oasis.opendocument.spreadsheet",
 }
 FORMATS = tuple(CONTENT_TYPES)
-ColumnType = Literal["text", "date", "money", "int"]
+ColumnType = Literal["text", "date", "money", "int", "number"]
 DATE_FORMAT = "d mmm yyyy"  # unambiguous in every locale: 3 Apr 2025
 MONEY_FORMAT = '"£"#,##0.00'
 
@@ -101,12 +101,14 @@ class Table:
     """A download, independent of its format: ``stem`` names the file (the day is
     added), ``columns`` the columns (a ``Column``, or a header for a text column),
     ``rows`` the values in column order (made safe on render; may be a generator, read
-    once), ``title`` the sheet in a workbook (the stem when empty)."""
+    once), ``title`` the sheet in a workbook (the stem when empty), ``count`` the
+    number of rows when known without reading them (``table_of``)."""
 
     stem: str
     columns: Sequence[Column | str]
     rows: Iterable[Sequence[object]] = field(default_factory=list)
     title: str = ""
+    count: int | None = None
 
     @property
     def cols(self) -> list[Column]:
@@ -124,9 +126,22 @@ def table_of(
     stem: str, columns: Sequence[Column], items: Iterable[Any], *, title: str = ""
 ) -> Table:
     """A table definition (columns with their ``value``) applied to ``items``, the
-    objects the page shows: one row per item, read lazily as the file is written."""
+    objects the page shows (a list, or a queryset: counted with one query, then read in
+    chunks as the file is written): one row per item."""
     readers = [c.value or (lambda _item: None) for c in columns]
-    return Table(stem, columns, ((read(item) for read in readers) for item in items), title)
+    if hasattr(items, "iterator") and hasattr(items, "count"):
+        count = items.count()  # type: ignore[attr-defined]
+        items = items.iterator(chunk_size=2000)  # type: ignore[attr-defined]
+    else:
+        items = list(items)
+        count = len(items)
+    return Table(
+        stem,
+        columns,
+        ([read(item) for read in readers] for item in items),
+        title,
+        count,
+    )
 
 
 def file_name(stem: str, on: date, extension: str) -> str:
@@ -281,7 +296,7 @@ def _xlsx_cell(sheet: Any, cell_class: Any, kind: str, value: Any) -> Any:
         cell = cell_class(sheet, value=Decimal(value))
         cell.number_format = MONEY_FORMAT
         return cell
-    if kind == "int" and _number(value):
+    if kind in ("int", "number") and _number(value):
         return value
     return _xlsx_text(sheet, cell_class, value)
 
@@ -375,7 +390,7 @@ def _ods_cell(kind: str, value: Any) -> str:
             f'office:currency="GBP" office:value="{amount}"><text:p>£{amount:,.2f}</text:p>'
             "</table:table-cell>"
         )
-    if kind == "int" and _number(value):
+    if kind in ("int", "number") and _number(value):
         return (
             f'<table:table-cell office:value-type="float" office:value="{value}">'
             f"<text:p>{value}</text:p></table:table-cell>"

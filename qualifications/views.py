@@ -13,9 +13,10 @@ from advocates.models import Advocate
 from compliance.evaluation import Standing
 from compliance.selectors import advocate_standings
 from imca_commissioning.corrections import correction_page
-from imca_commissioning.exports import Table, table_response
+from imca_commissioning.exports import Table, export_format
 from imca_commissioning.forms import add_service_errors
 from imca_commissioning.pagecache import versioned_cache
+from imports.exporting import export_answer
 from organisations import scope
 from organisations.access import can_manage_advocates, can_write_cpd, get_visible_or_404, require
 from organisations.models import Provider
@@ -23,6 +24,7 @@ from organisations.models import Provider
 from . import services
 from .forms import CpdForm, TrainingRecordForm, TrainingUpdateForm
 from .models import CpdRecord, TrainingRecord
+from .tables import matrix_table
 
 COMPETENCES = ("IMCA", "DOLS", "IMHA")
 SORTS = {
@@ -81,13 +83,11 @@ def training_matrix(request: HttpRequest) -> HttpResponse:
     require(
         request.user.role != "advocate", "The training matrix is for managers and commissioners."
     )
+    if fmt := export_format(request.GET):
+        return export_answer(request, "matrix", fmt)
     provider = _provider_for(request)
     rows = matrix_rows(request, provider)
-    # A commissioner reads the competences of the services its contract covers only.
-    covered = scope.figure_categories(request.user, provider.pk)
-    competences = tuple(c for c in COMPETENCES if covered is None or c in covered)
-    if request.GET.get("format") == "csv":
-        return _matrix_csv(provider, rows, competences)
+    competences = _competences(request, provider)
     return render(
         request,
         "qualifications/matrix.html",
@@ -104,34 +104,21 @@ def training_matrix(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _matrix_csv(
-    provider: Provider, rows: list[Standing], competences: tuple[str, ...]
-) -> HttpResponse:
-    """The matrix as a file, of the competences the reader's services cover."""
-    header = ["advocate", "practice_start"]
-    for code in competences:
-        header += [f"{code}_level", f"{code}_due", f"{code}_status"]
-    header += ["needs_supervision_imca"]
-    if "DOLS" in competences:
-        header += ["needs_supervision_dols"]
-    header += ["days_waiting", "at_risk", "net_cost"]
-    lines = []
-    for r in rows:
-        c = r.compliance
-        line: list[object] = [r.name, c.practice_start or ""]
-        for code in competences:
-            d = c.deadlines[code]
-            line += [c.competences.get(code), d.due, d.status]
-        line += [c.needs_supervision["imca"]]
-        if "DOLS" in competences:
-            line += [c.needs_supervision["dols"]]
-        line += [
-            max([w.days for w in r.waits if w.waiting] or [0]),
-            ",".join(k for k, v in r.at_risk.items() if v and k in competences),
-            r.cost.net,
-        ]
-        lines.append(line)
-    return table_response(Table(f"training-matrix-{provider.name}", header, lines))
+def _competences(request: HttpRequest, provider: Provider) -> tuple[str, ...]:
+    # A commissioner reads the competences of the services its contract covers only.
+    covered = scope.figure_categories(request.user, provider.pk)
+    return tuple(c for c in COMPETENCES if covered is None or c in covered)
+
+
+def matrix_export(request: HttpRequest) -> Table:
+    """The matrix as the page shows it to ``request.user`` with its query (provider,
+    status, supervision, sort), as one table for every format (qualifications/tables.py;
+    imports/exporting.py runs it at once or in a task)."""
+    require(
+        request.user.role != "advocate", "The training matrix is for managers and commissioners."
+    )
+    provider = _provider_for(request)
+    return matrix_table(provider, matrix_rows(request, provider), _competences(request, provider))
 
 
 def training_add(request: HttpRequest, pk: int) -> HttpResponse:

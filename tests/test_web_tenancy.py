@@ -13,6 +13,7 @@ from tests.factories import (
     AbsenceFactory,
     CaseFactory,
     CpdRecordFactory,
+    ExportJobFactory,
     ImportJobFactory,
     SignOffFactory,
     unit,
@@ -90,6 +91,9 @@ EXPECTED: dict[str, tuple[str | None, tuple[int, ...]]] = {
     "imports:template": ("template", (200, 403, 403, 403, 200, 403, 302)),
     "imports:detail": ("import", (200, 404, 404, 404, 404, 404, 302)),
     "imports:confirm": ("import", (405, 404, 404, 404, 404, 404, 302)),
+    # A prepared download: its owner's alone (here the manager's).
+    "imports:export": ("export", (200, 404, 404, 404, 404, 404, 302)),
+    "imports:export-download": ("export", (200, 404, 404, 404, 404, 404, 302)),
 }
 # Covered elsewhere: the admin (Django's own login) and the API (tests/test_api.py).
 SKIPPED_NAMESPACES = ("admin", "api")
@@ -141,6 +145,7 @@ def _objects(world):
         "reset": {"uidb64": "MQ", "token": "set-password"},
         "template": {"kind": "advocates", "fmt": "xlsx"},
         "import": {"pk": ImportJobFactory(provider=world.provider).pk},
+        "export": {"pk": ExportJobFactory(owner=world.manager).pk},
         None: {},
     }
 
