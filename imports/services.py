@@ -33,7 +33,7 @@ from imca_commissioning.exceptions import Conflict
 from organisations.models import Provider
 from qualifications import services as training_services
 from qualifications.models import CpdRecord, TrainingRecord, Unit
-from qualifications.selectors import unit_resolve
+from qualifications.selectors import units_by_code
 
 from .kinds import SPECS, CellError, KindSpec, is_hint_row, text_of
 from .models import ImportJob, ImportKind, ImportStatus
@@ -118,7 +118,7 @@ class _Run:
         self.provider: Provider = job.provider
         self.by = by
         self.seen: dict[Any, int] = {}
-        self.units: dict[str, Unit | None] = {}
+        self.units: dict[str, Unit] | None = None
         self.advocates: dict[str, list[Advocate]] = defaultdict(list)
         loaded = list(Advocate.objects.filter(provider=self.provider, archived_at__isnull=True))
         for advocate in loaded:
@@ -180,9 +180,9 @@ class _Run:
         return found[0]
 
     def unit(self, code: str) -> Unit:
-        if code not in self.units:
-            self.units[code] = unit_resolve(code)
-        unit = self.units[code]
+        if self.units is None:
+            self.units = units_by_code()  # the catalogue, in one query
+        unit = self.units.get(code.strip().upper())
         if unit is None:
             raise RowRefused(
                 [
