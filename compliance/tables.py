@@ -4,6 +4,7 @@ XLSX and ODS (issue 15)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from imca_commissioning.exports import Column, Table, table_of
@@ -17,7 +18,8 @@ def dashboard_columns(keys: Sequence[str]) -> list[Column]:
     return [
         Column("provider", width=30, value=lambda e: e["provider"].name),
         *(Column(k, "int", value=lambda e, k=k: e["figures"][k]) for k in keys),
-        Column("net_cost", "money", value=lambda e: e["figures"]["net_cost"]),
+        # The figures carry pounds as text ("350.00", JSON-ready): a number here.
+        Column("net_cost", "money", value=lambda e: Decimal(e["figures"]["net_cost"])),
         Column("rag", value=lambda e: e["figures"]["rag"]),
     ]
 
