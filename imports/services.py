@@ -15,6 +15,7 @@ optional cell never erases a stored value on an existing record.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -333,13 +334,18 @@ ROW_HANDLERS: dict[str, Callable[[_Run, int, dict[str, Any]], str]] = {
 }
 
 
+@functools.lru_cache(maxsize=32)
+def _columns_of(spec: KindSpec, headers: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
+    """Each header with its column (None for an ignored one), found once per file."""
+    return tuple((name, spec.column(name)) for name in headers)
+
+
 def _parse_row(spec: KindSpec, headers: list[str], cells: list[Any]) -> dict[str, Any]:
     """The row's non-empty cells, parsed by column; a missing required value or a cell
     of the wrong shape refuses the row (RowRefused names each such column)."""
     values: dict[str, Any] = {}
     errors: list[tuple[str | None, str]] = []
-    for index, name in enumerate(headers):
-        column = spec.column(name)
+    for index, (name, column) in enumerate(_columns_of(spec, tuple(headers))):
         if column is None:
             continue
         raw = cells[index] if index < len(cells) else None

@@ -23,7 +23,7 @@ from imca_commissioning.services import (
     save_unique,
     stamp,
 )
-from imca_commissioning.validators import DateChecks, in_words
+from imca_commissioning.validators import DateChecks, in_words, today
 from organisations.versioning import providers_touch
 
 from .models import (
@@ -56,8 +56,11 @@ def _legacy_on_record(advocate: Advocate, unit: Unit, exclude_pk: int | None = N
     return unit.conversion_from_id in legacy_on_record(records)
 
 
-def _check_training_dates(record: TrainingRecord) -> None:
-    checks = DateChecks()
+ROUTES = frozenset(Route.values)
+
+
+def _check_training_dates(record: TrainingRecord, on: date | None = None) -> None:
+    checks = DateChecks(on=on)
     checks.window("requested_on", record.requested_on, "The date the place was requested")
     checks.window("booked_for", record.booked_for, "The booked date")
     checks.past("trained_on", record.trained_on, "The training date")
@@ -93,13 +96,15 @@ def _training_checks(
     *,
     legacy: Callable[[], bool],
     duplicate: Callable[[], bool],
+    on: date | None = None,
 ) -> None:
     """The rulebook's checks of one training record, in the order the form meets them
     (section 3; plausible dates, imca_commissioning/validators.py). ``legacy`` answers
     "is the matching legacy course on record?" and ``duplicate`` "does a live record of
     this advocate and unit exist already?": read from the database by the per-row
-    services, from the batch's memory by ``TrainingBatch``. Raises ValidationError by
-    field; may set ``trained_on`` (an achievement implies training that day)."""
+    services, from the batch's memory by ``TrainingBatch``; ``on`` is today (the
+    service's day, read once by a batch). Raises ValidationError by field; may set
+    ``trained_on`` (an achievement implies training that day)."""
     if "trained_on" in cleared and record.achieved_on is not None:
         # Clearing a stored training date while the assessment is recorded would either
         # break "achieved implies trained" or silently invent a new training date: refuse.
@@ -115,8 +120,8 @@ def _training_checks(
     # to record training on the same day.
     if record.achieved_on is not None and record.trained_on is None:
         record.trained_on = record.achieved_on
-    _check_training_dates(record)
-    if record.route not in Route.values:
+    _check_training_dates(record, on)
+    if record.route not in ROUTES:
         raise ValidationError({"route": f"Choose one of: {', '.join(Route.values)}"})
     errors = training_stage_errors(
         {name: getattr(record, name) for name in STAGE_FIELDS},
@@ -275,6 +280,7 @@ class TrainingBatch:
         self.to_update: dict[int, TrainingRecord] = {}
         self.update_fields: set[str] = set()
         self.written = 0
+        self.today = today()  # one day for the whole batch, as one save has one
 
     def record(self, advocate_id: int, unit_id: int) -> TrainingRecord | None:
         """The live record of this advocate and unit read when the batch began (as
@@ -319,6 +325,7 @@ class TrainingBatch:
             frozenset(),
             legacy=lambda: self._legacy(advocate.pk, unit),
             duplicate=lambda: key in self.live or key in self.created,
+            on=self.today,
         )
         _field_checks(record)
         self.created.add(key)
@@ -351,6 +358,7 @@ class TrainingBatch:
             cleared,
             legacy=lambda: self._legacy(work.advocate_id, work.unit),
             duplicate=lambda: key in self.created or (key != old_key and key in self.live),
+            on=self.today,
         )
         _field_checks(work)
         if work.trained_on != before_trained and "trained_on" not in changed:
