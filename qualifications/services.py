@@ -12,10 +12,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from advocates.models import Advocate
 from imca_commissioning.exceptions import Conflict
+from imca_commissioning.history import history_copy
 from imca_commissioning.services import (
     apply_fields,
     archive,
@@ -377,19 +377,20 @@ class TrainingBatch:
     def _write_created(self) -> None:
         if self.to_create:
             with _raced():
-                bulk_create_with_history(self.to_create, TrainingRecord, batch_size=BULK_BATCH)
+                TrainingRecord.objects.bulk_create(self.to_create, batch_size=BULK_BATCH)
+            history_copy(TrainingRecord, [r.pk for r in self.to_create], history_type="+")
             self.written += len(self.to_create)
             self.to_create = []
 
     def _write_updated(self) -> None:
         if self.to_update:
             with _raced():
-                bulk_update_with_history(
+                TrainingRecord.objects.bulk_update(
                     list(self.to_update.values()),
-                    TrainingRecord,
                     [*sorted(self.update_fields), "modified_at", "modified_by"],
                     batch_size=BULK_BATCH,
                 )
+            history_copy(TrainingRecord, list(self.to_update), history_type="~")
             self.written += len(self.to_update)
             self.to_update = {}
             self.update_fields = set()

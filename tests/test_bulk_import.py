@@ -5,6 +5,8 @@ the rows."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from django.db import transaction
 from django.utils import timezone
@@ -17,7 +19,7 @@ from imports.reading import sheet_read
 from organisations.models import Provider
 from qualifications import services as training_services
 from qualifications.models import TrainingRecord
-from tests.factories import AdvocateFactory
+from tests.factories import AdvocateFactory, unit
 
 pytestmark = pytest.mark.django_db
 
@@ -183,3 +185,23 @@ def test_storing_costs_the_same_queries_whatever_the_rows(world, rows, django_as
         result = services.rows_run(job, sheet, by=world.manager, store=True)
     assert result.counts["new"] == rows
     assert TrainingRecord.history.filter(advocate__in=advocates).count() == rows
+
+
+def test_history_names_the_user_who_confirmed_on_the_page_as_a_save_does(world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    client = Client()
+    client.force_login(world.manager)
+    text = HEADER + f"{world.colleague.email},306,full,,,2024-03-01,\n"
+    text += f"{world.colleague.email},305,,,,,2024-06-01\n"  # a change
+    upload = SimpleUploadedFile("t.csv", text.encode(), content_type="text/csv")
+    resp = client.post("/imports/", {"kind": "training_records", "file": upload})
+    job = ImportJob.objects.get()
+    assert resp.status_code == 302 and job.counts["refused"] == 0
+    client.post(f"/imports/{job.pk}/confirm/")
+    rows = TrainingRecord.history.filter(advocate=world.colleague, unit__code__in=["305", "306"])
+    written = rows.filter(history_type__in=["+", "~"], history_user=world.manager)
+    assert {(h.unit.code, h.history_type) for h in written} == {("306", "+"), ("305", "~")}
+    changed = TrainingRecord.objects.get(advocate=world.colleague, unit=unit("305"))
+    assert changed.modified_by == world.manager and changed.achieved_on == date(2024, 6, 1)
