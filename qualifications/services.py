@@ -247,15 +247,17 @@ class TrainingBatch:
     services' arguments, raise the same ValidationError (or Conflict) and keep nothing
     of a refused record.
 
-    With ``store``, accepted records are written BULK_BATCH at a time
-    (``bulk_create_with_history``, ``bulk_update_with_history``: the same stored row and
-    the same history row, with the same user, as a save writes) and ``finish`` writes
-    the rest and moves the providers' data version once (organisations/versioning.py).
+    With ``store``, accepted records are written BULK_BATCH at a time (``bulk_create``,
+    ``bulk_update``) with their history rows copied from the stored rows
+    (``imca_commissioning.history.history_copy``: the same history row, with the same
+    user, as a save's signal writes), and ``finish`` writes the rest and moves the
+    providers' data version once (organisations/versioning.py).
     The caller holds the transaction: a refusal after some records were written rolls
     them back with it (all or none). Without ``store`` nothing is written: a preview.
 
-    Queries: three to start (the advocates' lock, the live records with their units),
-    then two per BULK_BATCH records written and one version bump, whatever the rows."""
+    Queries: two to start (the advocates' lock, their live records with their units),
+    then two per BULK_BATCH records written (the records, their history) and one
+    version bump, whatever the rows."""
 
     def __init__(self, *, advocates: list[Advocate], by: Any, store: bool) -> None:
         self.by = by
