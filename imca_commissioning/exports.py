@@ -280,9 +280,21 @@ def xlsx_bytes(*tables: Table) -> bytes:
     return stream.getvalue()
 
 
+def _kind(kind: str, value: Any) -> str:
+    """A ``text`` column (a plain header, as in the quarterly return) keeps a value's own
+    type: a number as a number, a date as a date; a typed column says what it holds."""
+    if kind == "text":
+        if _number(value):
+            return "number"
+        if isinstance(value, date):
+            return "date"
+    return kind
+
+
 def _xlsx_cell(sheet: Any, cell_class: Any, kind: str, value: Any) -> Any:
     if value is None or value == "":
         return None
+    kind = _kind(kind, value)
     if kind == "date":
         day = _day(value)
         if day is None:
@@ -377,6 +389,7 @@ def _ods_settings(titles: list[str]) -> str:
 def _ods_cell(kind: str, value: Any) -> str:
     if value is None or value == "":
         return "<table:table-cell/>"
+    kind = _kind(kind, value)
     if kind == "date" and (day := _day(value)) is not None:
         iso = day.isoformat()
         return (

@@ -231,3 +231,15 @@ def test_a_job_whose_owner_may_no_longer_see_the_table_fails_with_a_reason(world
     assert job.status == ExportStatus.FAILED and "no longer see" in job.message
     with pytest.raises(ValueError, match="Unknown export"):
         exporting.export_request(owner=world.manager, table="everything", fmt="csv", params={})
+
+
+def test_the_quarterly_return_keeps_its_figures_as_numbers(world):
+    sheet = _xlsx(as_(world.manager).get("/returns/?format=xlsx"))
+    figures = {row[0].value: row[1] for row in sheet.iter_rows(min_row=2)}
+    in_role = figures["workforce.in_role_last_day"]
+    assert isinstance(in_role.value, int) and in_role.data_type == "n"
+    assert sheet.freeze_panes == "A2"
+    content = zipfile.ZipFile(
+        io.BytesIO(as_(world.manager).get("/returns/?format=ods").content)
+    ).read("content.xml")
+    assert b'office:value-type="float"' in content
