@@ -4,6 +4,7 @@ the role may write, validate a form, call one service, redirect."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -15,10 +16,12 @@ from django.utils import timezone
 from compliance.selectors import advocate_standings
 from imca_commissioning.corrections import correction_page
 from imca_commissioning.exceptions import Conflict
+from imca_commissioning.exports import Table, export_format
 from imca_commissioning.forms import add_service_errors
 from imca_commissioning.history import history_merged, history_of
 from imca_commissioning.http import AuthedHttpRequest
 from imca_commissioning.lists import list_page
+from imports.exporting import export_answer
 from organisations import scope
 from organisations.access import (
     can_manage_advocates,
@@ -33,6 +36,24 @@ from . import services
 from .filters import AdvocateFilter
 from .forms import AbsenceForm, AdvocateForm, ArchiveForm
 from .models import Absence, Advocate
+from .tables import advocates_table
+
+
+def _advocate_filter(request: Any) -> AdvocateFilter:
+    """The advocates the list shows ``request.user`` (a request, or an export job's
+    replay of one): its scope, search, filters and sort (advocates/filters.py)."""
+    advocates = (
+        Advocate.objects.visible_to(request.user).select_related("provider").order_by("name", "pk")
+    )
+    return AdvocateFilter(request.GET, queryset=advocates, request=request)
+
+
+def advocates_export(request: Any) -> Table:
+    """Every advocate the list shows ``request.user``, filtered and sorted as the page
+    (advocates/tables.py; imports/exporting.py): the whole set, never one page. An
+    advocate user has no list: 403."""
+    require(request.user.role != "advocate", "The advocate list is for managers and commissioners.")
+    return advocates_table(_advocate_filter(request).qs)
 
 
 def advocate_list(request: AuthedHttpRequest) -> HttpResponse:
@@ -41,8 +62,9 @@ def advocate_list(request: AuthedHttpRequest) -> HttpResponse:
     user = request.user
     if user.role == "advocate":
         return redirect("advocates:me")
-    advocates = Advocate.objects.visible_to(user).select_related("provider").order_by("name", "pk")
-    filterset = AdvocateFilter(request.GET, queryset=advocates, request=request)
+    if fmt := export_format(request.GET):
+        return export_answer(request, "advocates", fmt)
+    filterset = _advocate_filter(request)
     context = list_page(
         request,
         filterset,
@@ -54,6 +76,7 @@ def advocate_list(request: AuthedHttpRequest) -> HttpResponse:
         ],
         noun="advocates",
         default_sort="name",
+        download=True,
     )
     context["can_register"] = user.is_superuser or user.role == "provider_manager"
     return render(request, "advocates/list.html", context)

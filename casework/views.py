@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -14,10 +15,12 @@ from django.utils import timezone
 from advocates.models import Advocate
 from imca_commissioning.corrections import correction_page
 from imca_commissioning.exceptions import Conflict
+from imca_commissioning.exports import Table, export_format
 from imca_commissioning.forms import add_service_errors
 from imca_commissioning.history import history_merged, history_of
 from imca_commissioning.http import AuthedHttpRequest
 from imca_commissioning.lists import list_page
+from imports.exporting import export_answer
 from organisations import scope
 from organisations.access import (
     can_write_case,
@@ -45,6 +48,7 @@ from .forms import (
 )
 from .models import Case, CaseStatus, Report
 from .selectors import allocation_eligibility, case_report_status, report_versions
+from .tables import cases_table
 
 
 def _provider_commissioners(provider_id: int) -> list[Commissioner]:
@@ -52,16 +56,29 @@ def _provider_commissioners(provider_id: int) -> list[Commissioner]:
     return list(Commissioner.objects.filter(contracts__provider_id=provider_id).distinct())
 
 
-def case_list(request: AuthedHttpRequest) -> HttpResponse:
-    """The cases one sees (an advocate user: those allocated to them): search, filters,
-    sort by column, pages; nothing left off (imca_commissioning/lists.py)."""
+def _case_filter(request: Any) -> CaseFilter:
+    """The cases the list shows ``request.user`` (a request, or an export job's replay
+    of one; an advocate user: those allocated to them), with the page's search, filters
+    and sort (casework/filters.py)."""
     user = request.user
     cases = Case.objects.visible_to(user).select_related("case_type", "advocate", "supervisor")
     if user.role == "advocate":
         cases = cases.filter(advocate__user=user)
-    filterset = CaseFilter(
-        request.GET, queryset=cases.order_by("-allocated_on", "pk"), request=request
-    )
+    return CaseFilter(request.GET, queryset=cases.order_by("-allocated_on", "pk"), request=request)
+
+
+def cases_export(request: Any) -> Table:
+    """Every case the list's search and filters select for ``request.user``, in its sort
+    (casework/tables.py; imports/exporting.py): the whole set, never one page."""
+    return cases_table(_case_filter(request).qs)
+
+
+def case_list(request: AuthedHttpRequest) -> HttpResponse:
+    """The cases one sees (an advocate user: those allocated to them): search, filters,
+    sort by column, pages; nothing left off (imca_commissioning/lists.py)."""
+    if fmt := export_format(request.GET):
+        return export_answer(request, "cases", fmt)
+    filterset = _case_filter(request)
     context = list_page(
         request,
         filterset,
@@ -75,7 +92,9 @@ def case_list(request: AuthedHttpRequest) -> HttpResponse:
         ],
         noun="cases",
         default_sort="-allocated",
+        download=True,
     )
+    user = request.user
     context["can_allocate"] = user.role in ("provider_manager", "advocate")
     return render(request, "casework/list.html", context)
 

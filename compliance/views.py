@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -14,10 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from advocates.models import Advocate
-from imca_commissioning.exports import Table, table_response
+from imca_commissioning.exports import Table, export_format
 from imca_commissioning.http import AuthedHttpRequest
 from imca_commissioning.lists import list_page
 from imca_commissioning.pagecache import versioned_cache
+from imports.exporting import export_answer
 from organisations import scope
 from organisations.access import get_visible_or_404, is_manager_of, require
 from organisations.models import Provider
@@ -27,6 +29,7 @@ from .evaluation import AMBER_KEYS, RED_KEYS
 from .filters import FlagFilter
 from .models import Flag, FlagKind
 from .selectors import advocate_standings, dashboard_data, dashboard_groups, shown_keys, totals
+from .tables import dashboard_table, flags_table
 from .templatetags.compliance_tags import lowerfirst
 from .trend import trend
 
@@ -74,7 +77,7 @@ FIGURE_KINDS = {
 MATRIX_STATUS = {"in_role": "", "overdue": "overdue", "due_soon": "due_soon", "at_risk": ""}
 
 
-def _commissioner_ids(request: AuthedHttpRequest) -> set[int] | None:
+def _commissioner_ids(request: Any) -> set[int] | None:
     return request.user.commissioner_lineage if request.user.role == "commissioner" else None
 
 
@@ -139,17 +142,13 @@ def dashboard(request: AuthedHttpRequest) -> HttpResponse:
     """The commissioner's dashboard. Cached whole (imca_commissioning/pagecache.py) until
     a provider it shows changes, the day turns, or new flags have been shown."""
     user = request.user
-    require(
-        user.is_superuser or user.role in ("commissioner", "national"),
-        "The dashboard is for commissioners and national readers.",
-    )
+    _may_read_dashboard(user)
+    if fmt := export_format(request.GET):
+        return export_answer(request, "dashboard", fmt)
     today = timezone.localdate()
-    providers = list(Provider.objects.visible_to(user).order_by("name"))
+    providers, entries = _dashboard_entries(request)
     categories = scope.categories_by_provider(user)
-    entries = dashboard_data(providers, today, _commissioner_ids(request))
     keys = shown_keys(entries)
-    if request.GET.get("format") == "csv":
-        return _dashboard_csv(entries, keys)
     # The national view: every provider, also by commissioner and by region.
     national = user.is_superuser or user.role == "national"
     groups = dashboard_groups(entries, today) if national else None
@@ -255,47 +254,51 @@ def provider_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _dashboard_csv(entries: list[dict[str, object]], keys: tuple[str, ...]) -> HttpResponse:
-    """The dashboard's figures per provider, the reader's services only (``keys``)."""
-    rows = [
-        [e["provider"].name, *(f[k] for k in keys), f["net_cost"], f["rag"]]  # type: ignore[attr-defined,index]
-        for e in entries
-        for f in [e["figures"]]
-    ]
-    return table_response(
-        Table("compliance-dashboard", ["provider", *keys, "net_cost", "rag"], rows)
+def _may_read_dashboard(user: Any) -> None:
+    require(
+        user.is_superuser or user.role in ("commissioner", "national"),
+        "The dashboard is for commissioners and national readers.",
     )
+
+
+def _dashboard_entries(request: Any) -> tuple[list[Provider], list[dict[str, Any]]]:
+    """The providers ``request.user`` sees and the dashboard's entry for each."""
+    providers = list(Provider.objects.visible_to(request.user).order_by("name"))
+    return providers, dashboard_data(providers, timezone.localdate(), _commissioner_ids(request))
+
+
+def dashboard_export(request: Any) -> Table:
+    """The dashboard's figures per provider as ``request.user`` sees them, the reader's
+    services only (compliance/tables.py; imports/exporting.py)."""
+    _may_read_dashboard(request.user)
+    _, entries = _dashboard_entries(request)
+    return dashboard_table(entries, shown_keys(entries))
+
+
+def _flag_filter(request: Any) -> FlagFilter:
+    """The flags ``request.user`` sees (a request, or an export job's replay of one),
+    with the page's search, filters and sort (compliance/filters.py)."""
+    flags = (
+        Flag.objects.visible_to(request.user)
+        .select_related("provider", "advocate", "case")
+        .order_by("-raised_on", "pk")
+    )
+    return FlagFilter(request.GET, queryset=flags, request=request)
+
+
+def flags_export(request: Any) -> Table:
+    """Every flag the page's search and filters select for ``request.user``, in its sort
+    (compliance/tables.py; imports/exporting.py): the whole set, never one page."""
+    return flags_table(_flag_filter(request).qs)
 
 
 def flag_list(request: AuthedHttpRequest) -> HttpResponse:
     """The flags one sees (open unless asked): search, filters, sort by column, pages.
     The download carries the whole filtered set, in the same order, never one page of
     it (imca_commissioning/lists.py)."""
-    flags = (
-        Flag.objects.visible_to(request.user)
-        .select_related("provider", "advocate", "case")
-        .order_by("-raised_on", "pk")
-    )
-    filterset = FlagFilter(request.GET, queryset=flags, request=request)
-    if request.GET.get("format") == "csv":
-        return table_response(
-            Table(
-                "flags",
-                ["kind", "provider", "advocate", "reason", "due", "raised_on", "resolved_on"],
-                [
-                    [
-                        f.kind,
-                        f.provider.name,
-                        f.advocate.name if f.advocate else "",
-                        f.reason,
-                        f.due,
-                        f.raised_on,
-                        f.resolved_on,
-                    ]
-                    for f in filterset.qs
-                ],
-            )
-        )
+    if fmt := export_format(request.GET):
+        return export_answer(request, "flags", fmt)
+    filterset = _flag_filter(request)
     context = list_page(
         request,
         filterset,

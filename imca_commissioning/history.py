@@ -169,3 +169,31 @@ def history_of(queryset: Any, *, name: str = "") -> list[Change]:
 def history_merged(*parts: list[Change]) -> list[Change]:
     """Several records' changes as one list, oldest first (a page's history)."""
     return sorted((c for part in parts for c in part), key=lambda c: c.at)
+
+
+def history_copy(model: type[models.Model], ids: list[int], *, history_type: str) -> None:
+    """Write one django-simple-history row per record of ``model`` named by ``ids`` (the
+    rows just stored by a bulk write), copied from the stored rows by one
+    ``INSERT ... SELECT``: the row a save's signal writes (every tracked field, the
+    request's user as the middleware gives it, now, no change reason), without building
+    each row in Python. ``history_type`` is ``+`` (created) or ``~`` (changed)."""
+    from django.db import connection
+    from simple_history.models import HistoricalRecords
+
+    if not ids:
+        return
+    history = model.history.model  # type: ignore[attr-defined]
+    tracked = [f.attname for f in history.tracked_fields]
+    q = connection.ops.quote_name
+    request = getattr(HistoricalRecords.context, "request", None)
+    user = getattr(request, "user", None)
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    columns = ", ".join(q(c) for c in [*tracked, "history_date", "history_type", "history_user_id"])
+    selected = ", ".join(f"t.{q(c)}" for c in tracked)
+    sql = (
+        f"INSERT INTO {q(history._meta.db_table)} ({columns}) "
+        f"SELECT {selected}, %s, %s, %s FROM {q(model._meta.db_table)} t "
+        f"WHERE t.{q(str(model._meta.pk.column))} = ANY(%s)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [timezone.now(), history_type, user_id, list(ids)])

@@ -30,6 +30,7 @@ from django.http import HttpRequest, QueryDict
 
 SORT = "sort"
 PAGE = "page"
+DOWNLOADS = ("csv", "xlsx", "ods")
 
 
 class ListFilterSet(django_filters.FilterSet):
@@ -241,7 +242,12 @@ def list_page(
         "sort": sort,
         "clear_href": request.path,
         "noun": noun,
-        # The download carries the whole filtered set, in the same order.
-        "download_href": _query(request, format="csv", **{PAGE: None}) if download else "",
+        # A download carries the whole filtered set, in the same order, in each format
+        # (imports/exporting.py).
+        "downloads": (
+            [(fmt.upper(), _query(request, format=fmt, **{PAGE: None})) for fmt in DOWNLOADS]
+            if download
+            else []
+        ),
         **paginate(request, filterset.qs if rows is None else rows, noun),
     }

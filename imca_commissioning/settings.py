@@ -282,6 +282,10 @@ IMPORT_MAX_UNPACKED_BYTES = env.int("IMPORT_MAX_UNPACKED_BYTES", default=250 * 1
 IMPORT_TASK_ROWS = env.int("IMPORT_TASK_ROWS", default=10_000)
 # Row errors kept per job (the counts are always complete).
 IMPORT_MAX_ERRORS = env.int("IMPORT_MAX_ERRORS", default=1000)
+# A download of more rows than this is prepared by a task (imports/exporting.py), and
+# kept for its owner this many hours.
+EXPORT_TASK_ROWS = env.int("EXPORT_TASK_ROWS", default=5000)
+EXPORT_KEEP_HOURS = env.int("EXPORT_KEEP_HOURS", default=24)
 
 # --- REST framework ----------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -16,3 +16,8 @@ class ImportsConfig(AppConfig):
             "an upload's preview and state: the records it stores move the provider's "
             "version through the services",
         )
+        exempt(
+            "imports.ExportJob",
+            "a prepared download, read by its owner only and never cached: it copies "
+            "what the owner's tenancy showed, it changes no figure",
+        )

@@ -6,25 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from advocates.models import AbsenceKind
-from imca_commissioning import exports
-from imca_commissioning.spreadsheets import (
-    ODS_CONTENT_TYPE,
-    XLSX_CONTENT_TYPE,
-    Column,
-    Table,
-    ods_bytes,
-    xlsx_bytes,
-)
+from imca_commissioning.exports import CONTENT_TYPES, Column, Table, render
 from qualifications.models import CpdCategory, Route, Unit
 
 from .kinds import SPECS
 from .models import ImportKind
 
-FORMATS = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": XLSX_CONTENT_TYPE,
-    "ods": ODS_CONTENT_TYPE,
-}
+FORMATS = CONTENT_TYPES
 
 
 def _units_hint(units: list[Unit]) -> str:
@@ -44,18 +32,15 @@ def template_file(kind: str, fmt: str) -> tuple[bytes, str, str]:
         _units_hint(units) if column.name == "unit" else column.hint for column in spec.columns
     ]
     name = f"{kind.replace('_', '-')}-template.{fmt}"
-    if fmt == "csv":
-        # Through the one export helper: its byte order mark and formula rule.
-        table = exports.Table(stem=name, headers=spec.names, rows=[hints])
-        return exports.render(table, "csv"), content_type, name
     first = Table(
+        name,
+        [Column(c.name, "text", max(14, len(c.name) + 4)) for c in spec.columns],
+        [hints],
         title=ImportKind(kind).label,
-        columns=[Column(c.name, "text", max(14, len(c.name) + 4)) for c in spec.columns],
-        rows=[hints],
     )
-    sheets = [first, *_reference_tables(kind, units)]
-    data = xlsx_bytes(*sheets) if fmt == "xlsx" else ods_bytes(*sheets)
-    return data, content_type, name
+    # Through the one export helper: its byte order mark, formula rule and typed sheets
+    # (a CSV has the first sheet only).
+    return render(first, fmt, also=_reference_tables(kind, units)), content_type, name
 
 
 def _reference_tables(kind: str, units: list[Unit]) -> list[Table]:

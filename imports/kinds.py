@@ -252,5 +252,12 @@ SPECS: dict[str, KindSpec] = {
 
 def is_hint_row(values: list[Any]) -> bool:
     """The template's second row: every filled cell starts "Required:" or "Optional:"."""
-    filled = [text_of(v) for v in values if text_of(v)]
-    return bool(filled) and all(v.startswith(("Required:", "Optional:")) for v in filled)
+    filled = False
+    for value in values:
+        text = text_of(value)
+        if not text:
+            continue
+        if not text.startswith(("Required:", "Optional:")):
+            return False
+        filled = True
+    return filled

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Self
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from imca_commissioning.models import AuditedModel
 from organisations.models import Provider, Role
@@ -75,3 +77,50 @@ class ImportJob(AuditedModel):
     @property
     def is_running(self) -> bool:
         return self.status in (ImportStatus.PROCESSING, ImportStatus.CONFIRMING)
+
+
+class ExportStatus(models.TextChoices):
+    PREPARING = "preparing", "Preparing"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class ExportJobQuerySet(models.QuerySet["ExportJob"]):
+    def visible_to(self, user) -> Self:  # type: ignore[no-untyped-def]
+        """A prepared download is its owner's alone, until it expires: for anyone else,
+        the platform admin included, it does not exist (404). The file holds what the
+        owner's tenancy showed them when they asked (imports/exporting.py)."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        return self.filter(owner=user, expires_at__gt=timezone.now())
+
+
+class ExportJob(models.Model):
+    """A download of more than EXPORT_TASK_ROWS rows, prepared by a task (issue 15):
+    which table (a name in ``imports.exporting.EXPORTS``), the page's query, the format,
+    and once ready the file itself (kept until ``expires_at``)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    table = models.CharField(max_length=30)
+    # The page's query (its filters), as {name: [values]}: the task reads the rows again
+    # with the owner's tenancy.
+    params = models.JSONField(default=dict, blank=True)
+    fmt = models.CharField(max_length=4)
+    status = models.CharField(
+        max_length=10, choices=ExportStatus.choices, default=ExportStatus.PREPARING
+    )
+    row_count = models.PositiveIntegerField(default=0)
+    file_name = models.CharField(max_length=255, blank=True)
+    content = models.BinaryField(null=True, editable=False)
+    message = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    objects = ExportJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["owner", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.table} as {self.fmt} for {self.owner_id}"

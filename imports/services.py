@@ -15,6 +15,7 @@ optional cell never erases a stored value on an existing record.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -33,7 +34,7 @@ from imca_commissioning.exceptions import Conflict
 from organisations.models import Provider
 from qualifications import services as training_services
 from qualifications.models import CpdRecord, TrainingRecord, Unit
-from qualifications.selectors import unit_resolve
+from qualifications.selectors import units_by_code
 
 from .kinds import SPECS, CellError, KindSpec, is_hint_row, text_of
 from .models import ImportJob, ImportKind, ImportStatus
@@ -113,19 +114,26 @@ class _Run:
     are not kept (a second row with the same key is refused by ``once`` before any
     lookup), so memory does not grow with the rows stored."""
 
-    def __init__(self, job: ImportJob, by: Any) -> None:
+    def __init__(self, job: ImportJob, by: Any, *, store: bool, bulk: bool = True) -> None:
         self.job = job
         self.provider: Provider = job.provider
         self.by = by
         self.seen: dict[Any, int] = {}
-        self.units: dict[str, Unit | None] = {}
+        self.units: dict[str, Unit] | None = None
         self.advocates: dict[str, list[Advocate]] = defaultdict(list)
-        for advocate in Advocate.objects.filter(provider=self.provider, archived_at__isnull=True):
+        loaded = list(Advocate.objects.filter(provider=self.provider, archived_at__isnull=True))
+        for advocate in loaded:
             if advocate.email:
                 self.advocates[advocate.email.casefold()].append(advocate)
         self.existing: dict[Any, Any] = {}
         kind = job.kind
-        if kind == ImportKind.TRAINING_RECORDS:
+        self.training: _PerRowTraining | training_services.TrainingBatch | None = None
+        if kind == ImportKind.TRAINING_RECORDS and bulk:
+            # The bulk form of the services: the same checks, from memory, written in
+            # batches (qualifications/services.py, TrainingBatch).
+            self.training = training_services.TrainingBatch(advocates=loaded, by=by, store=store)
+        elif kind == ImportKind.TRAINING_RECORDS:
+            self.training = _PerRowTraining(self)
             for record in TrainingRecord.objects.filter(
                 advocate__provider=self.provider, archived_at__isnull=True
             ):
@@ -173,9 +181,9 @@ class _Run:
         return found[0]
 
     def unit(self, code: str) -> Unit:
-        if code not in self.units:
-            self.units[code] = unit_resolve(code)
-        unit = self.units[code]
+        if self.units is None:
+            self.units = units_by_code()  # the catalogue, in one query
+        unit = self.units.get(code.strip().upper())
         if unit is None:
             raise RowRefused(
                 [
@@ -187,6 +195,30 @@ class _Run:
                 ]
             )
         return unit
+
+
+class _PerRowTraining:
+    """The per-row services (the forms' path) behind TrainingBatch's interface: each
+    create or update is its own service call, its own savepoint and its own writes."""
+
+    def __init__(self, run: _Run) -> None:
+        self.run = run
+        for record in TrainingRecord.objects.filter(
+            advocate__provider=run.provider, archived_at__isnull=True
+        ):
+            run.existing[(record.advocate_id, record.unit_id)] = record
+
+    def record(self, advocate_id: int, unit_id: int) -> TrainingRecord | None:
+        return self.run.existing.get((advocate_id, unit_id))  # type: ignore[no-any-return]
+
+    def create(self, **fields: Any) -> TrainingRecord:
+        return training_services.training_record_create(by=self.run.by, **fields)
+
+    def update(self, *, record: TrainingRecord, **fields: Any) -> TrainingRecord:
+        return training_services.training_record_update(record=record, by=self.run.by, **fields)
+
+    def finish(self) -> int:
+        return 0
 
 
 def _cpd_key(advocate_id: int, category: str, title: str, completed_on: Any) -> tuple:
@@ -234,17 +266,18 @@ def _training_row(run: _Run, row: int, values: dict[str, Any]) -> str:
     advocate = run.advocate(values["advocate"])
     unit = run.unit(values["unit"])
     run.once(("training", advocate.pk, unit.pk), row, f"advocate and unit ({unit.code})")
-    record = run.existing.get((advocate.pk, unit.pk))
+    writer = run.training
+    assert writer is not None
+    record = writer.record(advocate.pk, unit.pk)
     if record is not None:
         changes = _diff(record, values, ("route", *STAGES))
         if not changes:
             return UNCHANGED
-        training_services.training_record_update(record=record, by=run.by, **changes)
+        writer.update(record=record, **changes)
         return CHANGED
-    training_services.training_record_create(
+    writer.create(
         advocate=advocate,
         unit=unit,
-        by=run.by,
         **{n: values[n] for n in ("route", *STAGES) if n in values},
     )
     return NEW
@@ -301,13 +334,18 @@ ROW_HANDLERS: dict[str, Callable[[_Run, int, dict[str, Any]], str]] = {
 }
 
 
+@functools.lru_cache(maxsize=32)
+def _columns_of(spec: KindSpec, headers: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
+    """Each header with its column (None for an ignored one), found once per file."""
+    return tuple((name, spec.column(name)) for name in headers)
+
+
 def _parse_row(spec: KindSpec, headers: list[str], cells: list[Any]) -> dict[str, Any]:
     """The row's non-empty cells, parsed by column; a missing required value or a cell
     of the wrong shape refuses the row (RowRefused names each such column)."""
     values: dict[str, Any] = {}
     errors: list[tuple[str | None, str]] = []
-    for index, name in enumerate(headers):
-        column = spec.column(name)
+    for index, (name, column) in enumerate(_columns_of(spec, tuple(headers))):
         if column is None:
             continue
         raw = cells[index] if index < len(cells) else None
@@ -332,15 +370,19 @@ def rows_run(
     sheet: Sheet,
     *,
     by: Any,
+    store: bool,
     progress: Callable[[int, int], None] | None = None,
+    bulk: bool = True,
 ) -> RunResult:
-    """Every row of ``sheet`` through its service (each service runs in its own
-    savepoint), so a refused row leaves nothing behind and the next row sees the ones
-    before it. The
-    caller decides whether the whole run is kept (confirm) or rolled back (preview)."""
+    """Every row of ``sheet`` through its service, so a refused row leaves nothing
+    behind and the next row sees the ones before it. Training records go through the
+    services' bulk form (``TrainingBatch``, ``bulk``; the same checks, written in
+    batches at the end when ``store`` and no row is refused); the other kinds through
+    the per-row services (each in its own savepoint). The caller holds the transaction
+    and decides whether the run is kept (confirm) or rolled back (preview)."""
     spec = SPECS[job.kind]
     handler = ROW_HANDLERS[job.kind]
-    run = _Run(job, by)
+    run = _Run(job, by, store=store, bulk=bulk)
     result = RunResult()
     total = len(sheet.rows)
     for done, (row, cells) in enumerate(sheet.rows, start=1):
@@ -365,6 +407,8 @@ def rows_run(
         result.counts[outcome] += 1
         if progress is not None and done % PROGRESS_EVERY == 0:
             progress(done, total)
+    if store and run.training is not None and not result.counts[REFUSED]:
+        run.training.finish()
     return result
 
 
@@ -399,7 +443,7 @@ def _sheet_of(job: ImportJob) -> Sheet:
 
 def _preview(job: ImportJob, sheet: Sheet, by: Any) -> ImportJob:
     with transaction.atomic():
-        result = rows_run(job, sheet, by=by, progress=_progress_for(job.pk))
+        result = rows_run(job, sheet, by=by, store=False, progress=_progress_for(job.pk))
         # A preview stores nothing: the rows' savepoint is rolled back, the job is not.
         transaction.set_rollback(True)
     job.counts = result.counts
@@ -546,7 +590,7 @@ def import_store_run(*, job_id: int, by: Any) -> ImportJob:
                 sheet = _sheet_of(job)
             except FileProblem as exc:
                 raise Conflict(exc.message) from exc
-            result = rows_run(job, sheet, by=by, progress=_progress_for(job.pk))
+            result = rows_run(job, sheet, by=by, store=True, progress=_progress_for(job.pk))
             if result.counts[REFUSED]:
                 raise _Refused(result)
             job.status = ImportStatus.CONFIRMED

@@ -68,3 +68,28 @@ def import_store(job_id: int, user_id: int | None) -> str:
         log.exception("import %s: storing failed", job_id)
         services.import_fail(job_id=job_id, message=UNEXPECTED)
         return "failed"
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=5,
+)
+def export_build(job_id: int) -> str:
+    """Prepare a large download (status "preparing" -> "ready" or "failed")."""
+    from . import exporting
+
+    try:
+        job = exporting.export_build_run(job_id=job_id)
+    except TRANSIENT:
+        raise
+    except Exception:
+        log.exception("export %s: failed", job_id)
+        exporting.export_fail(
+            job_id=job_id,
+            message="The file could not be made because of an error on our side. Try again.",
+        )
+        return "failed"
+    return job.status if job is not None else "skipped"

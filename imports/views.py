@@ -3,12 +3,14 @@ the role, validate a form, call one service, redirect."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 
 from imca_commissioning.exceptions import Conflict
+from imca_commissioning.exports import download
 from imca_commissioning.forms import add_service_errors
 from imca_commissioning.http import AuthedHttpRequest
 from imca_commissioning.lists import paginate
@@ -18,7 +20,7 @@ from . import services
 from .blanks import FORMATS, template_file
 from .forms import ImportForm
 from .kinds import SPECS
-from .models import ImportKind
+from .models import ExportJob, ExportStatus, ImportKind
 from .reading import FileProblem
 from .selectors import import_jobs_visible
 
@@ -116,3 +118,25 @@ def import_confirm(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 
 def _stored(counts: dict[str, int]) -> str:
     return f"{counts.get('new', 0)} new, {counts.get('changed', 0)} changed, {counts.get('unchanged', 0)} unchanged"
+
+
+def export_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """A download being prepared: "preparing" (the page refreshes itself every few
+    seconds, no JavaScript), then the link to the file. Its owner's only (else 404)."""
+    job = get_visible_or_404(ExportJob.objects.visible_to(request.user), pk)
+    response = render(
+        request, "imports/export.html", {"job": job, "limit": f"{settings.EXPORT_TASK_ROWS:,}"}
+    )
+    response["Cache-Control"] = "no-store"
+    if job.status == ExportStatus.PREPARING:
+        # What <meta http-equiv="refresh"> does, as a header: browsers reload the page.
+        response["Refresh"] = "5"
+    return response
+
+
+def export_download(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """The prepared file, to its owner only (anyone else, or before it is ready: 404)."""
+    job = get_visible_or_404(
+        ExportJob.objects.visible_to(request.user).filter(status=ExportStatus.READY), pk
+    )
+    return download(bytes(job.content or b""), job.file_name, job.fmt)

@@ -63,6 +63,18 @@ def _catalogue_build() -> Catalogue:
     )
 
 
+def units_by_code() -> dict[str, Unit]:
+    """Every unit and legacy course by its code and by each alias, upper-cased, in one
+    query: what ``unit_resolve`` answers for each (a code wins over another unit's
+    alias), for callers resolving many rows (the import)."""
+    units = list(Unit.objects.all())
+    found = {u.code.upper(): u for u in units}
+    for u in units:
+        for alias in u.aliases or []:
+            found.setdefault(str(alias).upper(), u)
+    return found
+
+
 def unit_resolve(code: str) -> Unit | None:
     """A unit or legacy course by its code or any alias ("305", "805", "A4A-IMCA")."""
     code = (code or "").strip()

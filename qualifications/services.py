@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from advocates.models import Advocate
 from imca_commissioning.exceptions import Conflict
+from imca_commissioning.history import history_copy
 from imca_commissioning.services import (
     apply_fields,
     archive,
@@ -18,7 +23,8 @@ from imca_commissioning.services import (
     save_unique,
     stamp,
 )
-from imca_commissioning.validators import DateChecks, in_words
+from imca_commissioning.validators import DateChecks, in_words, today
+from organisations.versioning import providers_touch
 
 from .models import (
     STAGE_FIELDS,
@@ -50,8 +56,11 @@ def _legacy_on_record(advocate: Advocate, unit: Unit, exclude_pk: int | None = N
     return unit.conversion_from_id in legacy_on_record(records)
 
 
-def _check_training_dates(record: TrainingRecord) -> None:
-    checks = DateChecks()
+ROUTES = frozenset(Route.values)
+
+
+def _check_training_dates(record: TrainingRecord, on: date | None = None) -> None:
+    checks = DateChecks(on=on)
     checks.window("requested_on", record.requested_on, "The date the place was requested")
     checks.window("booked_for", record.booked_for, "The booked date")
     checks.past("trained_on", record.trained_on, "The training date")
@@ -64,6 +73,38 @@ def _validate(
     previous: dict[str, date | None] | None,
     cleared: frozenset[str] = frozenset(),
 ) -> None:
+    _training_checks(
+        record,
+        previous,
+        cleared,
+        legacy=lambda: _legacy_on_record(record.advocate, record.unit, record.pk),
+        duplicate=lambda: (
+            TrainingRecord.objects.filter(
+                advocate=record.advocate, unit=record.unit, archived_at__isnull=True
+            )
+            .exclude(pk=record.pk)
+            .exists()
+        ),
+    )
+    record.full_clean(validate_constraints=False)
+
+
+def _training_checks(
+    record: TrainingRecord,
+    previous: dict[str, date | None] | None,
+    cleared: frozenset[str],
+    *,
+    legacy: Callable[[], bool],
+    duplicate: Callable[[], bool],
+    on: date | None = None,
+) -> None:
+    """The rulebook's checks of one training record, in the order the form meets them
+    (section 3; plausible dates, imca_commissioning/validators.py). ``legacy`` answers
+    "is the matching legacy course on record?" and ``duplicate`` "does a live record of
+    this advocate and unit exist already?": read from the database by the per-row
+    services, from the batch's memory by ``TrainingBatch``; ``on`` is today (the
+    service's day, read once by a batch). Raises ValidationError by field; may set
+    ``trained_on`` (an achievement implies training that day)."""
     if "trained_on" in cleared and record.achieved_on is not None:
         # Clearing a stored training date while the assessment is recorded would either
         # break "achieved implies trained" or silently invent a new training date: refuse.
@@ -79,26 +120,22 @@ def _validate(
     # to record training on the same day.
     if record.achieved_on is not None and record.trained_on is None:
         record.trained_on = record.achieved_on
-    _check_training_dates(record)
-    if record.route not in Route.values:
+    _check_training_dates(record, on)
+    if record.route not in ROUTES:
         raise ValidationError({"route": f"Choose one of: {', '.join(Route.values)}"})
     errors = training_stage_errors(
         {name: getattr(record, name) for name in STAGE_FIELDS},
         previous=previous,
         route=record.route,
-        legacy_on_record=_legacy_on_record(record.advocate, record.unit, record.pk),
+        legacy_on_record=legacy(),
         conversion_possible=record.unit.conversion_from_id is not None,
     )
     if errors:
         raise ValidationError(errors)
-    duplicate = TrainingRecord.objects.filter(
-        advocate=record.advocate, unit=record.unit, archived_at__isnull=True
-    ).exclude(pk=record.pk)
-    if duplicate.exists():
+    if duplicate():
         raise ValidationError(
             {"unit": f"{record.advocate} already has a record for {record.unit.code}: update it"}
         )
-    record.full_clean(validate_constraints=False)
 
 
 @transaction.atomic
@@ -163,6 +200,211 @@ def training_record_update(
             changed.append("trained_on")
         record.save(update_fields=[*changed, "modified_at", "modified_by"])
     return record
+
+
+# Records written per INSERT/UPDATE by the bulk forms (and their history rows).
+BULK_BATCH = 2000
+# The audit fields: the rows they name are loaded with the batch, so the model's
+# per-field check need not read each one again.
+_LOADED_RELATIONS = ("advocate", "unit", "created_by", "modified_by", "archived_by")
+
+
+def _field_checks(record: Any) -> None:
+    """``full_clean`` as the services call it, less the foreign keys' existence queries:
+    a batch's advocates, units and user are rows it has just read."""
+    record.full_clean(exclude=list(_LOADED_RELATIONS), validate_constraints=False)
+
+
+@contextmanager
+def _raced() -> Iterator[None]:
+    """A constraint the database refuses during a bulk write (a twin stored by someone
+    else despite the locks): the whole batch is refused, with the transaction."""
+    try:
+        yield
+    except IntegrityError as exc:
+        raise Conflict(
+            "These records were changed by someone else while the file was being stored: "
+            "nothing was stored. Import the file again."
+        ) from exc
+
+
+def _fact(record: TrainingRecord) -> TrainingFact:
+    return TrainingFact(
+        unit_id=record.unit_id, trained_on=record.trained_on, achieved_on=record.achieved_on
+    )
+
+
+class TrainingBatch:
+    """The bulk form of ``training_record_create`` and ``training_record_update`` for the
+    records of one provider's advocates (the spreadsheet import; ADR 0016).
+
+    The same checks (``_training_checks``: the stage order, the conversion route, the
+    plausible dates, one live record per advocate and unit; then the model's field
+    checks), answered from memory: the advocates' live records are read in one query
+    (and locked, with the advocates, when ``store``), and a record the batch accepted is
+    seen by the rows after it (a conversion after its legacy course), as the per-row
+    services see the rows saved before them. ``create`` and ``update`` take the
+    services' arguments, raise the same ValidationError (or Conflict) and keep nothing
+    of a refused record.
+
+    With ``store``, accepted records are written BULK_BATCH at a time (``bulk_create``,
+    ``bulk_update``) with their history rows copied from the stored rows
+    (``imca_commissioning.history.history_copy``: the same history row, with the same
+    user, as a save's signal writes), and ``finish`` writes the rest and moves the
+    providers' data version once (organisations/versioning.py).
+    The caller holds the transaction: a refusal after some records were written rolls
+    them back with it (all or none). Without ``store`` nothing is written: a preview.
+
+    Queries: two to start (the advocates' lock, their live records with their units),
+    then two per BULK_BATCH records written (the records, their history) and one
+    version bump, whatever the rows."""
+
+    def __init__(self, *, advocates: list[Advocate], by: Any, store: bool) -> None:
+        self.by = by
+        self.store = store
+        ids = [a.pk for a in advocates]
+        self.advocates = {a.pk: a for a in advocates}
+        self.providers = {a.provider_id for a in advocates}
+        records = TrainingRecord.objects.live().filter(advocate_id__in=ids).select_related("unit")
+        if store:
+            # Serialise with the per-row services, which lock the advocate to create and
+            # the record to update.
+            list(Advocate.objects.select_for_update().filter(pk__in=ids).values_list("pk"))
+            records = records.select_for_update(of=("self",))
+        self.live: dict[tuple[int, int], TrainingRecord] = {}
+        for record in records:
+            record.advocate = self.advocates[record.advocate_id]
+            self.live[(record.advocate_id, record.unit_id)] = record
+        # Records accepted by this batch, by (advocate, unit): what later rows read.
+        self.facts: dict[tuple[int, int], TrainingFact] = {}
+        self.created: set[tuple[int, int]] = set()
+        self.to_create: list[TrainingRecord] = []
+        self.to_update: dict[int, TrainingRecord] = {}
+        self.update_fields: set[str] = set()
+        self.written = 0
+        self.today = today()  # one day for the whole batch, as one save has one
+
+    def record(self, advocate_id: int, unit_id: int) -> TrainingRecord | None:
+        """The live record of this advocate and unit read when the batch began (as
+        changed by the batch since), or None."""
+        return self.live.get((advocate_id, unit_id))
+
+    def _legacy(self, advocate_id: int, unit: Unit) -> bool:
+        if unit.conversion_from_id is None:
+            return False
+        key = (advocate_id, unit.conversion_from_id)
+        fact = self.facts.get(key)
+        if fact is None and key in self.live:
+            fact = _fact(self.live[key])
+        return fact is not None and unit.conversion_from_id in legacy_on_record([fact])
+
+    def create(
+        self,
+        *,
+        advocate: Advocate,
+        unit: Unit,
+        route: str = Route.FULL,
+        requested_on: date | None = None,
+        booked_for: date | None = None,
+        trained_on: date | None = None,
+        achieved_on: date | None = None,
+    ) -> TrainingRecord:
+        """``training_record_create``'s checks; the record is written by the batch."""
+        record = TrainingRecord(
+            advocate=advocate,
+            unit=unit,
+            route=route,
+            requested_on=requested_on,
+            booked_for=booked_for,
+            trained_on=trained_on,
+            achieved_on=achieved_on,
+        )
+        stamp(record, self.by, created=True)
+        key = (advocate.pk, unit.pk)
+        _training_checks(
+            record,
+            None,
+            frozenset(),
+            legacy=lambda: self._legacy(advocate.pk, unit),
+            duplicate=lambda: key in self.live or key in self.created,
+            on=self.today,
+        )
+        _field_checks(record)
+        self.created.add(key)
+        self.facts[key] = _fact(record)
+        if self.store:
+            self.to_create.append(record)
+            if len(self.to_create) >= BULK_BATCH:
+                self._write_created()
+        return record
+
+    def update(self, *, record: TrainingRecord, **fields: Any) -> TrainingRecord:
+        """``training_record_update``'s checks on a record of ``record()``; the change
+        is written by the batch. The record given is left as it was on a refusal."""
+        refuse_if_entered_in_error(record)
+        old_key = (record.advocate_id, record.unit_id)
+        work = copy.copy(record)
+        previous = {name: getattr(work, name) for name in STAGE_FIELDS}
+        changed = apply_fields(work, fields, {"route", "unit", *STAGE_FIELDS})
+        if not changed:
+            return record
+        before_trained = work.trained_on
+        cleared = frozenset(
+            n for n in changed if previous.get(n) is not None and getattr(work, n) is None
+        )
+        stamp(work, self.by)
+        key = (work.advocate_id, work.unit_id)
+        _training_checks(
+            work,
+            previous,
+            cleared,
+            legacy=lambda: self._legacy(work.advocate_id, work.unit),
+            duplicate=lambda: key in self.created or (key != old_key and key in self.live),
+            on=self.today,
+        )
+        _field_checks(work)
+        if work.trained_on != before_trained and "trained_on" not in changed:
+            changed.append("trained_on")
+        del self.live[old_key]
+        self.live[key] = work
+        self.facts[key] = _fact(work)
+        if self.store:
+            work.modified_at = timezone.now()  # what auto_now does on save
+            self.to_update[work.pk] = work
+            self.update_fields.update(changed)
+            if len(self.to_update) >= BULK_BATCH:
+                self._write_updated()
+        return work
+
+    def _write_created(self) -> None:
+        if self.to_create:
+            with _raced():
+                TrainingRecord.objects.bulk_create(self.to_create, batch_size=BULK_BATCH)
+            history_copy(TrainingRecord, [r.pk for r in self.to_create], history_type="+")
+            self.written += len(self.to_create)
+            self.to_create = []
+
+    def _write_updated(self) -> None:
+        if self.to_update:
+            with _raced():
+                TrainingRecord.objects.bulk_update(
+                    list(self.to_update.values()),
+                    [*sorted(self.update_fields), "modified_at", "modified_by"],
+                    batch_size=BULK_BATCH,
+                )
+            history_copy(TrainingRecord, list(self.to_update), history_type="~")
+            self.written += len(self.to_update)
+            self.to_update = {}
+            self.update_fields = set()
+
+    def finish(self) -> int:
+        """Write what is left and move the providers' data version once (when anything
+        was written). Returns the number of records written by the batch."""
+        self._write_created()
+        self._write_updated()
+        if self.written:
+            providers_touch(self.providers)
+        return self.written
 
 
 @transaction.atomic

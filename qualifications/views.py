@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -12,12 +14,14 @@ from django.utils import timezone
 from advocates.models import Advocate
 from compliance.evaluation import Standing
 from compliance.selectors import advocate_standings
+from compliance.templatetags.compliance_tags import competence_label
 from imca_commissioning.corrections import correction_page
-from imca_commissioning.exports import Table, table_response
+from imca_commissioning.exports import Table, export_format
 from imca_commissioning.forms import add_service_errors
 from imca_commissioning.http import AuthedHttpRequest
 from imca_commissioning.lists import list_page
 from imca_commissioning.pagecache import versioned_cache
+from imports.exporting import export_answer
 from organisations import scope
 from organisations.access import can_manage_advocates, can_write_cpd, get_visible_or_404, require
 from organisations.models import Provider
@@ -26,6 +30,7 @@ from . import services
 from .filters import MatrixFilter
 from .forms import CpdForm, TrainingRecordForm, TrainingUpdateForm
 from .models import CpdRecord, TrainingRecord
+from .tables import matrix_table
 
 COMPETENCES = ("IMCA", "DOLS", "IMHA")
 SORTS = {
@@ -38,16 +43,14 @@ SORTS = {
 }
 
 
-def _provider_for(request: AuthedHttpRequest) -> Provider:
+def _provider_for(request: Any) -> Provider:
     user = request.user
     if user.role in ("provider_manager", "advocate") and "provider" not in request.GET:
         return get_visible_or_404(Provider.objects.visible_to(user), user.provider_id)
     return get_visible_or_404(Provider.objects.visible_to(user), request.GET.get("provider"))
 
 
-def matrix_rows(
-    request: AuthedHttpRequest, provider: Provider, filterset: MatrixFilter
-) -> list[Standing]:
+def matrix_rows(request: Any, provider: Provider, filterset: MatrixFilter) -> list[Standing]:
     """The matrix's rows: the standings of the provider's advocates in role (computed
     for the whole team: R8's median wait reads them all), narrowed by the filterset's
     search, deadline status and supervision, in its sort (default: by name)."""
@@ -98,22 +101,22 @@ def training_matrix(request: AuthedHttpRequest) -> HttpResponse:
     require(
         request.user.role != "advocate", "The training matrix is for managers and commissioners."
     )
+    if fmt := export_format(request.GET):
+        return export_answer(request, "matrix", fmt)
     provider = _provider_for(request)
-    filterset = MatrixFilter(
-        request.GET, queryset=Advocate.objects.visible_to(request.user), request=request
-    )
+    filterset = _matrix_filter(request)
     rows = matrix_rows(request, provider, filterset)
-    # A commissioner reads the competences of the services its contract covers only.
-    covered = scope.figure_categories(request.user, provider.pk)
-    competences = tuple(c for c in COMPETENCES if covered is None or c in covered)
-    if request.GET.get("format") == "csv":
-        return _matrix_csv(provider, rows, competences)
+    competences = _competences(request, provider)
     context = list_page(
         request,
         filterset,
         columns=[
             ("Advocate", "name"),
-            *((code, "imca_due" if code == "IMCA" else "") for code in competences),
+            # Competences by their labels ("DoLS", never "DOLS").
+            *(
+                (competence_label(code), "imca_due" if code == "IMCA" else "")
+                for code in competences
+            ),
             ("Waiting for training", "wait"),
             ("Supervision", ""),
         ],
@@ -134,34 +137,30 @@ def training_matrix(request: AuthedHttpRequest) -> HttpResponse:
     return render(request, "qualifications/matrix.html", context)
 
 
-def _matrix_csv(
-    provider: Provider, rows: list[Standing], competences: tuple[str, ...]
-) -> HttpResponse:
-    """The matrix as a file, of the competences the reader's services cover."""
-    header = ["advocate", "practice_start"]
-    for code in competences:
-        header += [f"{code}_level", f"{code}_due", f"{code}_status"]
-    header += ["needs_supervision_imca"]
-    if "DOLS" in competences:
-        header += ["needs_supervision_dols"]
-    header += ["days_waiting", "at_risk", "net_cost"]
-    lines = []
-    for r in rows:
-        c = r.compliance
-        line: list[object] = [r.name, c.practice_start or ""]
-        for code in competences:
-            d = c.deadlines[code]
-            line += [c.competences.get(code), d.due, d.status]
-        line += [c.needs_supervision["imca"]]
-        if "DOLS" in competences:
-            line += [c.needs_supervision["dols"]]
-        line += [
-            max([w.days for w in r.waits if w.waiting] or [0]),
-            ",".join(k for k, v in r.at_risk.items() if v and k in competences),
-            r.cost.net,
-        ]
-        lines.append(line)
-    return table_response(Table(f"training-matrix-{provider.name}", header, lines))
+def _matrix_filter(request: Any) -> MatrixFilter:
+    """The matrix's search, filters and sort for ``request`` (a request, or an export
+    job's replay of one; qualifications/filters.py)."""
+    return MatrixFilter(
+        request.GET, queryset=Advocate.objects.visible_to(request.user), request=request
+    )
+
+
+def _competences(request: Any, provider: Provider) -> tuple[str, ...]:
+    # A commissioner reads the competences of the services its contract covers only.
+    covered = scope.figure_categories(request.user, provider.pk)
+    return tuple(c for c in COMPETENCES if covered is None or c in covered)
+
+
+def matrix_export(request: Any) -> Table:
+    """The matrix as the page shows it to ``request.user`` with its query (provider,
+    status, supervision, sort), as one table for every format (qualifications/tables.py;
+    imports/exporting.py runs it at once or in a task)."""
+    require(
+        request.user.role != "advocate", "The training matrix is for managers and commissioners."
+    )
+    provider = _provider_for(request)
+    rows = matrix_rows(request, provider, _matrix_filter(request))
+    return matrix_table(provider, rows, _competences(request, provider))
 
 
 def training_add(request: AuthedHttpRequest, pk: int) -> HttpResponse:

@@ -12,7 +12,10 @@
 4. Issue 13's cold rows (scripts/bench_cold.py): a1, the dashboard with an empty cache
    and after one write, the national view and the largest matrix with an empty cache,
    in-process with the test client, median of five.
-5. The table, printed and written to docs/benchmarks.md.
+5. Issue 15's spreadsheet rows (scripts/bench_imports.py) at scale 1: the import of
+   10,000 training records against a plain bulk_create of the same rows in the same
+   run, the peak memory of 100,000 rows, the 20,000-advocate matrix as XLSX and ODS.
+6. The table, printed and written to docs/benchmarks.md.
 
 Figures are for reading, not for asserting: these machines are noisy.
 """
@@ -149,6 +152,68 @@ def cold_figures(scale: int) -> dict:  # type: ignore[type-arg]
     return out  # type: ignore[no-any-return]
 
 
+# Issue 15's rows (scripts/bench_imports.py), each measurement in its own process.
+SHEET_RUNS = {
+    "import": ["import", "10000"],
+    "bulk": ["bulk", "10000"],
+    "import_100k": ["import", "100000"],
+    "export_xlsx": ["export", "20000"],
+    "export_ods": ["export-ods", "20000"],
+}
+
+
+def spreadsheet_figures(scale: int) -> dict:  # type: ignore[type-arg]
+    """Import of 10,000 training records against a plain bulk_create of the same rows (in
+    the same run), 100,000 rows' peak memory, and the 20,000-advocate matrix's XLSX/ODS."""
+
+    def once(args: list[str]) -> dict:  # type: ignore[type-arg]
+        res = run([PY, "scripts/bench_imports.py", *args], base_env(scale), capture_output=True)
+        figure = json.loads(res.stdout.strip().splitlines()[-1])
+        log(f"spreadsheets {' '.join(args)}: {figure}")
+        return figure  # type: ignore[no-any-return]
+
+    out = {}
+    # The import and its bulk_create alternate, three times each: the median of each
+    # (this machine's load moves either by half from one run to the next).
+    pairs = [(once(SHEET_RUNS["import"]), once(SHEET_RUNS["bulk"])) for _ in range(3)]
+    for index, key in enumerate(("import", "bulk")):
+        out[key] = sorted((p[index] for p in pairs), key=lambda f: f["seconds"])[1]
+    for key in ("import_100k", "export_xlsx", "export_ods"):
+        out[key] = once(SHEET_RUNS[key])
+    return out
+
+
+def spreadsheet_lines(sheets: dict) -> list[str]:  # type: ignore[type-arg]
+    """The spreadsheets section of docs/benchmarks.md."""
+    imp, bulk, big = sheets["import"], sheets["bulk"], sheets["import_100k"]
+    xlsx, ods = sheets["export_xlsx"], sheets["export_ods"]
+    return [
+        "",
+        "## Spreadsheets at scale 1 (issue 15)",
+        "",
+        "| figure (import and bulk_create: median of three, alternated) | seconds | peak MB |",
+        "| --- | ---: | ---: |",
+        f"| import of 10,000 training records: preview | {imp['preview_seconds']:.2f} | |",
+        f"| the same: confirm (stored, history, one version bump) | {imp['confirm_seconds']:.2f} | |",
+        f"| the same: preview + confirm | {imp['seconds']:.2f} | {imp['peak_rss_mb']:.0f} |",
+        f"| plain bulk_create of the same rows (CSV parsed) | {bulk['seconds']:.2f} | {bulk['peak_rss_mb']:.0f} |",
+        f"| import (preview + confirm) / bulk_create | {imp['seconds'] / bulk['seconds']:.1f} x | |",
+        f"| confirm alone / bulk_create | {imp['confirm_seconds'] / bulk['seconds']:.1f} x | |",
+        f"| import of 100,000 training records, preview + confirm | {big['seconds']:.1f} | {big['peak_rss_mb']:.0f} |",
+        f"| training matrix of 20,000 advocates to XLSX | {xlsx['seconds']:.2f} | {xlsx['peak_rss_mb']:.0f} |",
+        f"| the same to ODS | {ods['seconds']:.2f} | {ods['peak_rss_mb']:.0f} |",
+    ]
+
+
+def spreadsheet_targets(sheets: dict, row) -> None:  # type: ignore[no-untyped-def,type-arg]
+    ratio = sheets["import"]["seconds"] / sheets["bulk"]["seconds"]
+    row("import of 10,000 training records / bulk_create", "<= 5", ratio, ratio <= 5)
+    peak = sheets["import_100k"]["peak_rss_mb"]
+    row("import of 100,000 rows, peak memory MB", "< 300", peak, peak < 300)
+    peak = sheets["export_xlsx"]["peak_rss_mb"]
+    row("matrix of 20,000 advocates to XLSX, peak memory MB", "< 300", peak, peak < 300)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -253,7 +318,7 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
 
 
-def write(big: dict, small: dict, sweep: dict, took: float, cold: dict) -> str:  # type: ignore[type-arg]
+def write(big: dict, small: dict, sweep: dict, took: float, cold: dict, sheets: dict) -> str:  # type: ignore[type-arg]
     a0, a1 = big["a0"]["rps"], big["a1"]["rps"]
     lines = [
         "# Benchmarks",
@@ -308,6 +373,7 @@ def write(big: dict, small: dict, sweep: dict, took: float, cold: dict) -> str: 
         "| --- | ---: | ---: | ---: |",
         f"| b p50 ms | {small['b']['p50']:.1f} | {big['b']['p50']:.1f} | {b_ratio:.2f} |",
         f"| b p95 ms | {small['b']['p95']:.1f} | {big['b']['p95']:.1f} | {b95:.2f} |",
+        *spreadsheet_lines(sheets),
         "",
         "## Against the targets",
         "",
@@ -332,6 +398,7 @@ def write(big: dict, small: dict, sweep: dict, took: float, cold: dict) -> str: 
         row(f"{COLD_NAMES[key]} / a1 (in-process)", f"<= {limit}", ratio, ratio <= limit)
     row("sweep time / plain read", "<= 3", sweep["ratio"], sweep["ratio"] <= 3)
     row("sweep peak memory MB", "<= 500", sweep["peak_mb"], sweep["peak_mb"] <= 500)
+    spreadsheet_targets(sheets, row)
     lines += ["", (ROOT / "docs" / "benchmarks-notes.md").read_text().strip(), ""]
     text = "\n".join(lines)
     OUT.write_text(text)
@@ -351,7 +418,8 @@ def main() -> None:
     small = serve_and_load(min(SCALES), ["b"]) if min(SCALES) != BIG else None
     big = serve_and_load(BIG, ["a0", "a1", "b", "c", "d", "e"])
     cold = cold_figures(BIG)
-    print(write(big, small or big, sweep, time.monotonic() - started, cold))
+    sheets = spreadsheet_figures(min(SCALES))
+    print(write(big, small or big, sweep, time.monotonic() - started, cold, sheets))
 
 
 if __name__ == "__main__":

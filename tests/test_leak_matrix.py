@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -36,7 +37,8 @@ from api.views import ScopedFilter
 from casework.models import Case
 from compliance.models import Flag, Notification
 from compliance.services import compliance_sweep
-from imca_commissioning.exports import BOM, FORMULA_STARTS
+from imca_commissioning.exports import BOM, CONTENT_TYPES, FORMULA_STARTS
+from imports.models import ExportJob
 from organisations.models import Contract, Provider, User
 from qualifications.models import Funding, TrainingRecord
 from returns.models import QuarterlyReturn
@@ -47,6 +49,7 @@ from tests.factories import (
     CommissionerUserFactory,
     ContractFactory,
     CpdRecordFactory,
+    ExportJobFactory,
     FlagFactory,
     ImportJobFactory,
     SignOffFactory,
@@ -212,6 +215,17 @@ def build(world: Any) -> tuple[dict[str, Any], list[Secret]]:
             _seen("outsider"),
             "IMP-SOUTH-7D",
         ),
+        # Prepared downloads (more than 5,000 rows): their owner's alone.
+        Secret(
+            ExportJobFactory(owner=world.manager, file_name="EXP-NORTH-8E.csv"),
+            _seen("manager"),
+            "EXP-NORTH-8E",
+        ),
+        Secret(
+            ExportJobFactory(owner=world.outsider, file_name="EXP-SOUTH-2F.csv"),
+            _seen("outsider"),
+            "EXP-SOUTH-2F",
+        ),
         # A return not submitted is its contract's commissioner's business only.
         Secret(
             FlagFactory(
@@ -309,6 +323,23 @@ class Matrix:
                 self.leaks.append(f"{persona} {method.upper()} {url}: shows {s.marker}")
         if response.get("Content-Type", "").startswith("text/csv"):
             self.check_export(persona, url, response)
+        if response.get("Content-Type", "") in (CONTENT_TYPES["xlsx"], CONTENT_TYPES["ods"]):
+            self.check_workbook(persona, url, response, field)
+
+    def check_workbook(self, persona: str, url: str, response: Any, field: str) -> None:
+        """An XLSX or ODS download: its sheets' text read for markers, and no formula."""
+        with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+            text = "".join(
+                archive.read(n).decode("utf-8") for n in archive.namelist() if n.endswith(".xml")
+            )
+        for s in self.hidden(persona, field=field):
+            if s.marker and s.marker in text:
+                self.leaks.append(f"{persona} {url}: a workbook showing {s.marker}")
+        if "<f>" in text or "table:formula" in text:
+            self.leaks.append(f"{persona} {url}: a workbook with a formula")
+        directives = {d.strip() for d in response.get("Cache-Control", "").split(",")}
+        if "no-store" not in directives:
+            self.leaks.append(f"{persona} {url}: a workbook that browsers may keep")
 
     def check_export(self, persona: str, url: str, response: Any) -> None:
         text = response.content.decode("utf-8")
@@ -337,6 +368,7 @@ KIND_MODELS = {
     "return": QuarterlyReturn,
     "contract": Contract,
     "provider": Provider,
+    "export": ExportJob,
 }
 LIST_QUERIES = (
     "",
@@ -354,6 +386,10 @@ LIST_QUERIES = (
     "?sort=-name&page=2",
     "?sort=-advocate&state=all",
     "?state=deactivated&role=advocate",
+    "?format=xlsx",
+    "?format=ods",
+    "?provider={p}&format=xlsx",
+    "?advocate={oa}&format=ods",
 )
 
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from imca_commissioning.spreadsheets import Column, Table, neutralise, ods_bytes, xlsx_bytes
+from imca_commissioning.exports import Column, Table, neutralise, ods_bytes, xlsx_bytes
 from imports.reading import sheet_read
 
 TABLE = Table(
@@ -72,7 +72,7 @@ def test_ods_cells_are_typed_header_frozen_and_widths_set():
     content = archive.read("content.xml").decode()
     assert 'office:value-type="currency" office:currency="GBP" office:value="350.00"' in content
     assert 'office:value-type="date" office:date-value="2026-01-01"' in content
-    assert "<table:table-header-rows>" in content
+    assert '<table:table-row><table:table-cell table:style-name="ce-head"' in content
     assert 'style:column-width="6.00cm"' in content
     settings = archive.read("settings.xml").decode()
     assert "VerticalSplitPosition" in settings
@@ -112,11 +112,14 @@ def test_control_characters_are_dropped_not_fatal(writer):
 
 
 def test_a_download_response_is_named_typed_and_never_stored():
-    from imca_commissioning.spreadsheets import spreadsheet_response
+    from datetime import date as day
 
-    response = spreadsheet_response("ods", "matrix 2026/Q1", TABLE)
+    from imca_commissioning.exports import table_response
+
+    matrix = Table("matrix 2026/Q1", TABLE.columns, TABLE.rows, title=TABLE.title)
+    response = table_response(matrix, "ods", on=day(2026, 11, 29))
     assert response["Content-Type"] == "application/vnd.oasis.opendocument.spreadsheet"
-    assert response["Content-Disposition"] == 'attachment; filename="matrix-2026-Q1.ods"'
+    assert response["Content-Disposition"] == 'attachment; filename="matrix-2026-q1-2026-11-29.ods"'
     assert response["Cache-Control"] == "no-store"
-    with pytest.raises(KeyError):
-        spreadsheet_response("csv", "x", TABLE)
+    with pytest.raises(ValueError, match="Unknown export format"):
+        table_response(matrix, "pdf")

@@ -13,6 +13,7 @@ from tests.factories import (
     AbsenceFactory,
     CaseFactory,
     CpdRecordFactory,
+    ExportJobFactory,
     ImportJobFactory,
     SignOffFactory,
     unit,
@@ -104,6 +105,9 @@ EXPECTED: dict[str, tuple[str | None, tuple[int, ...]]] = {
     # The invitation link: anyone may open one; a bad one reads the same for all.
     "organisations:accept": ("invitation", (200, 200, 200, 200, 200, 200, 200)),
     "organisations:providers": (None, (403, 403, 403, 200, 403, 200, 302)),
+    # A prepared download: its owner's alone (here the manager's).
+    "imports:export": ("export", (200, 404, 404, 404, 404, 404, 302)),
+    "imports:export-download": ("export", (200, 404, 404, 404, 404, 404, 302)),
 }
 # Covered elsewhere: the admin (Django's own login) and the API (tests/test_api.py).
 SKIPPED_NAMESPACES = ("admin", "api")
@@ -158,6 +162,7 @@ def _objects(world):
         "import": {"pk": ImportJobFactory(provider=world.provider).pk},
         "person": {"pk": world.advocate_user.pk},
         "invitation": {"token": "not-a-real-token"},
+        "export": {"pk": ExportJobFactory(owner=world.manager).pk},
         None: {},
     }
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from advocates.models import Absence, Advocate
 from casework.models import Case, CaseType, Report
 from compliance.models import Flag
-from imports.models import ImportJob
+from imports.models import ExportJob, ImportJob
 from organisations.models import Commissioner, Contract, Provider
 from qualifications.models import CpdRecord, CpdRequirement, Funding, TrainingRecord, Unit
 from supervision.models import SignOff
@@ -207,3 +208,19 @@ class ImportJobFactory(factory.django.DjangoModelFactory):
     content = b"name,email,role_start\nAl,al@example.org,2025-01-01\n"
     row_count = 1
     counts = factory.LazyFunction(lambda: {"new": 1, "changed": 0, "unchanged": 0, "refused": 0})
+
+
+class ExportJobFactory(factory.django.DjangoModelFactory):
+    """A prepared download, ready, kept for a day."""
+
+    class Meta:
+        model = ExportJob
+
+    owner = factory.SubFactory(UserFactory)
+    table = "flags"
+    fmt = "csv"
+    status = "ready"
+    row_count = 1
+    file_name = "flags-2026-11-29.csv"
+    content = "\ufeffkind\r\nassessment_overdue\r\n".encode()
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=1))
