@@ -29,11 +29,12 @@ from organisations import scope
 from organisations.models import SERVICE_CATEGORY, Provider, Role
 from organisations.versioning import providers_touch
 
-from .evaluation import Finding, Standing, evaluate, figures_for
+from .evaluation import Finding, Standing, contributions, evaluate, figures_for
 from .flag_sources import extra_flags
 from .locks import provider_xact_lock, sweep_lock
-from .models import Flag, Notification, Snapshot, SweepRun
+from .models import AdvocateStanding, Flag, Notification, Snapshot, SweepRun
 from .selectors import scope_facts
+from .standings import standing_key, standings_store
 
 log = logging.getLogger(__name__)
 User = get_user_model()
@@ -93,6 +94,7 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
         standings: list[Standing] = []
         findings: list[Finding] = []
         provider_facts = None
+        catalogue_version = 0
         # Batches bound memory on a very large provider; R8's median wait is read from
         # all the provider's places either way (scope_facts' places query).
         for start in range(0, max(len(advocates), 1), batch):
@@ -104,6 +106,7 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
                 whole_providers=len(chunk) == len(advocates),
             )
             provider_facts = facts.providers[provider_id]
+            catalogue_version = facts.catalogue_version
             judged = evaluate(facts, on=on)
             standings.extend(judged.standings.values())
             findings.extend(judged.findings)
@@ -172,8 +175,15 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
         if to_close or created or changed:
             # The flag writes above are bulk (no model signal): bump explicitly rather
             # than rely on the snapshot's save below (ADR 0013).
-            providers_touch([provider_id])
+            providers_touch([provider_id], facts=False)
         assert provider_facts is not None
+        # The day's stored standings (ADR 0017), from the same evaluation: a cold
+        # dashboard of the day sums them.
+        standings_store(
+            contributions(standings, findings).values(),
+            on,
+            {provider_id: standing_key(provider_facts, catalogue_version)},
+        )
         figures = figures_for(provider_facts, standings, findings, on).as_dict()
         # Per service, for a commissioner's trend of the services it covers.
         figures["by_category"] = {
@@ -216,6 +226,8 @@ def compliance_sweep(
             if provider_ids is not None
             else list(Provider.objects.order_by("pk").values_list("pk", flat=True))
         )
+        # Standings are for one day: the days before the sweep's are read no more.
+        AdvocateStanding.objects.filter(on__lt=on).delete()
         for pid in ids:
             total.merge(sweep_provider(provider_id=pid, on=on))
         if notify:
@@ -293,7 +305,7 @@ def digests_send(*, budget_seconds: float | None = None) -> int:
                 notified_at=now
             )
             # A bulk update (no model signal): the flags' providers bump explicitly.
-            providers_touch({r.flag.provider_id for r in rows})
+            providers_touch({r.flag.provider_id for r in rows}, facts=False)
     return sent
 
 

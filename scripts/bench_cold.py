@@ -3,7 +3,10 @@ by scripts/bench.py on the scale-10 data with production settings:
 
 - a1, the logged-in one-query view, timed the same way (the yardstick);
 - b cold: the 40-provider commissioner's dashboard with an empty cache;
-- b after one write: the same, cached, after one write at one of its providers;
+- b after one write: the same, cached, after one write at one of its providers (an
+  advocate's record saved: its standing is recomputed, the provider's figures summed);
+- b with no stored standings: the same with an empty cache and none of its providers'
+  standing rows (the first view of a day no sweep has run for; no target);
 - national cold: every provider's figures (a national reader) with an empty cache;
 - c cold: the largest provider's training matrix with an empty cache.
 
@@ -34,8 +37,9 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from advocates.models import Advocate  # noqa: E402
+from compliance.models import AdvocateStanding  # noqa: E402
 from organisations.models import Provider, Role, User  # noqa: E402
-from organisations.versioning import providers_touch  # noqa: E402
 
 REPEATS = int(os.environ.get("BENCH_COLD_REPEATS", "5"))
 NATIONAL_USERNAME = "nat-national"
@@ -82,15 +86,27 @@ def cold_rows(repeats: int = REPEATS, a1_url: str | None = "/bench/a1") -> dict[
     def nothing() -> None:
         return None
 
+    written = Advocate.objects.filter(provider=one_of_b).active().order_by("pk").first()
+    assert written is not None
+
     def one_write() -> None:
         clients["c"].get("/compliance/dashboard/")  # cached first
-        providers_touch([one_of_b.pk])
+        written.save()  # through the model's signals, as every write service does
+
+    def no_standings() -> None:
+        cache.clear()
+        AdvocateStanding.objects.filter(
+            provider_id__in=Provider.objects.visible_to(commissioner).values("pk")
+        ).delete()
 
     out: dict[str, object] = {"repeats": repeats}
     if a1_url:
         out["a1"] = measure(clients["m"], a1_url, nothing, repeats)
     out["b_cold"] = measure(clients["c"], "/compliance/dashboard/", cache.clear, repeats)
     out["b_after_write"] = measure(clients["c"], "/compliance/dashboard/", one_write, repeats)
+    out["b_no_standings"] = measure(
+        clients["c"], "/compliance/dashboard/", no_standings, max(1, repeats // 2)
+    )
     out["national_cold"] = measure(clients["n"], "/compliance/dashboard/", cache.clear, repeats)
     out["c_cold"] = measure(clients["m"], "/training/matrix/", cache.clear, repeats)
     out["national_providers"] = Provider.objects.count()
