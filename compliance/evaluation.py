@@ -311,9 +311,11 @@ def evaluate(facts: Facts, *, on: date) -> Evaluation:
         standings[adv.id] = _standing(adv, facts, pf, medians.get(adv.provider_id, {}), prices, on)
     findings = [f for s in standings.values() for f in _advocate_findings(s)]
     findings += _case_findings(facts.cases, standings, on)
+    by_provider: dict[int, list[Contribution]] = defaultdict(list)
+    for c in contributions(standings.values(), findings).values():
+        by_provider[c.provider_id].append(c)
     figures = {
-        pid: figures_for(pf, [s for s in standings.values() if s.provider_id == pid], findings, on)
-        for pid, pf in facts.providers.items()
+        pid: figures_summed(pf, by_provider.get(pid, ()), on) for pid, pf in facts.providers.items()
     }
     return Evaluation(on, standings, tuple(findings), figures)
 
@@ -711,7 +713,13 @@ def figures_for(
     """RULES.md section 12 "Figures" for one provider, from the standings of its
     advocates and the findings (of any provider: only its own are counted). Public so
     that an evaluation made in batches (the sweep) can total them."""
-    mine = [c for c in contributions(standings, findings).values() if c.in_role]
+    return figures_summed(pf, contributions(standings, findings).values(), on)
+
+
+def figures_summed(pf: ProviderFacts, contribs: Iterable[Contribution], on: date) -> Figures:
+    """``figures_for`` from the contributions of the provider's advocates (the sweep
+    sums them once per service it keeps counts for)."""
+    mine = [c for c in contribs if c.in_role]
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     at_risk: dict[frozenset[str], int] = defaultdict(int)
     for c in mine:

@@ -29,7 +29,7 @@ from organisations import scope
 from organisations.models import SERVICE_CATEGORY, Provider, Role
 from organisations.versioning import providers_touch
 
-from .evaluation import Finding, Standing, contributions, evaluate, figures_for
+from .evaluation import Finding, Standing, contributions, evaluate, figures_summed
 from .flag_sources import extra_flags
 from .locks import provider_xact_lock, sweep_lock
 from .models import AdvocateStanding, Flag, Notification, Snapshot, SweepRun
@@ -179,20 +179,16 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
         assert provider_facts is not None
         # The day's stored standings (ADR 0017), from the same evaluation: a cold
         # dashboard of the day sums them.
+        contribs = list(contributions(standings, findings).values())
         standings_store(
-            contributions(standings, findings).values(),
-            on,
-            {provider_id: standing_key(provider_facts, catalogue_version)},
+            contribs, on, {provider_id: standing_key(provider_facts, catalogue_version)}
         )
-        figures = figures_for(provider_facts, standings, findings, on).as_dict()
+        figures = figures_summed(provider_facts, contribs, on).as_dict()
         # Per service, for a commissioner's trend of the services it covers.
         figures["by_category"] = {
             category: {
-                k: figures_for(
-                    replace(provider_facts, services=frozenset({service})),
-                    standings,
-                    findings,
-                    on,
+                k: figures_summed(
+                    replace(provider_facts, services=frozenset({service})), contribs, on
                 ).as_dict()[k]
                 for k in ("overdue", "due_soon")
             }

@@ -101,24 +101,19 @@ def _rows(c: Contribution, on: date, key: str) -> list[AdvocateStanding]:
 
 def standings_store(contribs: Iterable[Contribution], on: date, keys: Mapping[int, str]) -> None:
     """Store each advocate's contribution for day ``on`` under its provider's key
-    (``keys`` by provider id), replacing its rows for that day and key: two queries.
-    Two readers storing the same rows at once store them once (the unique constraint;
-    equal facts give equal rows)."""
-    contribs = list(contribs)
-    if not contribs:
-        return
-    by_key: dict[str, list[int]] = defaultdict(list)
-    for c in contribs:
-        by_key[keys[c.provider_id]].append(c.advocate_id)
-    gone = Q()
-    for key, ids in by_key.items():
-        gone |= Q(key=key, advocate_id__in=ids)
-    AdvocateStanding.objects.filter(gone, on=on).delete()
-    AdvocateStanding.objects.bulk_create(
-        [row for c in contribs for row in _rows(c, on, keys[c.provider_id])],
-        ignore_conflicts=True,
-        batch_size=2000,
-    )
+    (``keys`` by provider id): one INSERT ... ON CONFLICT DO UPDATE. Nothing to delete
+    first: a write deletes all of an advocate's rows, so an advocate has either all its
+    rows for the day and key, equal to these (equal facts give equal rows: two readers
+    storing them at once store them once), or none."""
+    rows = [row for c in contribs for row in _rows(c, on, keys[c.provider_id])]
+    if rows:
+        AdvocateStanding.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["advocate", "on", "key", "service"],
+            update_fields=[*SERVICE_FIGURES, "provider", "in_role", "at_risk", "net_cost"],
+            batch_size=2000,
+        )
 
 
 def standings_forget(provider_ids: list[int] | None, advocate_ids: list[int] | None) -> None:
@@ -143,11 +138,16 @@ def _scope_q(keys: Mapping[int, str], prefix: str = "") -> Q:
     return q
 
 
-def _compute_missing(keys: Mapping[int, str], on: date, commissioner_ids: set[int] | None) -> None:
+def _compute_missing(
+    policies: Mapping[int, ProviderFacts],
+    keys: Mapping[int, str],
+    on: date,
+    commissioner_ids: set[int] | None,
+) -> None:
     """Evaluate and store the advocates in role or not (active, not archived) of the
     providers in ``keys`` that have no row for the day under their provider's key: one
-    query when none is missing; else, per ``BATCH`` providers, ``scope_facts``' nine
-    and two to store."""
+    query when none is missing; else, per ``BATCH`` providers, ``scope_facts``' seven
+    and one to store."""
     from .selectors import scope_facts  # the selectors read the figures from here
 
     stored = AdvocateStanding.objects.filter(
@@ -170,7 +170,11 @@ def _compute_missing(keys: Mapping[int, str], on: date, commissioner_ids: set[in
         group = set(pids[start : start + BATCH])
         advocates = [a for a in missing if a.provider_id in group]
         facts = scope_facts(
-            advocates, on, commissioner_ids=commissioner_ids, provider_ids=sorted(group)
+            advocates,
+            on,
+            commissioner_ids=commissioner_ids,
+            provider_ids=sorted(group),
+            policies={pid: policies[pid] for pid in group},
         )
         result = evaluate(facts, on=on)
         fresh = {
@@ -196,7 +200,7 @@ def standings_figures(
         return {}
     catalogue_version, _, _ = reference_versioned()
     keys = {pid: standing_key(pf, catalogue_version) for pid, pf in policies.items()}
-    _compute_missing(keys, on, commissioner_ids)
+    _compute_missing(policies, keys, on, commissioner_ids)
     sums = (
         AdvocateStanding.objects.filter(_scope_q(keys), on=on)
         .values_list("provider_id", "service", "at_risk")

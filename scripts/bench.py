@@ -63,6 +63,7 @@ COLD_NAMES = {
     "a1": "a1 logged-in view, one query",
     "b_cold": "b dashboard, empty cache",
     "b_after_write": "b dashboard after one write at one of its providers",
+    "b_no_standings": "b dashboard, empty cache, no stored standings (no target)",
     "national_cold": "national view (every provider), empty cache",
     "c_cold": "c largest provider's training matrix, empty cache",
 }
@@ -330,7 +331,7 @@ def write(big: dict, small: dict, sweep: dict, took: float, cold: dict) -> str: 
     for key, limit in COLD_TARGETS.items():
         ratio = cold[key]["ms"] / cold["a1"]["ms"]
         row(f"{COLD_NAMES[key]} / a1 (in-process)", f"<= {limit}", ratio, ratio <= limit)
-    row("sweep time / plain read", "<= 3", sweep["ratio"], sweep["ratio"] <= 3)
+    row("sweep time / plain read", "<= 2", sweep["ratio"], sweep["ratio"] <= 2)
     row("sweep peak memory MB", "<= 500", sweep["peak_mb"], sweep["peak_mb"] <= 500)
     lines += ["", (ROOT / "docs" / "benchmarks-notes.md").read_text().strip(), ""]
     text = "\n".join(lines)

@@ -46,8 +46,13 @@ NATIONAL_USERNAME = "nat-national"
 
 
 def _client(user: User) -> Client:
+    from scripts.bench_targets import verified
+
     client = Client()
     client.force_login(user)
+    session = client.session
+    verified(user, session)
+    session.save()
     return client
 
 
