@@ -285,6 +285,9 @@ class Evaluation:
     standings: Mapping[int, Standing]
     findings: tuple[Finding, ...]
     figures: Mapping[int, Figures]
+    # What each advocate adds to its provider's figures (``contributions``), by id: what
+    # is stored as its standing for the day (ADR 0017).
+    contributions: Mapping[int, Contribution] = field(default_factory=dict)
 
     def findings_of(self, provider_id: int) -> list[Finding]:
         return [f for f in self.findings if f.provider_id == provider_id]
@@ -311,13 +314,14 @@ def evaluate(facts: Facts, *, on: date) -> Evaluation:
         standings[adv.id] = _standing(adv, facts, pf, medians.get(adv.provider_id, {}), prices, on)
     findings = [f for s in standings.values() for f in _advocate_findings(s)]
     findings += _case_findings(facts.cases, standings, on)
+    contribs = contributions(standings.values(), findings)
     by_provider: dict[int, list[Contribution]] = defaultdict(list)
-    for c in contributions(standings.values(), findings).values():
+    for c in contribs.values():
         by_provider[c.provider_id].append(c)
     figures = {
         pid: figures_summed(pf, by_provider.get(pid, ()), on) for pid, pf in facts.providers.items()
     }
-    return Evaluation(on, standings, tuple(findings), figures)
+    return Evaluation(on, standings, tuple(findings), figures, contribs)
 
 
 def _prices_on(rows: Iterable[tuple[date, Prices]], on: date) -> Prices:

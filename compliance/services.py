@@ -29,7 +29,7 @@ from organisations import scope
 from organisations.models import SERVICE_CATEGORY, Provider, Role
 from organisations.versioning import providers_touch
 
-from .evaluation import Finding, Standing, contributions, evaluate, figures_summed
+from .evaluation import Contribution, Finding, evaluate, figures_summed
 from .flag_sources import extra_flags
 from .locks import provider_xact_lock, sweep_lock
 from .models import AdvocateStanding, Flag, Notification, Snapshot, SweepRun
@@ -91,7 +91,7 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
             result.skipped = True
             return result
         advocates = list(Advocate.objects.active().filter(provider_id=provider_id).order_by("pk"))
-        standings: list[Standing] = []
+        contribs: list[Contribution] = []
         findings: list[Finding] = []
         provider_facts = None
         catalogue_version = 0
@@ -108,7 +108,7 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
             provider_facts = facts.providers[provider_id]
             catalogue_version = facts.catalogue_version
             judged = evaluate(facts, on=on)
-            standings.extend(judged.standings.values())
+            contribs.extend(judged.contributions.values())
             findings.extend(judged.findings)
         desired = desired_flags(findings)
         # Other rooms' flags (the quarterly return's, R13), keyed as the findings are.
@@ -179,7 +179,6 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
         assert provider_facts is not None
         # The day's stored standings (ADR 0017), from the same evaluation: a cold
         # dashboard of the day sums them.
-        contribs = list(contributions(standings, findings).values())
         standings_store(
             contribs, on, {provider_id: standing_key(provider_facts, catalogue_version)}
         )

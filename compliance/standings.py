@@ -38,7 +38,6 @@ from .evaluation import (
     Contribution,
     Figures,
     ProviderFacts,
-    contributions,
     evaluate,
     figures_of,
 )
@@ -182,9 +181,7 @@ def _compute_missing(
         }
         # The key the reader looks for is the one the evaluation ran under: the same
         # contracts, requirements and catalogue, read in the same transaction.
-        standings_store(
-            contributions(result.standings.values(), result.findings).values(), on, fresh
-        )
+        standings_store(result.contributions.values(), on, fresh)
 
 
 def standings_figures(
