@@ -183,6 +183,8 @@ def track(
         advocates.discard(None)
         if advocates:
             _facts_changed(ids, sorted(advocates))  # type: ignore[type-var]
+        if has_advocate:  # saved again later, it moves from where it is now
+            instance.__dict__[LOADED_ADVOCATE] = instance.advocate_id
 
     def loaded(sender: type[models.Model], instance: Any, **kwargs: Any) -> None:
         instance.__dict__[LOADED_ADVOCATE] = instance.__dict__.get("advocate_id")

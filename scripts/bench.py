@@ -11,7 +11,7 @@
    request come from Django's test client on the same data.
 4. Issue 13's cold rows (scripts/bench_cold.py): a1, the dashboard with an empty cache
    and after one write, the national view and the largest matrix with an empty cache,
-   in-process with the test client, median of five.
+   in-process with the test client, median of five (a1 sampled next to each row).
 5. The table, printed and written to docs/benchmarks.md.
 
 Figures are for reading, not for asserting: these machines are noisy.
@@ -293,7 +293,8 @@ def write(big: dict, small: dict, sweep: dict, took: float, cold: dict) -> str: 
         f"| sweep peak memory (RSS of its process) | {sweep['peak_mb']:.0f} MB |",
         f"| plain read peak memory | {sweep['read_peak_mb']:.0f} MB |",
         "",
-        f"## Cold paths at scale {BIG} (in-process, median of {cold['repeats']})",
+        f"## Cold paths at scale {BIG} (in-process, median of {cold['repeats']}; "
+        f"a1 of {cold['a1']['samples']} samples taken next to the rows)",
         "",
         "| figure | ms | queries | / a1 |",
         "| --- | ---: | ---: | ---: |",
