@@ -32,9 +32,9 @@ from organisations.versioning import providers_touch
 from .evaluation import Contribution, Finding, evaluate, figures_summed
 from .flag_sources import extra_flags
 from .locks import provider_xact_lock, sweep_lock
-from .models import AdvocateStanding, Flag, Notification, Snapshot, SweepRun
+from .models import Flag, Notification, Snapshot, SweepRun
 from .selectors import scope_facts
-from .standings import standing_key, standings_store
+from .standings import standing_key, standings_prune, standings_store
 
 log = logging.getLogger(__name__)
 User = get_user_model()
@@ -221,8 +221,7 @@ def compliance_sweep(
             if provider_ids is not None
             else list(Provider.objects.order_by("pk").values_list("pk", flat=True))
         )
-        # Standings are for one day: the days before the sweep's are read no more.
-        AdvocateStanding.objects.filter(on__lt=on).delete()
+        standings_prune(before=on)
         for pid in ids:
             total.merge(sweep_provider(provider_id=pid, on=on))
         if notify:

@@ -47,6 +47,7 @@ __all__ = [
     "standing_key",
     "standings_figures",
     "standings_forget",
+    "standings_prune",
     "standings_store",
 ]
 
@@ -113,6 +114,13 @@ def standings_store(contribs: Iterable[Contribution], on: date, keys: Mapping[in
             update_fields=[*SERVICE_FIGURES, "provider", "in_role", "at_risk", "net_cost"],
             batch_size=2000,
         )
+
+
+def standings_prune(*, before: date) -> None:
+    """Drop the rows of days before ``before`` (the sweep's day): no read asks for them
+    again once the day has turned, and a read of a past day recomputes it. One
+    DELETE."""
+    AdvocateStanding.objects.filter(on__lt=before).delete()
 
 
 def standings_forget(provider_ids: list[int] | None, advocate_ids: list[int] | None) -> None:
