@@ -5,9 +5,19 @@ class ComplianceConfig(AppConfig):
     name = "compliance"
 
     def ready(self) -> None:
-        from organisations.versioning import track
+        from organisations.versioning import exempt, on_facts_changed, track
 
         from .models import Flag, Snapshot
+        from .standings import standings_forget
 
-        track(Flag, lambda f: [f.provider_id])
-        track(Snapshot, lambda s: [s.provider_id])
+        # Flags and snapshots are what the evaluation wrote, not what it reads.
+        track(Flag, lambda f: [f.provider_id], lambda f: [])
+        track(Snapshot, lambda s: [s.provider_id], lambda s: [])
+        # Stored standings are derived from the facts: every write to them deletes the
+        # rows it makes wrong, in the same transaction (ADR 0019).
+        on_facts_changed(standings_forget)
+        exempt(
+            "compliance.AdvocateStanding",
+            "derived from the tracked facts (ADR 0019): the writes that change them delete "
+            "the rows, and the figures cached from them are keyed on the providers' versions",
+        )

@@ -116,6 +116,9 @@ class Facts:
     cpd: Mapping[int, Sequence[tuple[str, date]]] = field(default_factory=dict)
     funding: Mapping[int, Sequence[tuple[date, Decimal]]] = field(default_factory=dict)
     cases: Sequence[CaseFact] = ()
+    # The catalogue's version (qualifications.selectors.reference_versioned): names the
+    # catalogue where an evaluation is stored (compliance.standings).
+    catalogue_version: int = 0
 
 
 # --- Results ------------------------------------------------------------------------------
@@ -284,6 +287,9 @@ class Evaluation:
     standings: Mapping[int, Standing]
     findings: tuple[Finding, ...]
     figures: Mapping[int, Figures]
+    # What each advocate adds to its provider's figures (``contributions``), by id: what
+    # is stored as its standing for the day (ADR 0019).
+    contributions: Mapping[int, Contribution] = field(default_factory=dict)
 
     def findings_of(self, provider_id: int) -> list[Finding]:
         return [f for f in self.findings if f.provider_id == provider_id]
@@ -310,11 +316,14 @@ def evaluate(facts: Facts, *, on: date) -> Evaluation:
         standings[adv.id] = _standing(adv, facts, pf, medians.get(adv.provider_id, {}), prices, on)
     findings = [f for s in standings.values() for f in _advocate_findings(s)]
     findings += _case_findings(facts.cases, standings, on)
+    contribs = contributions(standings.values(), findings)
+    by_provider: dict[int, list[Contribution]] = defaultdict(list)
+    for c in contribs.values():
+        by_provider[c.provider_id].append(c)
     figures = {
-        pid: figures_for(pf, [s for s in standings.values() if s.provider_id == pid], findings, on)
-        for pid, pf in facts.providers.items()
+        pid: figures_summed(pf, by_provider.get(pid, ()), on) for pid, pf in facts.providers.items()
     }
-    return Evaluation(on, standings, tuple(findings), figures)
+    return Evaluation(on, standings, tuple(findings), figures, contribs)
 
 
 def _prices_on(rows: Iterable[tuple[date, Prices]], on: date) -> Prices:
@@ -601,44 +610,139 @@ def _case_findings(
     return out
 
 
+# What each finding kind adds to (section 12); deadlines add to overdue and due soon.
+FIGURE_OF_KIND = {
+    FlagKind.PRACTICE_GATE_BREACH: "without_imca_training",
+    FlagKind.DOLS_GATE_BREACH: "dols_without_training_or_experience",
+    FlagKind.ISSUED_WITHOUT_APPROVAL: "issued_unapproved",
+    FlagKind.NO_SUPERVISOR: "no_supervisor",
+    FlagKind.LONG_WAIT: "long_waits",
+    FlagKind.CPD_MISSING: "cpd_gaps",
+    FlagKind.CPD_LAPSED: "cpd_gaps",
+}
+# The figures counted per service: every figure but ``in_role`` and ``at_risk``
+# (an advocate counts once whatever the number of services at risk).
+SERVICE_FIGURES = tuple(k for k in FIGURE_KEYS if k not in ("in_role", "at_risk"))
+# The service key of what counts for every reader (a finding of no one service, e.g. CPD).
+ANY_SERVICE = ""
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """What one advocate adds to its provider's figures on the day (section 12), split
+    by service so that a reader's figures are the sum over the services its contract
+    covers (``ANY_SERVICE``: counts for every reader). Nothing for an advocate not in
+    role. ``at_risk``: the services of its deadlines at risk; ``net``: its R9 net cost
+    in pounds (before the provider's own funding). Stored as ``AdvocateStanding`` rows
+    (ADR 0019)."""
+
+    advocate_id: int
+    provider_id: int
+    in_role: bool
+    counts: Mapping[str, Mapping[str, int]]
+    at_risk: frozenset[str]
+    net: Decimal
+
+
+def contributions(
+    standings: Iterable[Standing], findings: Iterable[Finding]
+) -> dict[int, Contribution]:
+    """Each advocate's ``Contribution``, by advocate id: its findings at its own provider
+    and its deadlines by service. ``figures_of`` sums them into ``figures_for``'s
+    figures. Pure."""
+    mine: dict[int, list[Finding]] = defaultdict(list)
+    for f in findings:
+        if f.advocate_id is not None:
+            mine[f.advocate_id].append(f)
+    out = {}
+    for s in standings:
+        counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        risk: frozenset[str] = frozenset()
+        if s.in_role:
+            for f in mine.get(s.advocate_id, ()):
+                figure = FIGURE_OF_KIND.get(f.kind)
+                if figure is not None and f.provider_id == s.provider_id:
+                    counts[f.service or ANY_SERVICE][figure] += 1
+            for code, d in s.compliance.deadlines.items():
+                if d.status in (OVERDUE, DUE_SOON):
+                    key = "overdue" if d.status == OVERDUE else "due_soon"
+                    counts[SERVICE_OF.get(code) or ANY_SERVICE][key] += 1
+            risk = frozenset(
+                SERVICE_OF.get(code) or ANY_SERVICE for code, v in s.at_risk.items() if v
+            )
+        out[s.advocate_id] = Contribution(
+            advocate_id=s.advocate_id,
+            provider_id=s.provider_id,
+            in_role=s.in_role,
+            counts={service: dict(c) for service, c in counts.items()},
+            at_risk=risk,
+            net=s.cost.net if s.in_role else Decimal("0"),
+        )
+    return out
+
+
+def covers(services: frozenset[str] | None, service: str) -> bool:
+    """Whether a reader covering ``services`` (None: every service) counts what belongs
+    to ``service`` (``ANY_SERVICE``: counted by every reader)."""
+    return services is None or service == ANY_SERVICE or service in services
+
+
+def figures_of(
+    provider_id: int,
+    services: frozenset[str] | None,
+    in_role: int,
+    counts: Mapping[str, Mapping[str, int]],
+    at_risk: Mapping[frozenset[str], int],
+    net: Decimal,
+    funding: Iterable[tuple[date, Decimal]],
+    on: date,
+) -> Figures:
+    """One provider's figures (section 12) from its advocates' contributions summed:
+    ``in_role`` advocates, ``counts`` by service and figure, ``at_risk`` the number of
+    advocates by their set of services at risk, ``net`` the sum of their net costs;
+    ``funding`` the provider's own pot (R9: it comes off the sum). The one place where
+    contributions become figures, whether summed in Python (``figures_for``) or in SQL
+    (``compliance.standings``)."""
+    figures = dict.fromkeys(FIGURE_KEYS, 0)
+    figures["in_role"] = in_role
+    for service, by_figure in counts.items():
+        if covers(services, service):
+            for key, n in by_figure.items():
+                figures[key] += n
+    figures["at_risk"] = sum(
+        n for risk, n in at_risk.items() if any(covers(services, x) for x in risk)
+    )
+    return Figures(provider_id, figures, net_cost(net, _funded(funding, on)))
+
+
 def figures_for(
     pf: ProviderFacts, standings: Sequence[Standing], findings: Sequence[Finding], on: date
 ) -> Figures:
     """RULES.md section 12 "Figures" for one provider, from the standings of its
     advocates and the findings (of any provider: only its own are counted). Public so
     that an evaluation made in batches (the sweep) can total them."""
-    covered = pf.services
+    return figures_summed(pf, contributions(standings, findings).values(), on)
 
-    def counts(service: str | None) -> bool:
-        return covered is None or service is None or service in covered
 
-    in_role = {s.advocate_id: s for s in standings if s.in_role}
-    kinds: dict[str, int] = defaultdict(int)
-    for f in findings:
-        if f.provider_id == pf.provider_id and f.advocate_id in in_role and counts(f.service):
-            kinds[f.kind] += 1
-    deadlines = [
-        d.status
-        for s in in_role.values()
-        for code, d in s.compliance.deadlines.items()
-        if counts(SERVICE_OF.get(code))
-    ]
-    figures = {
-        "in_role": len(in_role),
-        "without_imca_training": kinds[FlagKind.PRACTICE_GATE_BREACH],
-        "overdue": deadlines.count(OVERDUE),
-        "due_soon": deadlines.count(DUE_SOON),
-        "dols_without_training_or_experience": kinds[FlagKind.DOLS_GATE_BREACH],
-        "issued_unapproved": kinds[FlagKind.ISSUED_WITHOUT_APPROVAL],
-        "no_supervisor": kinds[FlagKind.NO_SUPERVISOR],
-        "long_waits": kinds[FlagKind.LONG_WAIT],
-        "cpd_gaps": kinds[FlagKind.CPD_MISSING] + kinds[FlagKind.CPD_LAPSED],
-        "at_risk": sum(
-            1
-            for s in in_role.values()
-            if any(v for code, v in s.at_risk.items() if counts(SERVICE_OF.get(code)))
-        ),
-    }
-    # R9 (section 12): the provider's pot comes off the sum of its advocates' net costs.
-    total = sum((s.cost.net for s in in_role.values()), Decimal("0"))
-    return Figures(pf.provider_id, figures, net_cost(total, _funded(pf.funding, on)))
+def figures_summed(pf: ProviderFacts, contribs: Iterable[Contribution], on: date) -> Figures:
+    """``figures_for`` from the contributions of the provider's advocates (the sweep
+    sums them once per service it keeps counts for)."""
+    mine = [c for c in contribs if c.in_role]
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    at_risk: dict[frozenset[str], int] = defaultdict(int)
+    for c in mine:
+        for service, by_figure in c.counts.items():
+            for key, n in by_figure.items():
+                counts[service][key] += n
+        if c.at_risk:
+            at_risk[c.at_risk] += 1
+    return figures_of(
+        pf.provider_id,
+        pf.services,
+        len(mine),
+        counts,
+        at_risk,
+        sum((c.net for c in mine), Decimal("0")),
+        pf.funding,
+        on,
+    )

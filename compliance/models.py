@@ -151,3 +151,49 @@ class SweepRun(models.Model):
 
     def __str__(self) -> str:
         return f"Sweep of {self.on}"
+
+
+class AdvocateStanding(models.Model):
+    """What one advocate adds to its provider's dashboard figures on one day, under one
+    policy (ADR 0019): the one evaluation's ``Contribution``, stored so that a scope's
+    figures are one aggregate query. One row per service the advocate adds to (``""``:
+    what counts for every reader; that row always exists and carries ``in_role``,
+    ``at_risk`` and ``net_cost``). ``key`` names what else the evaluation read: the
+    contract's policy, its CPD requirements and the catalogue's version.
+
+    Derived data, never corrected by hand: a write to the advocate's facts deletes its
+    rows in the same transaction (compliance.standings), the daily sweep rewrites every
+    provider's rows for the day, and a read recomputes the rows it misses."""
+
+    advocate = models.ForeignKey(Advocate, on_delete=models.CASCADE, related_name="+")
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+")
+    on = models.DateField()
+    key = models.CharField(max_length=32)
+    service = models.CharField(max_length=16, blank=True, default="")
+    in_role = models.PositiveSmallIntegerField(default=0)
+    without_imca_training = models.PositiveIntegerField(default=0)
+    overdue = models.PositiveIntegerField(default=0)
+    due_soon = models.PositiveIntegerField(default=0)
+    dols_without_training_or_experience = models.PositiveIntegerField(default=0)
+    issued_unapproved = models.PositiveIntegerField(default=0)
+    no_supervisor = models.PositiveIntegerField(default=0)
+    long_waits = models.PositiveIntegerField(default=0)
+    cpd_gaps = models.PositiveIntegerField(default=0)
+    # The services of the advocate's deadlines at risk, sorted, comma-separated ("-" for
+    # a deadline of no one service); blank when none is.
+    at_risk = models.CharField(max_length=64, blank=True, default="")
+    net_cost = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["advocate", "on", "key", "service"], name="advocate_standing_one"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["provider", "on", "key"], name="advocate_standing_scope"),
+            models.Index(fields=["on"], name="advocate_standing_on"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.advocate_id} on {self.on} ({self.service or 'any service'})"

@@ -503,6 +503,17 @@ def _provider(  # noqa: PLR0913, PLR0912, PLR0915 - one provider's rows, written
     w_rep: Writer,
     w_sign: Writer,
 ) -> None:
+    used: set[str] = set()
+
+    def reference() -> str:
+        # A client reference unique among the provider's live cases (the constraint
+        # case_client_reference_unique_live): random, drawn again on a collision.
+        while True:
+            ref = f"P{provider_id:04d}-{rng.randrange(16**6):06X}"
+            if ref not in used:
+                used.add(ref)
+                return ref
+
     # First pass: the advocates and their training, so that supervisors are known.
     people = []
     for a in range(size):
@@ -620,10 +631,14 @@ def _provider(  # noqa: PLR0913, PLR0912, PLR0915 - one provider's rows, written
             )[0]
             stop = start + timedelta(days=rng.randrange(30, 365))
             w_abs.add(adv_id, kind, start, None if stop > today else stop, now, now, "")
+        cpd_done: set[tuple[str, date]] = set()  # cpd_record_unique_live
         for _ in range(rng.randrange(0, 5)):
             done = today - timedelta(days=rng.randrange(0, 3 * 365))
             if done >= role_start:
                 cat = rng.choice(list(CpdCategory.values))
+                if (cat, done) in cpd_done:
+                    continue
+                cpd_done.add((cat, done))
                 w_cpd.add(
                     adv_id,
                     cat,
@@ -679,7 +694,7 @@ def _provider(  # noqa: PLR0913, PLR0912, PLR0915 - one provider's rows, written
                 case_type,
                 instructed,
                 allocated,
-                f"P{provider_id:04d}-{rng.randrange(16**6):06X}",
+                reference(),
                 status,
                 Decimal(rng.randrange(4, 60)) / 2,
                 withdrawn,

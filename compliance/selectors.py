@@ -7,7 +7,8 @@ inside ``evaluate``."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, cast
@@ -22,7 +23,7 @@ from organisations.models import Contract
 from organisations.policy import DEFAULT_POLICY
 from organisations.selectors import _choose
 from qualifications.models import CpdRecord, CpdRequirement, Funding, TrainingRecord
-from qualifications.selectors import reference_get
+from qualifications.selectors import reference_versioned
 
 from .evaluation import (
     FIGURE_KEYS,
@@ -49,8 +50,6 @@ __all__ = [
 
 # Figures are never stale (their key moves with the data); this only bounds memory.
 FIGURES_TIMEOUT = 24 * 60 * 60
-# Providers evaluated together on a cold dashboard (the 40-provider commissioner: one).
-FIGURES_BATCH = 50
 
 
 def _contracts(
@@ -83,6 +82,33 @@ def covered_services(
     return frozenset(s for c in pool for s in (c.services or []))
 
 
+def provider_policies(
+    provider_ids: Iterable[int], on: date, commissioner_ids: set[int] | None
+) -> dict[int, ProviderFacts]:
+    """Per provider, the ``ProviderFacts`` a reader's contracts decide (no places, no
+    funding): the policy of the contract that applies on ``on`` (ADR 0005), its CPD
+    requirements and the services the reader's contracts cover. Two queries."""
+    pids = list(provider_ids)
+    contracts = _contracts(pids, on, commissioner_ids)
+    chosen_ids = [c.pk for c, _ in contracts.values() if c is not None]
+    requirements: dict[int, dict[str, int]] = defaultdict(dict)
+    if chosen_ids:
+        for contract_id, category, months in CpdRequirement.objects.filter(
+            contract_id__in=chosen_ids
+        ).values_list("contract_id", "category", "validity_months"):
+            requirements[contract_id][category] = months
+    out = {}
+    for pid in pids:
+        chosen, all_contracts = contracts[pid]
+        out[pid] = ProviderFacts(
+            provider_id=pid,
+            policy=chosen.policy() if chosen else DEFAULT_POLICY,
+            services=covered_services(all_contracts, on, commissioner_ids),
+            cpd_requirements=requirements.get(chosen.pk, {}) if chosen else {},
+        )
+    return out
+
+
 def scope_facts(
     advocates: Sequence[Advocate],
     on: date,
@@ -91,11 +117,14 @@ def scope_facts(
     provider_ids: Iterable[int] | None = None,
     whole_providers: bool = False,
     with_cases: bool = True,
+    policies: Mapping[int, ProviderFacts] | None = None,
 ) -> Facts:
     """The facts ``evaluate`` judges, for ``advocates`` and the providers
     ``provider_ids`` (default: the advocates' providers). ``whole_providers`` says the
     advocates are all of their providers' (not archived) advocates, so R8's median wait
-    is read from their own training; ``with_cases`` reads the cases for the findings.
+    is read from their own training; ``with_cases`` reads the cases for the findings;
+    ``policies``: ``provider_policies`` for these providers and reader when already
+    read (two queries fewer).
 
     Queries, whatever the number of rows: the catalogue's version (the catalogue and
     prices are cached under it; 5 more when it has just changed), 3 facts (absences,
@@ -107,7 +136,7 @@ def scope_facts(
     pids = sorted(
         set(provider_ids) if provider_ids is not None else {a.provider_id for a in advocates}
     )
-    catalogue, price_rows = reference_get()
+    catalogue_version, catalogue, price_rows = reference_versioned()
     adv_ids = [a.pk for a in advocates]
     case_rows: list[tuple[Any, ...]] = []
     if with_cases and adv_ids:
@@ -136,13 +165,8 @@ def scope_facts(
         if advocates
         else {}
     )
-    contracts = _contracts(pids, on, commissioner_ids)
-    chosen_ids = [c.pk for c, _ in contracts.values() if c is not None]
-    requirements: dict[int, dict[str, int]] = defaultdict(dict)
-    for contract_id, category, months in CpdRequirement.objects.filter(
-        contract_id__in=chosen_ids
-    ).values_list("contract_id", "category", "validity_months"):
-        requirements[contract_id][category] = months
+    if policies is None:
+        policies = provider_policies(pids, on, commissioner_ids)
     completions: dict[int, list[tuple[str, date]]] = defaultdict(list)
     for adv_id, category, completed in CpdRecord.objects.filter(
         advocate_id__in=adv_ids, archived_at__isnull=True
@@ -176,12 +200,8 @@ def scope_facts(
     cases = [CaseFact._make(row) for row in case_rows if row[4] <= on]
     providers = {}
     for pid in pids:
-        chosen, all_contracts = contracts[pid]
-        providers[pid] = ProviderFacts(
-            provider_id=pid,
-            policy=chosen.policy() if chosen else DEFAULT_POLICY,
-            services=covered_services(all_contracts, on, commissioner_ids),
-            cpd_requirements=requirements.get(chosen.pk, {}) if chosen else {},
+        providers[pid] = replace(
+            policies[pid],
             places={u: tuple(v) for u, v in places.get(pid, {}).items()},
             funding=tuple(pots.get(pid, ())),
         )
@@ -193,6 +213,7 @@ def scope_facts(
         cpd=completions,
         funding=own_funding,
         cases=cases,
+        catalogue_version=catalogue_version,
     )
 
 
@@ -254,9 +275,11 @@ def dashboard_data(
 ) -> list[dict[str, object]]:
     """Per provider figures for the dashboard. Each provider's figures are kept in the
     cache under its data version, so a change to one provider recomputes that one only.
-    Those not cached are computed together, up to ``FIGURES_BATCH`` providers at a time,
-    each group in a fixed number of queries: one for the advocates and ``scope_facts``'
-    eight (no places query: the advocates are the providers' own)."""
+    Those not cached are summed from the stored standings (compliance/standings.py,
+    ADR 0019) for all of them at once: the contracts, the CPD requirements and
+    ``standings_figures``' four queries while every advocate's row for the day is
+    stored (the sweep writes them; a write deletes its advocate's), more for the rows
+    it computes first."""
     keys = {p.pk: _figures_key(p, on, commissioner_ids) for p in providers}  # type: ignore[attr-defined]
     figures: dict[int, dict[str, object]] = {}
     cached = cache.get_many(list(keys.values()))
@@ -264,23 +287,12 @@ def dashboard_data(
         if key in cached:
             figures[pid] = cached[key]
     missing = [pid for pid in keys if pid not in figures]
-    # In groups of providers, so that a cold national view (600 providers, two million
-    # cases) never holds every case in memory at once; one group for a commissioner's.
-    for start in range(0, len(missing), FIGURES_BATCH):
-        group = missing[start : start + FIGURES_BATCH]
-        advocates = list(Advocate.objects.active().filter(provider_id__in=group))
-        facts = scope_facts(
-            advocates,
-            on,
-            commissioner_ids=commissioner_ids,
-            provider_ids=group,
-            whole_providers=True,
-        )
-        result = evaluate(facts, on=on)
-        fresh = {
-            pid: _of_covered(result.figures[pid].as_dict(), facts.providers[pid].services)
-            for pid in group
-        }
+    if missing:
+        from .standings import standings_figures
+
+        policies = provider_policies(missing, on, commissioner_ids)
+        summed = standings_figures(policies, on, commissioner_ids)
+        fresh = {pid: _of_covered(summed[pid].as_dict(), policies[pid].services) for pid in missing}
         cache.set_many({keys[pid]: f for pid, f in fresh.items()}, FIGURES_TIMEOUT)
         figures.update(fresh)
     return [{"provider": p, "figures": figures[p.pk]} for p in providers]  # type: ignore[attr-defined]

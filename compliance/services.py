@@ -29,11 +29,12 @@ from organisations import scope
 from organisations.models import SERVICE_CATEGORY, Provider, Role
 from organisations.versioning import providers_touch
 
-from .evaluation import Finding, Standing, evaluate, figures_for
+from .evaluation import Contribution, Finding, evaluate, figures_summed
 from .flag_sources import extra_flags
 from .locks import provider_xact_lock, sweep_lock
 from .models import Flag, Notification, Snapshot, SweepRun
 from .selectors import scope_facts
+from .standings import standing_key, standings_prune, standings_store
 
 log = logging.getLogger(__name__)
 User = get_user_model()
@@ -93,9 +94,10 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
             result.skipped = True
             return result
         advocates = list(Advocate.objects.active().filter(provider_id=provider_id).order_by("pk"))
-        standings: list[Standing] = []
+        contribs: list[Contribution] = []
         findings: list[Finding] = []
         provider_facts = None
+        catalogue_version = 0
         # Batches bound memory on a very large provider; R8's median wait is read from
         # all the provider's places either way (scope_facts' places query).
         for start in range(0, max(len(advocates), 1), batch):
@@ -107,8 +109,9 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
                 whole_providers=len(chunk) == len(advocates),
             )
             provider_facts = facts.providers[provider_id]
+            catalogue_version = facts.catalogue_version
             judged = evaluate(facts, on=on)
-            standings.extend(judged.standings.values())
+            contribs.extend(judged.contributions.values())
             findings.extend(judged.findings)
         desired = desired_flags(findings)
         # Other rooms' flags (the quarterly return's, R13), keyed as the findings are.
@@ -176,17 +179,19 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
         if to_close or created or changed:
             # The flag writes above are bulk (no model signal): bump explicitly rather
             # than rely on the snapshot's save below (ADR 0013).
-            providers_touch([provider_id])
+            providers_touch([provider_id], facts=False)
         assert provider_facts is not None
-        figures = figures_for(provider_facts, standings, findings, on).as_dict()
+        # The day's stored standings (ADR 0019), from the same evaluation: a cold
+        # dashboard of the day sums them.
+        standings_store(
+            contribs, on, {provider_id: standing_key(provider_facts, catalogue_version)}
+        )
+        figures = figures_summed(provider_facts, contribs, on).as_dict()
         # Per service, for a commissioner's trend of the services it covers.
         figures["by_category"] = {
             category: {
-                k: figures_for(
-                    replace(provider_facts, services=frozenset({service})),
-                    standings,
-                    findings,
-                    on,
+                k: figures_summed(
+                    replace(provider_facts, services=frozenset({service})), contribs, on
                 ).as_dict()[k]
                 for k in ("overdue", "due_soon")
             }
@@ -221,6 +226,7 @@ def compliance_sweep(
             if provider_ids is not None
             else list(Provider.objects.order_by("pk").values_list("pk", flat=True))
         )
+        standings_prune(before=on)
         for pid in ids:
             total.merge(sweep_provider(provider_id=pid, on=on))
         if notify:
@@ -298,7 +304,7 @@ def digests_send(*, budget_seconds: float | None = None) -> int:
                 notified_at=now
             )
             # A bulk update (no model signal): the flags' providers bump explicitly.
-            providers_touch({r.flag.provider_id for r in rows})
+            providers_touch({r.flag.provider_id for r in rows}, facts=False)
     return sent
 
 

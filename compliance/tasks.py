@@ -69,7 +69,11 @@ def sweep_all(on: str | None = None) -> int:
     """The daily job (beat, 06:00 Europe/London)."""
     from organisations.models import Provider
 
+    from .standings import standings_prune
+
     day = on or timezone.localdate().isoformat()
+    # Stored standings are for one day (ADR 0019): the days before this one go.
+    standings_prune(before=date.fromisoformat(day))
     ids = list(Provider.objects.order_by("pk").values_list("pk", flat=True))
     if not ids:
         return 0

@@ -20,4 +20,5 @@ class OrganisationsConfig(AppConfig):
             lambda c: Contract.objects.filter(commissioner_id=c.pk).values_list(
                 "provider_id", flat=True
             ),
+            lambda c: [],
         )

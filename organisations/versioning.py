@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import connection, models
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
 
 from .models import Provider, Role
 
@@ -57,18 +57,44 @@ def exempt(label: str, reason: str) -> None:
 ROOTS = ("organisations.Provider", "advocates.Advocate", "casework.Case")
 
 
-def providers_touch(provider_ids: Iterable[int | None]) -> None:
+# Called, in the writing transaction, with what a write changed the facts of: (provider
+# ids, advocate ids), the advocate ids None for "every advocate of those providers" and
+# both None for "everything". Stored derivations of the facts (compliance's standing
+# rows, ADR 0019) register here with `on_facts_changed`.
+FACTS_CHANGED: list[Callable[[list[int] | None, list[int] | None], None]] = []
+
+
+def on_facts_changed(fn: Callable[[list[int] | None, list[int] | None], None]) -> None:
+    """Call ``fn(provider_ids, advocate_ids)`` on every write to tracked facts, in the
+    same transaction (``advocate_ids`` None: all of the providers' advocates;
+    ``provider_ids`` None too: everything, after a catalogue change)."""
+    if fn not in FACTS_CHANGED:
+        FACTS_CHANGED.append(fn)
+
+
+def _facts_changed(provider_ids: list[int] | None, advocate_ids: list[int] | None) -> None:
+    for fn in FACTS_CHANGED:
+        fn(provider_ids, advocate_ids)
+
+
+def providers_touch(provider_ids: Iterable[int | None], *, facts: bool = True) -> None:
     """Move the data version of the providers named (None entries ignored): one UPDATE.
     Bulk writes that send no model signal (``QuerySet.update``, ``bulk_create``, COPY)
-    call this themselves, in the same transaction."""
+    call this themselves, in the same transaction. ``facts=False`` for a write that
+    changes no advocate's facts (the sweep's own flags, digests, returns): the stored
+    standings stay; otherwise every advocate of the providers is recomputed when next
+    read (one DELETE more)."""
     ids = sorted({pk for pk in provider_ids if pk})
     if ids:
         Provider.objects.filter(pk__in=ids).update(data_version=models.F("data_version") + 1)
+        if facts:
+            _facts_changed(ids, None)
 
 
 def all_providers_touch() -> None:
     """Move every provider's data version (a change to reference data all figures read)."""
     Provider.objects.update(data_version=models.F("data_version") + 1)
+    _facts_changed(None, None)
 
 
 def _is_history(model: type[models.Model]) -> bool:
@@ -127,19 +153,52 @@ def unregistered_models() -> dict[str, list[str]]:
     return out
 
 
-def track(model: type[models.Model], provider_ids: Callable[[Any], Iterable[int | None]]) -> None:
+# A row's advocate as loaded, so that moving a row to another advocate changes the
+# facts of both (post_init stores it on instances of tracked models with an advocate).
+LOADED_ADVOCATE = "_versioning_loaded_advocate_id"
+
+
+def its_advocate(instance: Any) -> list[int | None]:
+    """For ``track``: the advocate of a row with an ``advocate`` field, as saved and as
+    it was loaded."""
+    return [instance.advocate_id, instance.__dict__.get(LOADED_ADVOCATE)]
+
+
+def track(
+    model: type[models.Model],
+    provider_ids: Callable[[Any], Iterable[int | None]],
+    advocate_ids: Callable[[Any], Iterable[int | None]] | None = None,
+) -> None:
     """Bump the providers `provider_ids(instance)` names whenever an instance of `model` is
-    saved or deleted."""
+    saved or deleted. ``advocate_ids(instance)``: the advocates whose facts the write
+    changes ([] for none: a flag, a snapshot; ``its_advocate``: the row's advocate, as
+    loaded and as saved, so that a row moved to another advocate changes both); without
+    it, every advocate of the providers."""
+    has_advocate = advocate_ids is its_advocate
 
     def handler(sender: type[models.Model], instance: Any, **kwargs: Any) -> None:
         if kwargs.get("raw"):  # loaddata: fixtures are not user writes
             return
-        providers_touch(provider_ids(instance))
+        ids = sorted({pk for pk in provider_ids(instance) if pk})
+        providers_touch(ids, facts=False)
+        if advocate_ids is None:
+            _facts_changed(ids, None)
+            return
+        advocates = {a for a in advocate_ids(instance) if a is not None}
+        if advocates:
+            _facts_changed(ids, sorted(advocates))
+        if has_advocate:  # saved again later, it moves from where it is now
+            instance.__dict__[LOADED_ADVOCATE] = instance.advocate_id
+
+    def loaded(sender: type[models.Model], instance: Any, **kwargs: Any) -> None:
+        instance.__dict__[LOADED_ADVOCATE] = instance.__dict__.get("advocate_id")
 
     uid = f"versioning:{model._meta.label}"
     TRACKED[model._meta.label] = "provider"
     post_save.connect(handler, sender=model, weak=False, dispatch_uid=uid)
     post_delete.connect(handler, sender=model, weak=False, dispatch_uid=uid)
+    if has_advocate:
+        post_init.connect(loaded, sender=model, weak=False, dispatch_uid=uid)
 
 
 def track_catalogue(model: type[models.Model], also: Callable[[], None] | None = None) -> None:

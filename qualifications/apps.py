@@ -6,7 +6,7 @@ class QualificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from advocates.apps import _provider_of
-        from organisations.versioning import track, track_catalogue
+        from organisations.versioning import its_advocate, track, track_catalogue
 
         from . import models as m
         from .selectors import catalogue_touch
@@ -15,8 +15,9 @@ class QualificationsConfig(AppConfig):
             track_catalogue(ref, also=catalogue_touch)
         track_catalogue(m.Award.units.through, also=catalogue_touch)  # m2m_changed
         track(m.TrainingRecord, lambda r: [_provider_of(r.advocate_id)])
-        track(m.CpdRecord, lambda r: [_provider_of(r.advocate_id)])
-        track(m.Funding, lambda f: [f.provider_id])
+        track(m.CpdRecord, lambda r: [_provider_of(r.advocate_id)], its_advocate)
+        # A provider's own pot (no advocate) is read when its figures are summed.
+        track(m.Funding, lambda f: [f.provider_id], its_advocate)
         track(m.CpdRequirement, lambda r: [_contract_provider(r.contract_id)])
 
 

@@ -24,13 +24,20 @@ def catalogue_touch() -> None:
 def reference_get() -> tuple[Catalogue, tuple[tuple[date, Prices], ...]]:
     """The catalogue and the dated price list, from the cache under the catalogue's
     version: one query while nothing has changed, five after a change."""
+    _, catalogue, prices = reference_versioned()
+    return catalogue, prices
+
+
+def reference_versioned() -> tuple[int, Catalogue, tuple[tuple[date, Prices], ...]]:
+    """``reference_get`` with the catalogue's version (0 before any change), which
+    names the catalogue in what is stored of an evaluation (ADR 0019)."""
     version = CatalogueVersion.objects.filter(pk=1).values_list("version", flat=True).first()
     key = f"reference:{version or 0}"
     hit = cache.get(key)
     if hit is None:
         hit = (_catalogue_build(), _price_rows())
         cache.set(key, hit, REFERENCE_TIMEOUT)
-    return hit
+    return version or 0, hit[0], hit[1]
 
 
 def catalogue_get() -> Catalogue:

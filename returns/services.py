@@ -95,7 +95,7 @@ def return_submit(
             kind=FlagKind.RETURN_OVERDUE, subject=subject, resolved_on__isnull=True
         ).update(resolved_on=today)
     if closed:  # a bulk update skips the signals that move the provider's data version
-        providers_touch([ret.contract.provider_id])
+        providers_touch([ret.contract.provider_id], facts=False)
     return ret
 
 

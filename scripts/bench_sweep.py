@@ -4,7 +4,8 @@
   batches: the advocates, their absences, training, case dates, CPD, funding, contracts
   and the case rows the case-level checks read; no rules, no writes.
 - `sweep`: `compliance_sweep` for today, without email, after clearing the day's flags,
-  notifications, snapshots and runs so that it is a first sweep of the day.
+  notifications, snapshots, stored standings and runs so that it is a first sweep of
+  the day.
 
 Prints one JSON line: seconds, peak RSS in MB, advocates."""
 
@@ -32,7 +33,7 @@ from django.utils import timezone  # noqa: E402
 
 from advocates.models import Absence, Advocate  # noqa: E402
 from casework.models import Case  # noqa: E402
-from compliance.models import Flag, Notification, Snapshot, SweepRun  # noqa: E402
+from compliance.models import AdvocateStanding, Flag, Notification, Snapshot, SweepRun  # noqa: E402
 from compliance.services import compliance_sweep  # noqa: E402
 from organisations.models import Contract, Provider  # noqa: E402
 from qualifications.models import CpdRecord, Funding, TrainingRecord  # noqa: E402
@@ -104,6 +105,7 @@ def main() -> None:
         Flag.objects.filter(resolved_on=today).update(resolved_on=None)
         Snapshot.objects.filter(on=today).delete()
         SweepRun.objects.filter(on=today).delete()
+        AdvocateStanding.objects.filter(on=today).delete()
     started = time.perf_counter()
     if mode == "read":
         out["advocates"] = plain_read()

@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from compliance import selectors
+from compliance.models import AdvocateStanding
 from tests.conftest import api_as
 from tests.factories import (
     AdvocateFactory,
@@ -125,11 +126,13 @@ def test_the_advocate_detail_page_is_not_for_the_national_reader(world, national
 
 
 def test_a_cold_national_view_evaluates_providers_in_groups(world, national, monkeypatch):
-    """Memory stays bounded: with groups of one provider, each provider is evaluated on
-    its own, and the figures are those of one evaluation of all."""
+    """Memory stays bounded: with groups of one provider, each provider's missing
+    standings are evaluated on their own, and the figures are those of one evaluation
+    of all."""
     whole = page(national).context["totals"]
     cache.clear()
-    monkeypatch.setattr("compliance.selectors.FIGURES_BATCH", 1)
+    AdvocateStanding.objects.all().delete()
+    monkeypatch.setattr("compliance.standings.BATCH", 1)
     calls = []
     real = selectors.scope_facts
 

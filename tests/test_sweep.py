@@ -11,7 +11,7 @@ from django.db import connection
 
 from compliance import services
 from compliance.locks import _key
-from compliance.models import Flag, Notification, Snapshot
+from compliance.models import AdvocateStanding, Flag, Notification, Snapshot
 from compliance.services import compliance_sweep, digests_send, sweep_provider
 from tests.factories import (
     AbsenceFactory,
@@ -285,6 +285,16 @@ def test_the_task_runs_in_process_when_redis_is_not_configured(world):
         app.conf.task_always_eager = before
     assert Flag.objects.filter(kind="assessment_overdue").exists()
     assert len(mail.outbox) == 2
+    # The day's standings are stored by the per-provider tasks (ADR 0019); a later
+    # day's run drops them.
+    assert AdvocateStanding.objects.filter(on=date(2025, 6, 1)).exists()
+    app.conf.task_always_eager = True
+    try:
+        sweep_all.delay("2025-06-02")
+    finally:
+        app.conf.task_always_eager = before
+    assert not AdvocateStanding.objects.filter(on=date(2025, 6, 1)).exists()
+    assert AdvocateStanding.objects.filter(on=date(2025, 6, 2)).exists()
 
 
 def test_snapshots_are_written_once_per_provider_and_day(world):

@@ -55,9 +55,11 @@ def test_the_sweep_bumps_explicitly_when_its_bulk_flag_writes_change_something(w
     touched: list[list[int]] = []
     real = versioning.providers_touch
 
-    def spy(ids):  # type: ignore[no-untyped-def]
+    def spy(ids, *, facts=True):  # type: ignore[no-untyped-def]
+        # The sweep's flags are not facts: its own standings stay (ADR 0019).
+        assert facts is False
         touched.append(sorted(ids))
-        real(ids)
+        real(ids, facts=facts)
 
     monkeypatch.setattr("compliance.services.providers_touch", spy)
     adv = AdvocateFactory(provider=world.provider, role_start=date(2024, 1, 1))

@@ -237,14 +237,16 @@ BUDGETS = [
     ("/supervision/pending/", "manager", (3, 3)),
     ("/supervision/queue/", "supervisor_user", (3, 3)),
     # user with the scope's versions, lineage, providers, the services each contract
-    # covers (organisations/scope.py), advocates, 8 for the evaluation's facts
-    # (catalogue cached; the cases read once for the facts and the findings, issue 13),
-    # new flags (counted, for the one "new since your last visit" line), the trend's
+    # covers (organisations/scope.py), the contracts and their CPD requirements, the
+    # catalogue version, the advocates with no stored standing for the day (the new
+    # ones: ADR 0019), 7 for their facts (catalogue cached; policies already read), their
+    # standings stored, the standings summed, the providers' own funding, new flags
+    # (counted, for the one "new since your last visit" line), the trend's
     # snapshots, the user's last visit saved (the new flags were shown); then
     # the page afresh (the last visit moved, so the key did) from each provider's cached
     # figures: user, lineage, providers, services, new flags, snapshots; then from the
     # cache: the user alone
-    ("/compliance/dashboard/", "commissioner", (16, 6, 1)),
+    ("/compliance/dashboard/", "commissioner", (21, 6, 1)),
 ]
 
 
