@@ -264,6 +264,13 @@ def _dashboard_csv(entries: list[dict[str, object]], keys: tuple[str, ...]) -> H
     )
 
 
+def _provider_id(raw: str) -> int | None:
+    """``?provider=`` as an id: ASCII digits within the database's integers, else None
+    (no filter). ``str.isdigit`` alone lets "²" through to ``int()``, and SQLite cannot
+    bind an integer of more than 63 bits."""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
+
+
 def flag_list(request: HttpRequest) -> HttpResponse:
     flags = Flag.objects.visible_to(request.user).select_related("provider", "advocate", "case")
     state = request.GET.get("state", "open")
@@ -277,9 +284,9 @@ def flag_list(request: HttpRequest) -> HttpResponse:
     kind = kinds[0] if len(kinds) == 1 else ""
     if kinds:
         flags = flags.filter(kind__in=kinds)
-    provider = request.GET.get("provider", "")
-    if provider.isdigit():
-        flags = flags.filter(provider_id=int(provider))
+    provider = _provider_id(request.GET.get("provider", ""))
+    if provider is not None:
+        flags = flags.filter(provider_id=provider)
     flags = flags.order_by("-raised_on", "-pk")[:1000]
     if request.GET.get("format") == "csv":
         return table_response(
@@ -314,13 +321,13 @@ def flag_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _checkable(user: object, provider: str) -> Provider | None:
+def _checkable(user: object, provider: int | None) -> Provider | None:
     """The provider whose check the flags page offers: a manager's own; the admin's
     when the list is of one provider (``?provider=``)."""
     if getattr(user, "role", None) == "provider_manager" and user.provider_id:  # type: ignore[attr-defined]
         return Provider.objects.filter(pk=user.provider_id).first()  # type: ignore[attr-defined]
-    if getattr(user, "is_superuser", False) and provider.isdigit():
-        return Provider.objects.filter(pk=int(provider)).first()
+    if getattr(user, "is_superuser", False) and provider is not None:
+        return Provider.objects.filter(pk=provider).first()
     return None
 
 

@@ -174,6 +174,21 @@ def test_the_flags_list_takes_several_kinds(swept):
     assert [f.kind for f in one] == ["cpd_lapsed"]
 
 
+@pytest.mark.parametrize("raw", ["²", "٣٣", "99999999999999999999999", "-1", "1.0", " 1"])
+def test_a_provider_that_is_not_an_id_is_no_filter_never_an_error(swept, raw):
+    """``?provider=²`` passed ``str.isdigit`` and then failed ``int()``; a number beyond
+    the database's integers failed on SQLite (``make run``): both were a 500."""
+    admin = UserFactory(username="root", is_superuser=True, is_staff=True)
+    for user in (swept.commissioner, swept.manager, admin):
+        client = as_(user)
+        everything = list(client.get("/compliance/flags/").context["flags"])
+        resp = client.get("/compliance/flags/", {"provider": raw})
+        assert resp.status_code == 200
+        assert list(resp.context["flags"]) == everything and len(everything) >= 2
+        # The admin is offered the check of a provider named by its id only.
+        assert ("check-now" in main(resp)) == (user.role == "provider_manager")
+
+
 def test_new_since_your_last_visit_is_one_line_with_a_link(world):
     for i in range(15):
         FlagFactory(provider=world.provider, advocate=world.advocate, reason=f"Fresh flag {i}")
@@ -274,6 +289,36 @@ def test_the_demo_loads_ninety_days_of_snapshots(settings):
     assert len(days) == 90 and days[0] == today - timedelta(days=89) and days[-1] == today
     # The sweep's own history: some flags were raised before today.
     assert Flag.objects.filter(raised_on__lt=today).exists()
+
+
+def test_a_demo_stopped_half_way_leaves_nothing_so_the_next_run_loads_it_whole(
+    settings, monkeypatch
+):
+    """The demo is one transaction, its ninety days of sweeps included: ``make run``
+    stopped during the sweeps (Ctrl-C) left the organisations, so every later
+    ``seed_demo --if-empty`` said "Data exists already" over a trend with holes."""
+    from django.core.management import call_command
+
+    from compliance import services
+    from organisations.models import Provider
+
+    settings.ALLOW_DEMO_DATA = True
+    real = services.compliance_sweep
+    calls = []
+
+    def interrupted(**kwargs):  # type: ignore[no-untyped-def]
+        calls.append(kwargs["on"])
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "compliance_sweep", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        call_command("seed_demo", "--if-empty", "--trend-days", "5", verbosity=0)
+    assert not Provider.objects.exists() and not Snapshot.objects.exists()
+    monkeypatch.setattr(services, "compliance_sweep", real)
+    call_command("seed_demo", "--if-empty", "--trend-days", "5", verbosity=0)
+    assert Snapshot.objects.values("on").distinct().count() == 5
 
 
 # --- The provider drill-down ----------------------------------------------------------
