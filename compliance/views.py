@@ -338,7 +338,8 @@ def _described(what: Sequence[str], limit: int = 10) -> str:
 
 def check_now(request: HttpRequest) -> HttpResponse:
     """Check now (POST ``provider``): the sweep's own service for one provider, today
-    (``services.sweep_provider``: it raises what is newly true, closes what has cleared,
+    (``services.provider_check``, recorded as a sweep run naming who asked, around
+    ``services.sweep_provider``: it raises what is newly true, closes what has cleared,
     writes today's snapshot; new flags are told once, by the next digest). Safe to press
     twice: the form's one-time token (imca_commissioning/once.py) answers a double click
     with the first answer, and a second check finds nothing new; a check already running
@@ -355,7 +356,7 @@ def check_now(request: HttpRequest) -> HttpResponse:
         "Only the provider's managers and the platform admin can run its check.",
     )
     today = timezone.localdate()
-    result = services.sweep_provider(provider_id=provider.pk, on=today)
+    result = services.provider_check(provider_id=provider.pk, on=today, by_id=user.pk)
     if result.skipped:
         messages.info(
             request,
