@@ -314,11 +314,20 @@ def flag_list(request: HttpRequest) -> HttpResponse:
             "flags": flags,
             "state": state,
             "kind": kind,
-            "kinds": FlagKind.choices,
+            "kinds": _kinds_for(request.user),
             "query": request.GET.urlencode(),
             "check": _checkable(request.user, provider),
         },
     )
+
+
+def _kinds_for(user: object) -> list[tuple[str, str]]:
+    """The flag kinds the list's filter offers: not the DoLS gate to a commissioner
+    whose contracts cover no DoLS work (it names a figure they are not shown)."""
+    covered = scope.categories_by_provider(user)
+    if covered is None or any("DOLS" in c for c in covered.values()):
+        return list(FlagKind.choices)
+    return [(v, label) for v, label in FlagKind.choices if v != FlagKind.DOLS_GATE_BREACH]
 
 
 def _checkable(user: object, provider: int | None) -> Provider | None:

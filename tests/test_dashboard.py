@@ -140,6 +140,19 @@ def test_a_dols_figure_is_not_in_the_key_of_a_reader_without_dols(world):
     assert "DoLS" not in html[html.index('id="rag-key"') :].split("</dl>")[0]
 
 
+def test_the_flags_list_offers_no_dols_kind_to_a_reader_without_dols(world):
+    """The list the dashboard's figures open: its "Kind" filter named the DoLS gate to a
+    commissioner whose contracts cover IMCA only."""
+    dols = 'value="dols_gate_breach"'
+    assert dols in main(as_(world.commissioner).get("/compliance/flags/"))
+    assert dols in main(as_(world.manager).get("/compliance/flags/"))
+    world.contract.services = ["imca"]
+    world.contract.save()
+    html = main(as_(world.commissioner).get("/compliance/flags/"))
+    assert dols not in html and "DoLS" not in html
+    assert 'value="assessment_overdue"' in html
+
+
 def test_every_figure_of_a_provider_links_to_the_list_behind_it(swept):
     resp = as_(swept.commissioner).get("/compliance/dashboard/")
     pid = swept.provider.pk
