@@ -22,6 +22,7 @@ from organisations.access import (
     get_visible_or_404,
     is_advocate_user,
     is_manager_of,
+    query_id,
     require,
 )
 from organisations.models import Commissioner
@@ -55,6 +56,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status in CaseStatus.values:  # anything else is no filter, never a query error
         cases = cases.filter(status=status)
+    provider = query_id(request.GET.get("provider", ""))
+    if provider is not None:  # the provider drill-down's "Cases"
+        cases = cases.filter(provider_id=provider)
     return render(
         request,
         "casework/list.html",

@@ -17,7 +17,7 @@ from advocates.models import Advocate
 from imca_commissioning.exports import Table, table_response
 from imca_commissioning.pagecache import versioned_cache
 from organisations import scope
-from organisations.access import get_visible_or_404, is_manager_of, require
+from organisations.access import get_visible_or_404, is_manager_of, query_id, require
 from organisations.models import Provider
 
 from . import services
@@ -264,13 +264,6 @@ def _dashboard_csv(entries: list[dict[str, object]], keys: tuple[str, ...]) -> H
     )
 
 
-def _provider_id(raw: str) -> int | None:
-    """``?provider=`` as an id: ASCII digits within the database's integers, else None
-    (no filter). ``str.isdigit`` alone lets "²" through to ``int()``, and SQLite cannot
-    bind an integer of more than 63 bits."""
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
-
-
 def flag_list(request: HttpRequest) -> HttpResponse:
     flags = Flag.objects.visible_to(request.user).select_related("provider", "advocate", "case")
     state = request.GET.get("state", "open")
@@ -284,7 +277,7 @@ def flag_list(request: HttpRequest) -> HttpResponse:
     kind = kinds[0] if len(kinds) == 1 else ""
     if kinds:
         flags = flags.filter(kind__in=kinds)
-    provider = _provider_id(request.GET.get("provider", ""))
+    provider = query_id(request.GET.get("provider", ""))
     if provider is not None:
         flags = flags.filter(provider_id=provider)
     flags = flags.order_by("-raised_on", "-pk")[:1000]

@@ -53,6 +53,14 @@ def require(allowed: bool, message: str = "Your role may not do this.") -> None:
         raise PermissionDenied(message)
 
 
+def query_id(raw: str) -> int | None:
+    """An id from a query string (``?provider=``): ASCII digits within the database's
+    integers, else None (the list's filter is then no filter, never an error).
+    ``str.isdigit`` alone lets "²" through to ``int()``, and SQLite cannot bind an
+    integer of more than 63 bits."""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
+
+
 def get_visible_or_404(queryset: Any, pk: Any) -> Any:
     """Fetch one object through its tenancy scope: outside it, it does not exist."""
     from django.shortcuts import get_object_or_404

@@ -22,6 +22,8 @@ from compliance.trend import trend
 from compliance.views import LABELS, figure_url
 from tests.factories import (
     AdvocateFactory,
+    CaseFactory,
+    ContractFactory,
     FlagFactory,
     FundingFactory,
     TrainingRecordFactory,
@@ -358,6 +360,21 @@ def test_the_drill_down_shows_each_advocates_route_and_net_cost(swept):
     total = re.search(r'id="cost-total">£([\d,.]+)<', table).group(1)
     assert Decimal(total.replace(",", "")) == Decimal(dashboard["net_cost"])
     assert "Why: Assessments overdue: 2" in html
+
+
+def test_the_drill_downs_lists_are_of_that_provider_alone(world):
+    """The drill-down's "Cases" link (``/cases/?provider=``) listed every provider's
+    cases the reader sees: the case list took no ``provider``."""
+    ContractFactory(commissioner=world.contract.commissioner, provider=world.other_provider)
+    CaseFactory(advocate=world.advocate, client_reference="NORTH-1")
+    CaseFactory(advocate=world.outsider_advocate, client_reference="SOUTH-1")
+    client = as_(world.commissioner)
+    html = main(client.get(f"/compliance/providers/{world.provider.pk}/"))
+    assert f'href="/cases/?provider={world.provider.pk}">Cases</a>' in html
+    cases = main(client.get(f"/cases/?provider={world.provider.pk}"))
+    assert "NORTH-1" in cases and "SOUTH-1" not in cases
+    both = main(client.get("/cases/?provider=%C2%B2"))  # not an id: no filter
+    assert "NORTH-1" in both and "SOUTH-1" in both
 
 
 @pytest.mark.parametrize(
