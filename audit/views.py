@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from imca_commissioning.http import AuthedHttpRequest
-from organisations.access import require
+from organisations.access import query_id, require
 
 from .models import ViewedKind
 from .selectors import may_read_view_log, view_log_visible_to
@@ -23,8 +23,9 @@ def view_log(request: AuthedHttpRequest) -> HttpResponse:
     rows = view_log_visible_to(request.user)
     kind = request.GET.get("kind", "")
     record = request.GET.get("id", "")
-    if kind in ViewedKind.values and record.isdigit() and len(record) < 19:
-        rows = rows.filter(kind=kind, object_id=int(record))
+    record_id = query_id(record)
+    if kind in ViewedKind.values and record_id is not None:
+        rows = rows.filter(kind=kind, object_id=record_id)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -32,7 +33,7 @@ def view_log(request: AuthedHttpRequest) -> HttpResponse:
         {
             "page": page,
             "kind": kind,
-            "record": record if record.isdigit() else "",
+            "record": record if record_id is not None else "",
             "view_log_days": settings.VIEW_LOG_DAYS,
         },
     )

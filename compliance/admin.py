@@ -69,4 +69,15 @@ class SnapshotAdmin(admin.ModelAdmin):
 
 @admin.register(SweepRun)
 class SweepRunAdmin(admin.ModelAdmin):
-    list_display = ("on", "started_at", "finished_at", "raised", "closed", "notified")
+    list_display = (
+        "on",
+        "provider",
+        "by",
+        "started_at",
+        "finished_at",
+        "raised",
+        "closed",
+        "notified",
+    )
+    list_filter = ("on",)
+    list_select_related = ("provider", "by")

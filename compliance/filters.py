@@ -10,10 +10,20 @@ from django.db.models import QuerySet
 
 from advocates.filters import visible_advocates, visible_providers
 from imca_commissioning.lists import ColumnSort, ListFilterSet, OneOrMoreSelect, search_filter
+from organisations import scope
 
 from .models import Flag, FlagKind
 
 STATES = (("open", "Open"), ("closed", "Closed"), ("all", "All"))
+
+
+def kinds_for(user: Any) -> list[tuple[str, str]]:
+    """The flag kinds ``user``'s flag list offers: every kind, but the DoLS gate not to
+    a commissioner whose contracts cover no DoLS work."""
+    covered = scope.categories_by_provider(user) if user is not None else None
+    if covered is None or any("DOLS" in c for c in covered.values()):
+        return list(FlagKind.choices)
+    return [(v, label) for v, label in FlagKind.choices if v != FlagKind.DOLS_GATE_BREACH]
 
 
 class FlagFilter(ListFilterSet):
@@ -57,6 +67,14 @@ class FlagFilter(ListFilterSet):
             data = data.copy()
             data["state"] = "open"  # open flags unless another state is asked for
         super().__init__(data, *args, **kwargs)
+        self._offer_kinds()
+
+    def _offer_kinds(self) -> None:
+        """Not the DoLS gate to a commissioner whose contracts cover no DoLS work (it
+        names a figure they are not shown)."""
+        field = self.form.fields.get("kind")
+        if field is not None:
+            field.choices = [("", "Any"), *kinds_for(getattr(self.request, "user", None))]
 
     def by_state(self, queryset: QuerySet[Flag], name: str, value: str) -> QuerySet[Flag]:
         if value == "open":

@@ -142,7 +142,20 @@ class Snapshot(models.Model):
 
 
 class SweepRun(models.Model):
+    """One run of the sweep: the daily sweep of every provider (no ``provider``, no
+    ``by``), or a "Check now" of one provider by the person who pressed it."""
+
     on = models.DateField()
+    provider = models.ForeignKey(
+        Provider, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     raised = models.PositiveIntegerField(default=0)
@@ -150,7 +163,9 @@ class SweepRun(models.Model):
     notified = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
-        return f"Sweep of {self.on}"
+        return (
+            f"Check of {self.provider} on {self.on}" if self.provider_id else f"Sweep of {self.on}"
+        )
 
 
 class AdvocateStanding(models.Model):

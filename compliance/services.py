@@ -209,6 +209,28 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
     return result
 
 
+def provider_check(*, provider_id: int, on: date, by_id: int) -> SweepResult:
+    """ "Check now": ``sweep_provider`` for one provider and day ``on``, recorded as a
+    sweep run naming the provider and the user ``by_id`` who asked, with the counts it
+    raised and closed (so a flag closed mid-morning is traced to its check). A check
+    skipped because one is already running for the provider records nothing. Same
+    result as ``sweep_provider``; atomic."""
+    with transaction.atomic():
+        started = timezone.now()
+        result = sweep_provider(provider_id=provider_id, on=on)
+        if not result.skipped:
+            SweepRun.objects.create(
+                on=on,
+                provider_id=provider_id,
+                by_id=by_id,
+                started_at=started,
+                finished_at=timezone.now(),
+                raised=result.raised,
+                closed=result.closed,
+            )
+    return result
+
+
 def compliance_sweep(
     *, on: date, notify: bool = True, provider_ids: Iterable[int] | None = None
 ) -> SweepResult:

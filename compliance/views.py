@@ -21,7 +21,7 @@ from imca_commissioning.lists import list_page
 from imca_commissioning.pagecache import versioned_cache
 from imports.exporting import export_answer
 from organisations import scope
-from organisations.access import get_visible_or_404, is_manager_of, require
+from organisations.access import get_visible_or_404, is_manager_of, query_id, require
 from organisations.models import Provider
 
 from . import services
@@ -314,17 +314,17 @@ def flag_list(request: AuthedHttpRequest) -> HttpResponse:
         default_sort="-raised",
         download=True,
     )
-    context["check"] = _checkable(request.user, request.GET.get("provider", ""))
+    context["check"] = _checkable(request.user, query_id(request.GET.get("provider", "")))
     return render(request, "compliance/flags.html", context)
 
 
-def _checkable(user: object, provider: str) -> Provider | None:
+def _checkable(user: object, provider: int | None) -> Provider | None:
     """The provider whose check the flags page offers: a manager's own; the admin's
     when the list is of one provider (``?provider=``)."""
     if getattr(user, "role", None) == "provider_manager" and user.provider_id:  # type: ignore[attr-defined]
         return Provider.objects.filter(pk=user.provider_id).first()  # type: ignore[attr-defined]
-    if getattr(user, "is_superuser", False) and provider.isdigit():
-        return Provider.objects.filter(pk=int(provider)).first()
+    if getattr(user, "is_superuser", False) and provider is not None:
+        return Provider.objects.filter(pk=provider).first()
     return None
 
 
@@ -335,7 +335,8 @@ def _described(what: Sequence[str], limit: int = 10) -> str:
 
 def check_now(request: AuthedHttpRequest) -> HttpResponse:
     """Check now (POST ``provider``): the sweep's own service for one provider, today
-    (``services.sweep_provider``: it raises what is newly true, closes what has cleared,
+    (``services.provider_check``, recorded as a sweep run naming who asked, around
+    ``services.sweep_provider``: it raises what is newly true, closes what has cleared,
     writes today's snapshot; new flags are told once, by the next digest). Safe to press
     twice: the form's one-time token (imca_commissioning/once.py) answers a double click
     with the first answer, and a second check finds nothing new; a check already running
@@ -352,7 +353,7 @@ def check_now(request: AuthedHttpRequest) -> HttpResponse:
         "Only the provider's managers and the platform admin can run its check.",
     )
     today = timezone.localdate()
-    result = services.sweep_provider(provider_id=provider.pk, on=today)
+    result = services.provider_check(provider_id=provider.pk, on=today, by_id=user.pk)
     if result.skipped:
         messages.info(
             request,

@@ -62,6 +62,14 @@ def own_provider(user: Any, message: str = "Only a provider's staff may do this.
     return user.provider  # type: ignore[no-any-return]
 
 
+def query_id(raw: str) -> int | None:
+    """An id from a query string (``?provider=``): ASCII digits within the database's
+    integers, else None (the list's filter is then no filter, never an error).
+    ``str.isdigit`` alone lets "²" through to ``int()``, and SQLite cannot bind an
+    integer of more than 63 bits."""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
+
+
 def get_visible_or_404(queryset: Any, pk: Any) -> Any:
     """Fetch one object through its tenancy scope: outside it, it does not exist."""
     from django.shortcuts import get_object_or_404

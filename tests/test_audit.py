@@ -185,6 +185,9 @@ def test_the_log_narrows_to_one_record(world):
     client.get(f"/cases/{case.pk}/")
     page = client.get(f"/audit/views/?kind=case&id={case.pk}")
     assert [r.object_id for r in page.context["page"]] == [case.pk]
+    # An id that is not one ("²" passed ``str.isdigit``, then failed ``int()``): no filter.
+    page = client.get("/audit/views/?kind=case&id=%C2%B2")
+    assert page.status_code == 200 and len(page.context["page"]) == 2
 
 
 def test_the_log_page_query_count_does_not_grow_with_rows(world, django_assert_num_queries):

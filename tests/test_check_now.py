@@ -13,8 +13,8 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from compliance.models import Flag, Notification, Snapshot
-from compliance.services import digests_send, sweep_provider
+from compliance.models import Flag, Notification, Snapshot, SweepRun
+from compliance.services import compliance_sweep, digests_send, sweep_provider
 from qualifications.models import TrainingRecord
 from tests.factories import UserFactory
 
@@ -97,6 +97,31 @@ def test_check_now_opens_then_closes_the_right_flags_and_says_which(world):
     assert open_flags(world.provider) == {("assessment_overdue", "Cal Colleague")}
     ada = Flag.objects.get(advocate=world.advocate)
     assert ada.resolved_on == timezone.localdate()
+
+
+def test_each_check_is_recorded_with_who_ran_it_and_what_it_changed(world, monkeypatch):
+    """A flag closed at 10:14 by a manager's check, not by the 06:00 sweep, says so: each
+    check is a sweep run of one provider, naming who pressed it (the admin's "Sweep
+    runs"). The daily sweep's runs name neither."""
+    client = as_(world.manager)
+    press(client, world.provider)
+    TrainingRecord.objects.filter(advocate=world.advocate).update(achieved_on=date(2025, 6, 1))
+    press(client, world.provider)
+    runs = list(
+        SweepRun.objects.order_by("pk").values_list("on", "provider", "by", "raised", "closed")
+    )
+    today = timezone.localdate()
+    pid, uid = world.provider.pk, world.manager.pk
+    assert runs == [(today, pid, uid, 2, 0), (today, pid, uid, 0, 1)]
+    assert not SweepRun.objects.filter(finished_at=None).exists()
+    # A check that did not run (one already running) records nothing.
+    from compliance import services
+
+    monkeypatch.setattr(services, "provider_xact_lock", lambda on, provider_id: False)
+    press(client, world.provider)
+    assert SweepRun.objects.count() == 2
+    compliance_sweep(on=today, notify=False)
+    assert SweepRun.objects.filter(provider=None, by=None).count() == 1
 
 
 def test_pressing_twice_changes_nothing_the_second_time(world):

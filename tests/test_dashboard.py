@@ -22,6 +22,8 @@ from compliance.trend import trend
 from compliance.views import LABELS, figure_url
 from tests.factories import (
     AdvocateFactory,
+    CaseFactory,
+    ContractFactory,
     FlagFactory,
     FundingFactory,
     TrainingRecordFactory,
@@ -140,6 +142,19 @@ def test_a_dols_figure_is_not_in_the_key_of_a_reader_without_dols(world):
     assert "DoLS" not in html[html.index('id="rag-key"') :].split("</dl>")[0]
 
 
+def test_the_flags_list_offers_no_dols_kind_to_a_reader_without_dols(world):
+    """The list the dashboard's figures open: its "Kind" filter named the DoLS gate to a
+    commissioner whose contracts cover IMCA only."""
+    dols = 'value="dols_gate_breach"'
+    assert dols in main(as_(world.commissioner).get("/compliance/flags/"))
+    assert dols in main(as_(world.manager).get("/compliance/flags/"))
+    world.contract.services = ["imca"]
+    world.contract.save()
+    html = main(as_(world.commissioner).get("/compliance/flags/"))
+    assert dols not in html and "DoLS" not in html
+    assert 'value="assessment_overdue"' in html
+
+
 def test_every_figure_of_a_provider_links_to_the_list_behind_it(swept):
     resp = as_(swept.commissioner).get("/compliance/dashboard/")
     pid = swept.provider.pk
@@ -178,6 +193,21 @@ def test_the_flags_list_takes_several_kinds(swept):
     odd = client.get("/compliance/flags/?kind=cpd_lapsed&kind=nonsense")
     assert odd.status_code == 200 and "Kind:" in odd.content.decode()
     assert len(odd.context["rows"]) == len(client.get("/compliance/flags/").context["rows"]) > 2
+
+
+@pytest.mark.parametrize("raw", ["²", "٣٣", "99999999999999999999999", "-1", "1.0", " 1"])
+def test_a_provider_that_is_not_an_id_is_no_filter_never_an_error(swept, raw):
+    """``?provider=²`` passed ``str.isdigit`` and then failed ``int()``; a number beyond
+    the database's integers failed on SQLite (``make run``): both were a 500."""
+    admin = UserFactory(username="root", is_superuser=True, is_staff=True)
+    for user in (swept.commissioner, swept.manager, admin):
+        client = as_(user)
+        everything = list(client.get("/compliance/flags/").context["flags"])
+        resp = client.get("/compliance/flags/", {"provider": raw})
+        assert resp.status_code == 200
+        assert list(resp.context["flags"]) == everything and len(everything) >= 2
+        # The admin is offered the check of a provider named by its id only.
+        assert ("check-now" in main(resp)) == (user.role == "provider_manager")
 
 
 def test_new_since_your_last_visit_is_one_line_with_a_link(world):
@@ -282,6 +312,36 @@ def test_the_demo_loads_ninety_days_of_snapshots(settings):
     assert Flag.objects.filter(raised_on__lt=today).exists()
 
 
+def test_a_demo_stopped_half_way_leaves_nothing_so_the_next_run_loads_it_whole(
+    settings, monkeypatch
+):
+    """The demo is one transaction, its ninety days of sweeps included: ``make run``
+    stopped during the sweeps (Ctrl-C) left the organisations, so every later
+    ``seed_demo --if-empty`` said "Data exists already" over a trend with holes."""
+    from django.core.management import call_command
+
+    from compliance import services
+    from organisations.models import Provider
+
+    settings.ALLOW_DEMO_DATA = True
+    real = services.compliance_sweep
+    calls = []
+
+    def interrupted(**kwargs):  # type: ignore[no-untyped-def]
+        calls.append(kwargs["on"])
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "compliance_sweep", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        call_command("seed_demo", "--if-empty", "--trend-days", "5", verbosity=0)
+    assert not Provider.objects.exists() and not Snapshot.objects.exists()
+    monkeypatch.setattr(services, "compliance_sweep", real)
+    call_command("seed_demo", "--if-empty", "--trend-days", "5", verbosity=0)
+    assert Snapshot.objects.values("on").distinct().count() == 5
+
+
 # --- The provider drill-down ----------------------------------------------------------
 
 
@@ -306,6 +366,21 @@ def test_the_drill_down_shows_each_advocates_route_and_net_cost(swept):
     total = re.search(r'id="cost-total">£([\d,.]+)<', table).group(1)
     assert Decimal(total.replace(",", "")) == Decimal(dashboard["net_cost"])
     assert "Why: Assessments overdue: 2" in html
+
+
+def test_the_drill_downs_lists_are_of_that_provider_alone(world):
+    """The drill-down's "Cases" link (``/cases/?provider=``) listed every provider's
+    cases the reader sees: the case list took no ``provider``."""
+    ContractFactory(commissioner=world.contract.commissioner, provider=world.other_provider)
+    CaseFactory(advocate=world.advocate, client_reference="NORTH-1")
+    CaseFactory(advocate=world.outsider_advocate, client_reference="SOUTH-1")
+    client = as_(world.commissioner)
+    html = main(client.get(f"/compliance/providers/{world.provider.pk}/"))
+    assert f'href="/cases/?provider={world.provider.pk}">Cases</a>' in html
+    cases = main(client.get(f"/cases/?provider={world.provider.pk}"))
+    assert "NORTH-1" in cases and "SOUTH-1" not in cases
+    both = main(client.get("/cases/?provider=%C2%B2"))  # not an id: no filter
+    assert "NORTH-1" in both and "SOUTH-1" in both
 
 
 @pytest.mark.parametrize(
