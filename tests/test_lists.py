@@ -217,7 +217,7 @@ def test_the_flag_download_carries_the_whole_filtered_set(world):
     client = as_(world.manager)
     page = client.get("/compliance/flags/?q=row+reason").content.decode()
     assert "Showing 1 to 50 of 70 flags" in page
-    assert "Download CSV (all 70 flags)" in page
+    assert "Download all 70 flags:" in page and "format=xlsx" in page
     resp = client.get("/compliance/flags/?q=row+reason&page=2&format=csv")
     rows = list(csv.reader(io.StringIO(resp.content.decode().removeprefix(BOM))))
     assert len(rows) == 1 + 70
