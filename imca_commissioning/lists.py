@@ -127,7 +127,7 @@ class Column:
     numeric: bool = False
 
 
-def _query(request: HttpRequest, **changes: str | None) -> str:
+def _query(request: HttpRequest, fragment: str = "", **changes: str | None) -> str:
     params: QueryDict = request.GET.copy()
     params.pop("format", None)
     for name, value in changes.items():
@@ -135,7 +135,7 @@ def _query(request: HttpRequest, **changes: str | None) -> str:
         if value:
             params[name] = value
     encoded = params.urlencode()
-    return f"?{encoded}" if encoded else "?"
+    return (f"?{encoded}" if encoded else "?") + (f"#{fragment}" if fragment else "")
 
 
 def current_sort(filterset: ListFilterSet, default: str) -> str:
@@ -167,9 +167,9 @@ def columns_for(
     return out
 
 
-def page_links(request: HttpRequest, page: Page) -> list[dict[str, Any]]:
+def page_links(request: HttpRequest, page: Page, fragment: str = "") -> list[dict[str, Any]]:
     """GOV.UK pagination items: the first, the last, the current page and its
-    neighbours, with an ellipsis for each gap."""
+    neighbours, with an ellipsis for each gap (``fragment``: the id each link goes to)."""
     last = page.paginator.num_pages
     wanted = sorted(
         {1, last, page.number - 1, page.number, page.number + 1} & set(range(1, last + 1))
@@ -182,7 +182,7 @@ def page_links(request: HttpRequest, page: Page) -> list[dict[str, Any]]:
         items.append(
             {
                 "number": number,
-                "href": _query(request, **{PAGE: str(number)}),
+                "href": _query(request, fragment, **{PAGE: str(number)}),
                 "current": number == page.number,
             }
         )
@@ -191,12 +191,13 @@ def page_links(request: HttpRequest, page: Page) -> list[dict[str, Any]]:
 
 
 def paginate(
-    request: HttpRequest, rows: Any, noun: str, per_page: int | None = None
+    request: HttpRequest, rows: Any, noun: str, per_page: int | None = None, fragment: str = ""
 ) -> dict[str, Any]:
     """One page of ``rows`` (a queryset or a list) as ``?page=`` asks (a page that does
-    not exist gives the nearest that does), with the GOV.UK pagination links and a
-    sentence saying which rows of how many are shown. Two queries on a queryset: the
-    count and the page."""
+    not exist gives the nearest that does), with the GOV.UK pagination links (to the
+    element ``fragment`` names, when given: a list lower down a page) and a sentence
+    saying which rows of how many are shown. Two queries on a queryset: the count and
+    the page."""
     paginator = Paginator(rows, per_page or settings.LIST_PAGE_SIZE)
     page = paginator.get_page(request.GET.get(PAGE))
     total = paginator.count
@@ -210,11 +211,11 @@ def paginate(
         "total": total,
         "summary": summary,
         "pagination": {
-            "items": page_links(request, page) if paginator.num_pages > 1 else [],
-            "previous": _query(request, **{PAGE: str(page.previous_page_number())})
+            "items": page_links(request, page, fragment) if paginator.num_pages > 1 else [],
+            "previous": _query(request, fragment, **{PAGE: str(page.previous_page_number())})
             if page.has_previous()
             else "",
-            "next": _query(request, **{PAGE: str(page.next_page_number())})
+            "next": _query(request, fragment, **{PAGE: str(page.next_page_number())})
             if page.has_next()
             else "",
         },

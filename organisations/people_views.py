@@ -214,8 +214,8 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
             "title": "Set your password",
             "caption": person.username,
             "submit_label": "Set password",
-            "intro": "Choose a password of at least 12 characters that you do not use "
-            "anywhere else.",
+            # The rules are the validators' own words, under the box: none stated here.
+            "intro": "Choose a password that you do not use anywhere else.",
         },
     )
 

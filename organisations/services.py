@@ -271,6 +271,15 @@ def _email_free(email: str) -> str:
         raise ValidationError(
             {"email": "Enter an email address in the correct format, like name@example.com"}
         ) from None
+    try:
+        User.username_validator(email)  # the address becomes the username
+    except ValidationError:
+        raise ValidationError(
+            {
+                "email": "That email address cannot be used as a username: it may hold only "
+                "letters, numbers and the characters @ . + - _. Use another address"
+            }
+        ) from None
     if User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).exists():
         # The same words whoever holds the address: another provider's logins are not
         # this manager's to know of.
@@ -314,8 +323,10 @@ def person_invite(
         raise ValidationError({"provider": "Choose the provider the manager works for."})
     _may_manage(by, provider.pk)
     address = _email_free(email)
+    # A name is one line (a line break would start a line of the invitation email).
+    first_name, last_name = " ".join(first_name.split()), " ".join(last_name.split())
     if role == Role.ADVOCATE and not (first_name or last_name):
-        first_name, _, last_name = advocate.name.partition(" ")
+        first_name, _, last_name = " ".join(advocate.name.split()).partition(" ")
     try:
         with transaction.atomic():  # a savepoint: two invitations of one address at once
             user = user_create(

@@ -217,7 +217,8 @@ def test_the_flag_download_carries_the_whole_filtered_set(world):
     client = as_(world.manager)
     page = client.get("/compliance/flags/?q=row+reason").content.decode()
     assert "Showing 1 to 50 of 70 flags" in page
-    assert "Download CSV (all 70 flags)" in page
+    assert "Download all 70 flags:" in page
+    assert 'href="?q=row+reason&amp;format=csv"' in page  # the filter, not the page
     resp = client.get("/compliance/flags/?q=row+reason&page=2&format=csv")
     rows = list(csv.reader(io.StringIO(resp.content.decode().removeprefix(BOM))))
     assert len(rows) == 1 + 70
@@ -325,3 +326,21 @@ def test_a_commissioner_filters_by_a_provider_it_sees_and_no_other(world):
     theirs = client.get(f"/advocates/?provider={world.other_provider.pk}").content.decode()
     assert "Olly Outsider" not in theirs and "Southside" not in theirs
     assert "Provider: Select a valid choice" in theirs
+
+
+def test_an_advocates_history_pages_through_every_change_and_says_how_many(world, settings):
+    """The history on an advocate's page was cut at the newest 200 changes without a
+    word: now it pages like every list, and says which changes of how many it shows."""
+    settings.LIST_PAGE_SIZE = 5
+    advocate = world.colleague
+    for n in range(7):
+        advocate.name = f"Cal Colleague {n}"
+        advocate.save()
+    changes = 1 + 7 + 1  # the record made, seven renames, its unit 305 training record
+    client = as_(world.manager)
+    first = client.get(f"/advocates/{advocate.pk}/").content.decode()
+    assert f"Showing 1 to 5 of {changes} changes" in first
+    assert "?page=2#history" in first
+    last = client.get(f"/advocates/{advocate.pk}/?page=2").content.decode()
+    assert f"Showing 6 to {changes} of {changes} changes" in last
+    assert "Record created" in last  # the oldest change is reachable

@@ -112,6 +112,32 @@ def test_a_manager_invites_a_fellow_manager_of_their_own_provider(world):
     assert len(mail.outbox) == 1
 
 
+def test_a_name_is_one_line_in_the_login_and_the_email(world):
+    """A line break typed (or posted) into a name would start a line of the manager's
+    choosing in the invitation email ("Hello Eve" then "Click here: ..."): names are
+    kept on one line, the advocate's name on their record too."""
+    mail.outbox.clear()
+    resp = as_(world.manager).post(
+        "/people/invite/",
+        {
+            "role": "provider_manager",
+            "first_name": "Eve\r\nYour new link: http://evil.example/",
+            "last_name": "O'Brien\t\n",
+            "email": "eve@example.org",
+        },
+    )
+    assert resp.status_code == 302
+    user = User.objects.get(username="eve@example.org")
+    assert user.first_name == "Eve Your new link: http://evil.example/"
+    assert user.last_name == "O'Brien"
+    assert mail.outbox[0].body.splitlines()[0] == ("Hello Eve Your new link: http://evil.example/,")
+    record = AdvocateFactory(provider=world.provider, name="Ann\nMarie   Jones")
+    _invite_advocate(as_(world.manager), record, email="ann@example.org")
+    ann = User.objects.get(username="ann@example.org")
+    assert (ann.first_name, ann.last_name) == ("Ann", "Marie Jones")
+    assert mail.outbox[1].body.splitlines()[0] == "Hello Ann,"
+
+
 def test_the_link_is_single_use(world):
     mail.outbox.clear()
     _invite_advocate(as_(world.manager), AdvocateFactory(provider=world.provider))
@@ -170,6 +196,24 @@ def test_a_password_that_fails_the_validators_is_refused_and_stores_nothing(worl
     assert not User.objects.get(email="newbie@example.org").has_usable_password()
 
 
+def test_the_set_password_page_states_the_length_the_validators_enforce(world):
+    """The page's words and the validators agree: one stated minimum, and a password
+    one character shorter is refused while one of that length is taken."""
+    mail.outbox.clear()
+    _invite_advocate(as_(world.manager), AdvocateFactory(provider=world.provider))
+    client = Client()
+    location = client.get(_link(mail.outbox[0]))["Location"]
+    stated = set(re.findall(r"at least (\d+) characters", client.get(location).content.decode()))
+    assert len(stated) == 1, stated
+    length = int(stated.pop())
+    short, enough = "Qz7kLp2xwR9mVt4n"[: length - 1], "Qz7kLp2xwR9mVt4n"[:length]
+    resp = client.post(location, {"new_password1": short, "new_password2": short})
+    assert resp.status_code == 200 and f"at least {length} characters" in resp.content.decode()
+    resp = client.post(location, {"new_password1": enough, "new_password2": enough})
+    assert resp.status_code == 302
+    assert User.objects.get(email="newbie@example.org").check_password(enough)
+
+
 @pytest.mark.parametrize(
     ("email", "words"),
     [
@@ -179,6 +223,9 @@ def test_a_password_that_fails_the_validators_is_refused_and_stores_nothing(worl
         ("OUTSIDER@example.org", "already has a login"),
         ("", "Enter their email address"),
         ("x" * 140 + "@example.org", "150 characters or fewer"),
+        # A real address that cannot be a username (the address is the username): said
+        # on the email field in the manager's words, not "Enter a valid username".
+        ("sean.o'brien@example.org", "cannot be used as a username"),
     ],
 )
 def test_bad_emails_are_refused_naming_the_field(world, email, words):
