@@ -127,7 +127,7 @@ class Column:
     numeric: bool = False
 
 
-def _query(request: HttpRequest, fragment: str = "", **changes: str | None) -> str:
+def _query(request: HttpRequest, **changes: str | None) -> str:
     params: QueryDict = request.GET.copy()
     params.pop("format", None)
     for name, value in changes.items():
@@ -135,7 +135,11 @@ def _query(request: HttpRequest, fragment: str = "", **changes: str | None) -> s
         if value:
             params[name] = value
     encoded = params.urlencode()
-    return (f"?{encoded}" if encoded else "?") + (f"#{fragment}" if fragment else "")
+    return f"?{encoded}" if encoded else "?"
+
+
+def _anchor(fragment: str) -> str:
+    return f"#{fragment}" if fragment else ""
 
 
 def current_sort(filterset: ListFilterSet, default: str) -> str:
@@ -182,7 +186,7 @@ def page_links(request: HttpRequest, page: Page, fragment: str = "") -> list[dic
         items.append(
             {
                 "number": number,
-                "href": _query(request, fragment, **{PAGE: str(number)}),
+                "href": _query(request, **{PAGE: str(number)}) + _anchor(fragment),
                 "current": number == page.number,
             }
         )
@@ -212,10 +216,11 @@ def paginate(
         "summary": summary,
         "pagination": {
             "items": page_links(request, page, fragment) if paginator.num_pages > 1 else [],
-            "previous": _query(request, fragment, **{PAGE: str(page.previous_page_number())})
+            "previous": _query(request, **{PAGE: str(page.previous_page_number())})
+            + _anchor(fragment)
             if page.has_previous()
             else "",
-            "next": _query(request, fragment, **{PAGE: str(page.next_page_number())})
+            "next": _query(request, **{PAGE: str(page.next_page_number())}) + _anchor(fragment)
             if page.has_next()
             else "",
         },
