@@ -218,9 +218,17 @@ def successor_loop(commissioner: Commissioner | None, successor: Commissioner | 
 
 
 def _may_manage(by: Any, provider_id: int | None) -> None:
+    """PermissionDenied unless ``by`` manages the provider and its login is still active
+    as stored (its row locked: a login deactivated by a write that committed meanwhile
+    manages no one, so two managers deactivating each other at once leave one). One
+    query."""
     from .access import is_manager_of
 
-    if not is_manager_of(by, provider_id):
+    active = (
+        by.pk is not None
+        and User.objects.select_for_update().filter(pk=by.pk, is_active=True).exists()
+    )
+    if not (active and is_manager_of(by, provider_id)):
         raise PermissionDenied(
             "Only the provider's managers and the platform admin manage its logins."
         )
@@ -350,8 +358,12 @@ def person_invite(
 
 
 def _locked(user: Any, by: Any) -> Any:
-    """``user``'s row, locked, after checking ``by`` manages its provider."""
-    user = User.objects.select_for_update().get(pk=user.pk)
+    """``user``'s row, locked, after checking ``by`` manages its provider. Both rows
+    are locked in id order (two managers acting on each other at once wait, never
+    deadlock)."""
+    ids = {user.pk, getattr(by, "pk", None)} - {None}
+    rows = {u.pk: u for u in User.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    user = rows[user.pk]
     _may_manage(by, user.provider_id)
     if user.is_superuser or user.role not in (Role.ADVOCATE, Role.PROVIDER_MANAGER):
         raise PermissionDenied("Only a provider's logins are managed here.")

@@ -368,6 +368,23 @@ def test_a_manager_cannot_deactivate_their_own_login(world):
     assert world.manager.is_active
 
 
+def test_two_managers_deactivating_each_other_at_once_leave_one(world):
+    """The last manager: a manager cannot deactivate their own login, and a login
+    deactivated meanwhile manages no one, so two managers pressing "Deactivate" on each
+    other at the same moment leave the provider one manager (the second write finds its
+    author's row deactivated: its request began before the first committed)."""
+    second = ManagerFactory(provider=world.provider, username="second")
+    first_as_read = User.objects.get(pk=world.manager.pk)  # the second request's user
+    services.person_deactivate(by=second, user=world.manager)
+    with pytest.raises(PermissionDenied):
+        services.person_deactivate(by=first_as_read, user=second)
+    late = {"email": "late@example.org", "role": "provider_manager", "first_name": "Late"}
+    with pytest.raises(PermissionDenied):
+        services.person_invite(by=first_as_read, provider=world.provider, **late)
+    second.refresh_from_db()
+    assert second.is_active and not User.objects.filter(username="late@example.org").exists()
+
+
 @pytest.mark.parametrize(
     "persona", ["outsider", "commissioner", "colleague_user", "stranger_commissioner"]
 )
