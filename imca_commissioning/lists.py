@@ -33,6 +33,13 @@ PAGE = "page"
 DOWNLOADS = ("csv", "xlsx", "ods")
 
 
+PLAIN_NOTES = {
+    "invalid_choice": "there is no such choice.",
+    "invalid_pk_value": "there is no such choice.",
+    "max_length": "enter %(limit_value)s characters or fewer.",
+}
+
+
 class ListFilterSet(django_filters.FilterSet):
     """A FilterSet whose form fields carry the GOV.UK classes (the list pages render
     them with ``includes/list_filters.html``). A filter with one choice for the reader
@@ -46,6 +53,9 @@ class ListFilterSet(django_filters.FilterSet):
         if getattr(user, "role", "") == "advocate":
             self.filters.pop("advocate", None)
         for field in self.form.fields.values():
+            # The note on a value left out, in words (not "Select a valid choice. zz is
+            # not one of the available choices"): never repeating what was typed.
+            field.error_messages.update(PLAIN_NOTES)
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):
                 css = "govuk-checkboxes__input"

@@ -202,10 +202,10 @@ def test_a_provider_that_is_not_an_id_is_no_filter_never_an_error(swept, raw):
     admin = UserFactory(username="root", is_superuser=True, is_staff=True)
     for user in (swept.commissioner, swept.manager, admin):
         client = as_(user)
-        everything = list(client.get("/compliance/flags/").context["flags"])
+        everything = list(client.get("/compliance/flags/").context["rows"])
         resp = client.get("/compliance/flags/", {"provider": raw})
         assert resp.status_code == 200
-        assert list(resp.context["flags"]) == everything and len(everything) >= 2
+        assert list(resp.context["rows"]) == everything and len(everything) >= 2
         # The admin is offered the check of a provider named by its id only.
         assert ("check-now" in main(resp)) == (user.role == "provider_manager")
 

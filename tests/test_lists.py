@@ -197,6 +197,25 @@ def test_invalid_filter_values_are_left_out_with_a_note_never_an_error(world):
         assert "The list is shown without this filter" in resp.content.decode(), url
 
 
+def test_a_note_on_a_filter_left_out_is_in_plain_words(world):
+    """Not Django's "Ensure this value has at most 100 characters (it has 200)" or
+    "Select a valid choice. zz is not one of the available choices": the note says in
+    words what is wrong, and does not repeat what was typed."""
+    client = as_(world.commissioner)
+    notes = {}
+    for url in ("/cases/?q=" + "a" * 200, "/cases/?sort=zz", "/cases/?provider=abc"):
+        body = client.get(url).content.decode()
+        notes[url[:10]] = re.sub(
+            r"\s+",
+            " ",
+            re.sub("<[^>]+>", " ", body.split('id="filter-notes"', 1)[1].split("</div>", 1)[0]),
+        )
+    assert "Client reference or advocate: enter 100 characters or fewer." in notes["/cases/?q="]
+    assert "Sort: there is no such choice." in notes["/cases/?so"]
+    assert "Provider: there is no such choice." in notes["/cases/?pr"]
+    assert not any("Ensure" in n or "Select a valid" in n or "zz" in n for n in notes.values())
+
+
 def test_a_filter_naming_another_tenants_record_reads_as_a_missing_one(world):
     client = as_(world.outsider)
     notes = []
@@ -325,7 +344,7 @@ def test_a_commissioner_filters_by_a_provider_it_sees_and_no_other(world):
     assert "Ada Advocate" in ours and "filter-notes" not in ours
     theirs = client.get(f"/advocates/?provider={world.other_provider.pk}").content.decode()
     assert "Olly Outsider" not in theirs and "Southside" not in theirs
-    assert "Provider: Select a valid choice" in theirs
+    assert "Provider: there is no such choice." in theirs
 
 
 def test_an_advocates_history_pages_through_every_change_and_says_how_many(world, settings):
