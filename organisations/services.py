@@ -431,8 +431,13 @@ def person_reactivate(*, by: Any, user: Any) -> Any:
 def invitation_accept(*, user: Any, password: str) -> Any:
     """Set the password of an invited login (its link already checked by
     ``invitations.user_for_token``); the link is used up by the new hash. Raises
-    ValidationError naming ``password`` (Django's validators)."""
+    ValidationError naming ``password`` (Django's validators); Conflict when the
+    password was set meanwhile (two tabs, a double click: the link is used once)."""
+    from imca_commissioning.exceptions import Conflict
+
     user = User.objects.select_for_update().get(pk=user.pk)
+    if user.has_usable_password() or not user.is_active:
+        raise Conflict("This link has been used: sign in with the password set from it.")
     password_check(password, user)
     user.set_password(password)
     user._history_user = user

@@ -17,6 +17,7 @@ from django.test import Client
 from django.utils import timezone
 
 from api.models import ApiToken
+from imca_commissioning.exceptions import Conflict
 from organisations import invitations, services
 from organisations.models import User
 from tests.factories import AdvocateFactory, ManagerFactory, UserFactory
@@ -145,6 +146,33 @@ def test_the_link_is_single_use(world):
     _set_password(link)
     again = Client().get(link)
     assert again.status_code == 200 and "This link does not work" in again.content.decode()
+
+
+def test_a_double_click_on_set_password_lands_on_sign_in_not_a_dead_link(world):
+    """The second of two clicks on "Set password" finds the link used (by the first):
+    in the browser that set it, it goes to the sign-in page too, not to "This link
+    does not work"; the password is the one chosen."""
+    mail.outbox.clear()
+    _invite_advocate(as_(world.manager), AdvocateFactory(provider=world.provider))
+    client = _set_password(_link(mail.outbox[0]))
+    form = {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    again = client.post("/invitation/set-password/", form)
+    assert again.status_code == 302 and again["Location"] == "/accounts/login/"
+    assert User.objects.get(email="newbie@example.org").check_password(NEW_PASSWORD)
+    # Another browser with no such history reads the dead link as before.
+    assert "This link does not work" in Client().get("/invitation/set-password/").content.decode()
+
+
+def test_two_tabs_setting_the_password_at_once_use_the_link_once(world):
+    """Both tabs checked the link before either wrote: the second write, made under the
+    row's lock, finds the password set and changes nothing (the link is single use)."""
+    mail.outbox.clear()
+    _invite_advocate(as_(world.manager), AdvocateFactory(provider=world.provider))
+    person = User.objects.get(email="newbie@example.org")
+    services.invitation_accept(user=person, password=NEW_PASSWORD)
+    with pytest.raises(Conflict):
+        services.invitation_accept(user=person, password="another-long-passphrase-77")
+    assert User.objects.get(pk=person.pk).check_password(NEW_PASSWORD)
 
 
 def test_the_link_expires_after_the_configured_days(world, settings):
