@@ -181,6 +181,17 @@ def test_search_finds_a_case_by_reference_or_advocate(world):
     assert found == ["OTHER-1"]
 
 
+def test_every_word_of_a_search_counts_none_is_dropped(world):
+    """The search read only its first eight words: a ninth that matched nothing was
+    dropped without a word, and the list showed rows the search had ruled out."""
+    CaseFactory(advocate=world.colleague, client_reference="OTHER-1")
+    client = as_(world.manager)
+    eight = "+".join(["Cal"] * 8)
+    assert _cells(client.get(f"/cases/?q={eight}").content.decode(), "cases") == ["OTHER-1"]
+    ruled_out = client.get(f"/cases/?q={eight}+nowhere").content.decode()
+    assert _cells(ruled_out, "cases") == ["No cases match."]
+
+
 def test_invalid_filter_values_are_left_out_with_a_note_never_an_error(world):
     _case(world, 1)
     client = as_(world.manager)
