@@ -20,7 +20,7 @@ from imca_commissioning.exports import Table, export_format
 from imca_commissioning.forms import add_service_errors
 from imca_commissioning.history import history_merged, history_of
 from imca_commissioning.http import AuthedHttpRequest
-from imca_commissioning.lists import list_page
+from imca_commissioning.lists import list_page, paginate
 from imports.exporting import export_answer
 from organisations import scope
 from organisations.access import (
@@ -108,13 +108,14 @@ def _record_context(request: AuthedHttpRequest, advocate: Advocate) -> dict[str,
         "flags": advocate.flags.filter(scope.flags(request.user), resolved_on__isnull=True),
         "can_manage": can_manage_advocates(request.user, advocate.provider_id),
         "can_write_cpd": can_write_cpd(request.user, advocate),
-        "history": _history(request, advocate),
+        # Every change, a page at a time (never cut off without a word).
+        "history": paginate(request, _history(request, advocate), "changes", fragment="history"),
     }
 
 
 def _history(request: AuthedHttpRequest, advocate: Advocate) -> Sequence[object]:
-    """Every change to the advocate and the records the reader may see of them: one
-    query per kind of record."""
+    """Every change to the advocate and the records the reader may see of them, newest
+    first: one query per kind of record."""
     user = request.user
     parts = [
         history_of(Advocate.history.filter(id=advocate.pk), name="Record"),
@@ -126,7 +127,7 @@ def _history(request: AuthedHttpRequest, advocate: Advocate) -> Sequence[object]
         scope = model.objects.visible_to(user, include_entered_in_error=True)  # type: ignore[attr-defined]
         if scope.filter(advocate=advocate).exists():
             parts.append(history_of(model.history.filter(advocate_id=advocate.pk), name=name))  # type: ignore[attr-defined]
-    return list(reversed(history_merged(*parts)))[:200]
+    return list(reversed(history_merged(*parts)))
 
 
 def advocate_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:

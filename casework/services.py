@@ -436,8 +436,9 @@ SUBMITTABLE = {
 def report_submit(*, case: Case, submitted_on: date, summary: str, by: Any = None) -> Report:
     """The advocate submits (or, after a return, resubmits) the case's report. A new
     submission needs a new approval where R3 applies. ``submitted_on`` is on or after the
-    allocation and not after today (ValidationError naming it); Conflict (409) once the
-    report is issued or the case was entered in error."""
+    allocation, on or after the last sign-off (a resubmission answers it) and not after
+    today (ValidationError naming it); Conflict (409) once the report is issued or the
+    case was entered in error."""
     case = Case.objects.select_for_update().get(pk=case.pk)
     refuse_if_entered_in_error(case)
     if case.status not in SUBMITTABLE:
@@ -455,6 +456,15 @@ def report_submit(*, case: Case, submitted_on: date, summary: str, by: Any = Non
         "The submission date",
         "the allocation date",
     )
+    if case.status != CaseStatus.ALLOCATED:
+        # A resubmission answers the last sign-off: it is not dated before it.
+        checks.after(
+            "submitted_on",
+            submitted_on,
+            latest_sign_off_on(case),
+            "The submission date",
+            "the date of the last sign-off",
+        )
     checks.raise_if_any()
     report, created = Report.objects.select_for_update().get_or_create(
         case=case, defaults={"summary": summary, "submitted_on": submitted_on}
@@ -467,6 +477,18 @@ def report_submit(*, case: Case, submitted_on: date, summary: str, by: Any = Non
     case.status = CaseStatus.REPORT_SUBMITTED
     case.save(update_fields=["status", "modified_at"])
     return report
+
+
+def latest_sign_off_on(case: Case) -> date | None:
+    """The date of ``case``'s latest sign-off not entered in error (an approval or a
+    return; R5), or None when there is none. One query."""
+    return (
+        SignOff.objects.live()
+        .filter(case=case)
+        .order_by("-created_at", "-pk")
+        .values_list("signed_on", flat=True)
+        .first()
+    )
 
 
 def latest_approval(case: Case) -> date | None:

@@ -18,16 +18,16 @@ class GovDateField(DateInputField):
     """Day, month and year boxes (GOV.UK date input) with a hint, and messages that name
     the date: ``noun`` is how a sentence names it ("the allocation date"; default: the
     label). "Enter the allocation date" (all empty and required), "The allocation date
-    must include a month" (a box left empty), "The allocation date must be a real date,
-    for example 27 3 2026" (31 February, or words), "The allocation date must be between
-    1900 and 2200"."""
+    must include a month" (a box left empty; "must include a day and year" for two: one
+    message), "The allocation date must be a real date, for example 27 3 2026" (31
+    February, or words), "The allocation date must be between 1900 and 2200"."""
 
     def __init__(self, *, required: bool = True, noun: str = "", **kwargs: Any) -> None:
         kwargs.setdefault("require_all_fields", False)
         kwargs.setdefault("help_text", DATE_HINT)
         super().__init__(required=required, **kwargs)
         self.noun = noun or f"“{kwargs.get('label') or 'the date'}”"
-        subject = self.noun[0].upper() + self.noun[1:]
+        self.subject = subject = self.noun[0].upper() + self.noun[1:]
         self.error_messages["required"] = f"Enter {self.noun}"
         self.error_messages["incomplete"] = f"Enter {self.noun}"
         self.real_date_message = f"{subject} must be a real date, for example 27 3 2026"
@@ -37,6 +37,14 @@ class GovDateField(DateInputField):
             part.validators = [RegexValidator(r"^\s*[0-9]+\s*$", self.real_date_message)]
 
     def clean(self, value: Any) -> date | None:
+        if isinstance(value, list | tuple) and len(value) == 3:
+            missing = [
+                box
+                for box, part in zip(("day", "month", "year"), value, strict=True)
+                if not str(part or "").strip()
+            ]
+            if 0 < len(missing) < 3:  # one message for the boxes left empty
+                raise ValidationError(f"{self.subject} must include a {' and '.join(missing)}")
         try:
             return super().clean(value)
         except ValidationError as exc:

@@ -33,6 +33,13 @@ PAGE = "page"
 DOWNLOADS = ("csv", "xlsx", "ods")
 
 
+PLAIN_NOTES = {
+    "invalid_choice": "there is no such choice.",
+    "invalid_pk_value": "there is no such choice.",
+    "max_length": "enter %(limit_value)s characters or fewer.",
+}
+
+
 class ListFilterSet(django_filters.FilterSet):
     """A FilterSet whose form fields carry the GOV.UK classes (the list pages render
     them with ``includes/list_filters.html``). A filter with one choice for the reader
@@ -46,6 +53,9 @@ class ListFilterSet(django_filters.FilterSet):
         if getattr(user, "role", "") == "advocate":
             self.filters.pop("advocate", None)
         for field in self.form.fields.values():
+            # The note on a value left out, in words (not "Select a valid choice. zz is
+            # not one of the available choices"): never repeating what was typed.
+            field.error_messages.update(PLAIN_NOTES)
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):
                 css = "govuk-checkboxes__input"
@@ -93,11 +103,12 @@ class ColumnSort(django_filters.OrderingFilter):
 
 def search(*fields: str) -> Callable[[QuerySet[Any], str, str], QuerySet[Any]]:
     """A FilterSet method searching ``fields`` (case-insensitive, containing) for every
-    word of the search text."""
+    word of the search text (each once; the box holds 100 characters, so at most 50
+    words: none is dropped)."""
     from django.db.models import Q
 
     def method(queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        for word in value.split()[:8]:
+        for word in dict.fromkeys(value.split()):
             q = Q()
             for field in fields:
                 q |= Q(**{f"{field}__icontains": word})
@@ -138,6 +149,10 @@ def _query(request: HttpRequest, **changes: str | None) -> str:
     return f"?{encoded}" if encoded else "?"
 
 
+def _anchor(fragment: str) -> str:
+    return f"#{fragment}" if fragment else ""
+
+
 def current_sort(filterset: ListFilterSet, default: str) -> str:
     """The sort the rows are in: the valid ``sort`` value, else ``default``. The
     filterset is bound (the list pages pass ``request.GET``, empty or not)."""
@@ -167,9 +182,9 @@ def columns_for(
     return out
 
 
-def page_links(request: HttpRequest, page: Page) -> list[dict[str, Any]]:
+def page_links(request: HttpRequest, page: Page, fragment: str = "") -> list[dict[str, Any]]:
     """GOV.UK pagination items: the first, the last, the current page and its
-    neighbours, with an ellipsis for each gap."""
+    neighbours, with an ellipsis for each gap (``fragment``: the id each link goes to)."""
     last = page.paginator.num_pages
     wanted = sorted(
         {1, last, page.number - 1, page.number, page.number + 1} & set(range(1, last + 1))
@@ -182,7 +197,7 @@ def page_links(request: HttpRequest, page: Page) -> list[dict[str, Any]]:
         items.append(
             {
                 "number": number,
-                "href": _query(request, **{PAGE: str(number)}),
+                "href": _query(request, **{PAGE: str(number)}) + _anchor(fragment),
                 "current": number == page.number,
             }
         )
@@ -191,12 +206,13 @@ def page_links(request: HttpRequest, page: Page) -> list[dict[str, Any]]:
 
 
 def paginate(
-    request: HttpRequest, rows: Any, noun: str, per_page: int | None = None
+    request: HttpRequest, rows: Any, noun: str, per_page: int | None = None, fragment: str = ""
 ) -> dict[str, Any]:
     """One page of ``rows`` (a queryset or a list) as ``?page=`` asks (a page that does
-    not exist gives the nearest that does), with the GOV.UK pagination links and a
-    sentence saying which rows of how many are shown. Two queries on a queryset: the
-    count and the page."""
+    not exist gives the nearest that does), with the GOV.UK pagination links (to the
+    element ``fragment`` names, when given: a list lower down a page) and a sentence
+    saying which rows of how many are shown. Two queries on a queryset: the count and
+    the page."""
     paginator = Paginator(rows, per_page or settings.LIST_PAGE_SIZE)
     page = paginator.get_page(request.GET.get(PAGE))
     total = paginator.count
@@ -210,11 +226,12 @@ def paginate(
         "total": total,
         "summary": summary,
         "pagination": {
-            "items": page_links(request, page) if paginator.num_pages > 1 else [],
+            "items": page_links(request, page, fragment) if paginator.num_pages > 1 else [],
             "previous": _query(request, **{PAGE: str(page.previous_page_number())})
+            + _anchor(fragment)
             if page.has_previous()
             else "",
-            "next": _query(request, **{PAGE: str(page.next_page_number())})
+            "next": _query(request, **{PAGE: str(page.next_page_number())}) + _anchor(fragment)
             if page.has_next()
             else "",
         },

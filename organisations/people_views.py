@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from imca_commissioning.exceptions import Conflict
 from imca_commissioning.forms import add_service_errors
 from imca_commissioning.http import AuthedHttpRequest
 from imca_commissioning.lists import list_page
@@ -28,6 +29,9 @@ from .models import Provider, Role, User
 # in the browser's history or a Referer (as Django's password reset does).
 SET_PASSWORD = "set-password"
 SESSION_KEY = "_invitation_token"
+# Set once this browser has set the password: a second click on "Set password" goes to
+# the sign-in page like the first, not to "This link does not work".
+DONE_KEY = "_invitation_done"
 
 
 def _require_people(request: AuthedHttpRequest) -> None:
@@ -193,6 +197,8 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
         return redirect("organisations:accept", token=SET_PASSWORD)
     person = invitations.user_for_token(request.session.get(SESSION_KEY, ""))
     if person is None:
+        if request.method == "POST" and request.session.get(DONE_KEY):
+            return redirect("login")
         return _invalid(request)
     form = InvitationPasswordForm(person, request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -200,8 +206,13 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
             services.invitation_accept(user=person, password=form.cleaned_data["new_password1"])
         except ValidationError as exc:
             add_service_errors(form, exc)
+        except Conflict as exc:  # set meanwhile, from another tab or click
+            request.session.pop(SESSION_KEY, None)
+            messages.info(request, exc.message)
+            return redirect("login")
         else:
             request.session.pop(SESSION_KEY, None)
+            request.session[DONE_KEY] = True
             messages.success(
                 request, f"Your password is set. Sign in with your username, {person.username}."
             )
@@ -214,8 +225,8 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
             "title": "Set your password",
             "caption": person.username,
             "submit_label": "Set password",
-            "intro": "Choose a password of at least 12 characters that you do not use "
-            "anywhere else.",
+            # The rules are the validators' own words, under the box: none stated here.
+            "intro": "Choose a password that you do not use anywhere else.",
         },
     )
 

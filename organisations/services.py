@@ -218,9 +218,17 @@ def successor_loop(commissioner: Commissioner | None, successor: Commissioner | 
 
 
 def _may_manage(by: Any, provider_id: int | None) -> None:
+    """PermissionDenied unless ``by`` manages the provider and its login is still active
+    as stored (its row locked: a login deactivated by a write that committed meanwhile
+    manages no one, so two managers deactivating each other at once leave one). One
+    query."""
     from .access import is_manager_of
 
-    if not is_manager_of(by, provider_id):
+    active = (
+        by.pk is not None
+        and User.objects.select_for_update().filter(pk=by.pk, is_active=True).exists()
+    )
+    if not (active and is_manager_of(by, provider_id)):
         raise PermissionDenied(
             "Only the provider's managers and the platform admin manage its logins."
         )
@@ -271,6 +279,15 @@ def _email_free(email: str) -> str:
         raise ValidationError(
             {"email": "Enter an email address in the correct format, like name@example.com"}
         ) from None
+    try:
+        User.username_validator(email)  # the address becomes the username
+    except ValidationError:
+        raise ValidationError(
+            {
+                "email": "That email address cannot be used as a username: it may hold only "
+                "letters, numbers and the characters @ . + - _. Use another address"
+            }
+        ) from None
     if User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).exists():
         # The same words whoever holds the address: another provider's logins are not
         # this manager's to know of.
@@ -314,8 +331,10 @@ def person_invite(
         raise ValidationError({"provider": "Choose the provider the manager works for."})
     _may_manage(by, provider.pk)
     address = _email_free(email)
+    # A name is one line (a line break would start a line of the invitation email).
+    first_name, last_name = " ".join(first_name.split()), " ".join(last_name.split())
     if role == Role.ADVOCATE and not (first_name or last_name):
-        first_name, _, last_name = advocate.name.partition(" ")
+        first_name, _, last_name = " ".join(advocate.name.split()).partition(" ")
     try:
         with transaction.atomic():  # a savepoint: two invitations of one address at once
             user = user_create(
@@ -339,8 +358,12 @@ def person_invite(
 
 
 def _locked(user: Any, by: Any) -> Any:
-    """``user``'s row, locked, after checking ``by`` manages its provider."""
-    user = User.objects.select_for_update().get(pk=user.pk)
+    """``user``'s row, locked, after checking ``by`` manages its provider. Both rows
+    are locked in id order (two managers acting on each other at once wait, never
+    deadlock)."""
+    ids = {user.pk, getattr(by, "pk", None)} - {None}
+    rows = {u.pk: u for u in User.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    user = rows[user.pk]
     _may_manage(by, user.provider_id)
     if user.is_superuser or user.role not in (Role.ADVOCATE, Role.PROVIDER_MANAGER):
         raise PermissionDenied("Only a provider's logins are managed here.")
@@ -408,8 +431,13 @@ def person_reactivate(*, by: Any, user: Any) -> Any:
 def invitation_accept(*, user: Any, password: str) -> Any:
     """Set the password of an invited login (its link already checked by
     ``invitations.user_for_token``); the link is used up by the new hash. Raises
-    ValidationError naming ``password`` (Django's validators)."""
+    ValidationError naming ``password`` (Django's validators); Conflict when the
+    password was set meanwhile (two tabs, a double click: the link is used once)."""
+    from imca_commissioning.exceptions import Conflict
+
     user = User.objects.select_for_update().get(pk=user.pk)
+    if user.has_usable_password() or not user.is_active:
+        raise Conflict("This link has been used: sign in with the password set from it.")
     password_check(password, user)
     user.set_password(password)
     user._history_user = user

@@ -181,6 +181,17 @@ def test_search_finds_a_case_by_reference_or_advocate(world):
     assert found == ["OTHER-1"]
 
 
+def test_every_word_of_a_search_counts_none_is_dropped(world):
+    """The search read only its first eight words: a ninth that matched nothing was
+    dropped without a word, and the list showed rows the search had ruled out."""
+    CaseFactory(advocate=world.colleague, client_reference="OTHER-1")
+    client = as_(world.manager)
+    eight = "+".join(["Cal"] * 8)
+    assert _cells(client.get(f"/cases/?q={eight}").content.decode(), "cases") == ["OTHER-1"]
+    ruled_out = client.get(f"/cases/?q={eight}+nowhere").content.decode()
+    assert _cells(ruled_out, "cases") == ["No cases match."]
+
+
 def test_invalid_filter_values_are_left_out_with_a_note_never_an_error(world):
     _case(world, 1)
     client = as_(world.manager)
@@ -195,6 +206,25 @@ def test_invalid_filter_values_are_left_out_with_a_note_never_an_error(world):
         resp = client.get(url)
         assert resp.status_code == 200, url
         assert "The list is shown without this filter" in resp.content.decode(), url
+
+
+def test_a_note_on_a_filter_left_out_is_in_plain_words(world):
+    """Not Django's "Ensure this value has at most 100 characters (it has 200)" or
+    "Select a valid choice. zz is not one of the available choices": the note says in
+    words what is wrong, and does not repeat what was typed."""
+    client = as_(world.commissioner)
+    notes = {}
+    for url in ("/cases/?q=" + "a" * 200, "/cases/?sort=zz", "/cases/?provider=abc"):
+        body = client.get(url).content.decode()
+        notes[url[:10]] = re.sub(
+            r"\s+",
+            " ",
+            re.sub("<[^>]+>", " ", body.split('id="filter-notes"', 1)[1].split("</div>", 1)[0]),
+        )
+    assert "Client reference or advocate: enter 100 characters or fewer." in notes["/cases/?q="]
+    assert "Sort: there is no such choice." in notes["/cases/?so"]
+    assert "Provider: there is no such choice." in notes["/cases/?pr"]
+    assert not any("Ensure" in n or "Select a valid" in n or "zz" in n for n in notes.values())
 
 
 def test_a_filter_naming_another_tenants_record_reads_as_a_missing_one(world):
@@ -217,7 +247,9 @@ def test_the_flag_download_carries_the_whole_filtered_set(world):
     client = as_(world.manager)
     page = client.get("/compliance/flags/?q=row+reason").content.decode()
     assert "Showing 1 to 50 of 70 flags" in page
-    assert "Download all 70 flags:" in page and "format=xlsx" in page
+    assert "Download all 70 flags:" in page
+    assert 'href="?q=row+reason&amp;format=csv"' in page  # the filter, not the page
+    assert "format=xlsx" in page and "format=ods" in page
     resp = client.get("/compliance/flags/?q=row+reason&page=2&format=csv")
     rows = list(csv.reader(io.StringIO(resp.content.decode().removeprefix(BOM))))
     assert len(rows) == 1 + 70
@@ -324,4 +356,22 @@ def test_a_commissioner_filters_by_a_provider_it_sees_and_no_other(world):
     assert "Ada Advocate" in ours and "filter-notes" not in ours
     theirs = client.get(f"/advocates/?provider={world.other_provider.pk}").content.decode()
     assert "Olly Outsider" not in theirs and "Southside" not in theirs
-    assert "Provider: Select a valid choice" in theirs
+    assert "Provider: there is no such choice." in theirs
+
+
+def test_an_advocates_history_pages_through_every_change_and_says_how_many(world, settings):
+    """The history on an advocate's page was cut at the newest 200 changes without a
+    word: now it pages like every list, and says which changes of how many it shows."""
+    settings.LIST_PAGE_SIZE = 5
+    advocate = world.colleague
+    for n in range(7):
+        advocate.name = f"Cal Colleague {n}"
+        advocate.save()
+    changes = 1 + 7 + 1  # the record made, seven renames, its unit 305 training record
+    client = as_(world.manager)
+    first = client.get(f"/advocates/{advocate.pk}/").content.decode()
+    assert f"Showing 1 to 5 of {changes} changes" in first
+    assert "?page=2#history" in first
+    last = client.get(f"/advocates/{advocate.pk}/?page=2").content.decode()
+    assert f"Showing 6 to {changes} of {changes} changes" in last
+    assert "Record created" in last  # the oldest change is reachable

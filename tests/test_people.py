@@ -17,6 +17,7 @@ from django.test import Client
 from django.utils import timezone
 
 from api.models import ApiToken
+from imca_commissioning.exceptions import Conflict
 from organisations import invitations, services
 from organisations.models import User
 from tests.factories import AdvocateFactory, ManagerFactory, UserFactory
@@ -112,6 +113,32 @@ def test_a_manager_invites_a_fellow_manager_of_their_own_provider(world):
     assert len(mail.outbox) == 1
 
 
+def test_a_name_is_one_line_in_the_login_and_the_email(world):
+    """A line break typed (or posted) into a name would start a line of the manager's
+    choosing in the invitation email ("Hello Eve" then "Click here: ..."): names are
+    kept on one line, the advocate's name on their record too."""
+    mail.outbox.clear()
+    resp = as_(world.manager).post(
+        "/people/invite/",
+        {
+            "role": "provider_manager",
+            "first_name": "Eve\r\nYour new link: http://evil.example/",
+            "last_name": "O'Brien\t\n",
+            "email": "eve@example.org",
+        },
+    )
+    assert resp.status_code == 302
+    user = User.objects.get(username="eve@example.org")
+    assert user.first_name == "Eve Your new link: http://evil.example/"
+    assert user.last_name == "O'Brien"
+    assert mail.outbox[0].body.splitlines()[0] == ("Hello Eve Your new link: http://evil.example/,")
+    record = AdvocateFactory(provider=world.provider, name="Ann\nMarie   Jones")
+    _invite_advocate(as_(world.manager), record, email="ann@example.org")
+    ann = User.objects.get(username="ann@example.org")
+    assert (ann.first_name, ann.last_name) == ("Ann", "Marie Jones")
+    assert mail.outbox[1].body.splitlines()[0] == "Hello Ann,"
+
+
 def test_the_link_is_single_use(world):
     mail.outbox.clear()
     _invite_advocate(as_(world.manager), AdvocateFactory(provider=world.provider))
@@ -119,6 +146,33 @@ def test_the_link_is_single_use(world):
     _set_password(link)
     again = Client().get(link)
     assert again.status_code == 200 and "This link does not work" in again.content.decode()
+
+
+def test_a_double_click_on_set_password_lands_on_sign_in_not_a_dead_link(world):
+    """The second of two clicks on "Set password" finds the link used (by the first):
+    in the browser that set it, it goes to the sign-in page too, not to "This link
+    does not work"; the password is the one chosen."""
+    mail.outbox.clear()
+    _invite_advocate(as_(world.manager), AdvocateFactory(provider=world.provider))
+    client = _set_password(_link(mail.outbox[0]))
+    form = {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    again = client.post("/invitation/set-password/", form)
+    assert again.status_code == 302 and again["Location"] == "/accounts/login/"
+    assert User.objects.get(email="newbie@example.org").check_password(NEW_PASSWORD)
+    # Another browser with no such history reads the dead link as before.
+    assert "This link does not work" in Client().get("/invitation/set-password/").content.decode()
+
+
+def test_two_tabs_setting_the_password_at_once_use_the_link_once(world):
+    """Both tabs checked the link before either wrote: the second write, made under the
+    row's lock, finds the password set and changes nothing (the link is single use)."""
+    mail.outbox.clear()
+    _invite_advocate(as_(world.manager), AdvocateFactory(provider=world.provider))
+    person = User.objects.get(email="newbie@example.org")
+    services.invitation_accept(user=person, password=NEW_PASSWORD)
+    with pytest.raises(Conflict):
+        services.invitation_accept(user=person, password="another-long-passphrase-77")
+    assert User.objects.get(pk=person.pk).check_password(NEW_PASSWORD)
 
 
 def test_the_link_expires_after_the_configured_days(world, settings):
@@ -170,6 +224,24 @@ def test_a_password_that_fails_the_validators_is_refused_and_stores_nothing(worl
     assert not User.objects.get(email="newbie@example.org").has_usable_password()
 
 
+def test_the_set_password_page_states_the_length_the_validators_enforce(world):
+    """The page's words and the validators agree: one stated minimum, and a password
+    one character shorter is refused while one of that length is taken."""
+    mail.outbox.clear()
+    _invite_advocate(as_(world.manager), AdvocateFactory(provider=world.provider))
+    client = Client()
+    location = client.get(_link(mail.outbox[0]))["Location"]
+    stated = set(re.findall(r"at least (\d+) characters", client.get(location).content.decode()))
+    assert len(stated) == 1, stated
+    length = int(stated.pop())
+    short, enough = "Qz7kLp2xwR9mVt4n"[: length - 1], "Qz7kLp2xwR9mVt4n"[:length]
+    resp = client.post(location, {"new_password1": short, "new_password2": short})
+    assert resp.status_code == 200 and f"at least {length} characters" in resp.content.decode()
+    resp = client.post(location, {"new_password1": enough, "new_password2": enough})
+    assert resp.status_code == 302
+    assert User.objects.get(email="newbie@example.org").check_password(enough)
+
+
 @pytest.mark.parametrize(
     ("email", "words"),
     [
@@ -179,6 +251,9 @@ def test_a_password_that_fails_the_validators_is_refused_and_stores_nothing(worl
         ("OUTSIDER@example.org", "already has a login"),
         ("", "Enter their email address"),
         ("x" * 140 + "@example.org", "150 characters or fewer"),
+        # A real address that cannot be a username (the address is the username): said
+        # on the email field in the manager's words, not "Enter a valid username".
+        ("sean.o'brien@example.org", "cannot be used as a username"),
     ],
 )
 def test_bad_emails_are_refused_naming_the_field(world, email, words):
@@ -319,6 +394,23 @@ def test_a_manager_cannot_deactivate_their_own_login(world):
     )
     world.manager.refresh_from_db()
     assert world.manager.is_active
+
+
+def test_two_managers_deactivating_each_other_at_once_leave_one(world):
+    """The last manager: a manager cannot deactivate their own login, and a login
+    deactivated meanwhile manages no one, so two managers pressing "Deactivate" on each
+    other at the same moment leave the provider one manager (the second write finds its
+    author's row deactivated: its request began before the first committed)."""
+    second = ManagerFactory(provider=world.provider, username="second")
+    first_as_read = User.objects.get(pk=world.manager.pk)  # the second request's user
+    services.person_deactivate(by=second, user=world.manager)
+    with pytest.raises(PermissionDenied):
+        services.person_deactivate(by=first_as_read, user=second)
+    late = {"email": "late@example.org", "role": "provider_manager", "first_name": "Late"}
+    with pytest.raises(PermissionDenied):
+        services.person_invite(by=first_as_read, provider=world.provider, **late)
+    second.refresh_from_db()
+    assert second.is_active and not User.objects.filter(username="late@example.org").exists()
 
 
 @pytest.mark.parametrize(

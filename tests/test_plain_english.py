@@ -72,11 +72,11 @@ def test_an_impossible_date_is_refused_naming_the_field():
 def test_a_partial_date_says_which_box_is_missing():
     form = ReportForm({"submitted_on_0": "3", "submitted_on_2": "2026", "summary": "x"})
     assert errors(form) == ["The submission date must include a month"]
+    # Two boxes missing: one message naming both, as the GOV.UK date input says it.
     form = ReportForm({"submitted_on_1": "3", "summary": "x"})
-    assert errors(form) == [
-        "The submission date must include a day",
-        "The submission date must include a year",
-    ]
+    assert errors(form) == ["The submission date must include a day and year"]
+    form = ReportForm({"submitted_on_2": "2026", "summary": "x"})
+    assert errors(form) == ["The submission date must include a day and month"]
 
 
 def test_text_in_a_date_box_is_refused_as_not_a_real_date():

@@ -8,7 +8,7 @@ supervisor, and the managers are told once."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.core import mail
@@ -97,6 +97,24 @@ def test_a_resubmission_starts_from_the_last_text_and_shows_the_return(world, ca
     assert ">\nFirst draft: views recorded.</textarea>" in body
     assert "Returned by Sam Supervisor on 21 March 2026" in body
     assert "“Say which options were weighed.”" in body
+
+
+def test_a_resubmission_is_not_dated_before_the_sign_off_it_answers(world, case):
+    """Returned on 21 March, the revision cannot have been submitted on 20 March: the
+    date is refused naming the field, and nothing is stored (the report stays returned,
+    its text the first version's)."""
+    submit(world, case, "First draft: views recorded.", SUBMITTED)
+    sign(world, case, "returned", RETURNED, "Say which options were weighed.")
+    resp = as_(world.advocate_user).post(
+        f"/cases/{case.pk}/submit/", {"summary": "Second draft.", **d("submitted_on", SUBMITTED)}
+    )
+    body = resp.content.decode()
+    assert resp.status_code == 200
+    assert "The submission date must be on or after the date of the last sign-off" in body
+    case.refresh_from_db()
+    assert case.status == CaseStatus.REPORT_RETURNED
+    assert Report.objects.get(case=case).summary == "First draft: views recorded."
+    submit(world, case, "Second draft.", RETURNED)  # the same day as the return is fine
 
 
 def test_a_first_submission_starts_empty(world, case):
@@ -354,10 +372,10 @@ def _queries(client, url: str) -> int:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("rounds", [1, 4])
 def test_the_sign_off_and_case_pages_are_flat_in_versions(world, case, rounds):
-    for i in range(rounds):
-        submit(world, case, f"version {i + 1}", SUBMITTED)
+    for i in range(rounds):  # each revision dated after the return it answers
+        submit(world, case, f"version {i + 1}", SUBMITTED + timedelta(days=2 * i))
         if i + 1 < rounds:
-            sign(world, case, "returned", RETURNED, f"comment {i + 1}")
+            sign(world, case, "returned", RETURNED + timedelta(days=2 * i), f"comment {i + 1}")
     assert len(report_versions(Report.objects.get(case=case))) == rounds
     supervisor = as_(world.supervisor_user)
     advocate = as_(world.advocate_user)
