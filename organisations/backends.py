@@ -70,7 +70,6 @@ def user_select_sql() -> str:
 
 class UserBackend(ModelBackend):
     def get_user(self, user_id: Any) -> Any:
-        User = get_user_model()  # noqa: N806
         try:
             pk = int(user_id)
         except (TypeError, ValueError):

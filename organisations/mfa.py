@@ -16,8 +16,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils.functional import SimpleLazyObject
+from django.utils.http import urlencode
 from django_otp import DEVICE_ID_SESSION_KEY, match_token
 from django_otp.middleware import OTPMiddleware
 from django_otp.models import Device
@@ -79,9 +79,7 @@ class OtpMiddleware(OTPMiddleware):
         if persistent_id:
             persistent_id = self._normalize_persistent_id(persistent_id)
             if persistent_id in known.split(","):
-                user.otp_device = SimpleLazyObject(
-                    lambda: Device.from_persistent_id(persistent_id)
-                )
+                user.otp_device = SimpleLazyObject(lambda: Device.from_persistent_id(persistent_id))
             else:
                 del request.session[DEVICE_ID_SESSION_KEY]
         return user

@@ -246,9 +246,10 @@ def test_rows_written_outside_a_transaction_are_complete_and_none_is_lost(world)
             "user_id", "provider_id", "kind", "object_id", "channel", "path"
         )
     )
-    assert rows == [
-        (world.manager.pk, world.provider.pk, "advocate", world.advocate.pk, "api", url)
-    ] * 25
+    assert (
+        rows
+        == [(world.manager.pk, world.provider.pk, "advocate", world.advocate.pk, "api", url)] * 25
+    )
     inserts = [q["sql"] for q in ctx.captured_queries if "audit_viewlog" in q["sql"]]
     assert len(inserts) == 25
     if connection.vendor == "postgresql":
