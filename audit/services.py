@@ -55,7 +55,7 @@ def _insert_async(user_id: int, kind: str, object_id: int, channel: str, path: s
     else:
         from casework.models import Case as Record  # type: ignore[assignment]
     columns = ", ".join(
-        f'"{ViewLog._meta.get_field(name).column}"'
+        f'"{ViewLog._meta.get_field(name).column}"'  # type: ignore[union-attr]
         for name in ("at", "user", "provider", "kind", "object_id", "channel", "path")
     )
     with connection.cursor() as cursor:

@@ -155,6 +155,32 @@ def test_the_flags_list_offers_no_dols_kind_to_a_reader_without_dols(world):
     assert 'value="assessment_overdue"' in html
 
 
+def test_the_figure_cells_are_written_as_the_template_would_write_them():
+    """compliance/views.py ``cells_html`` renders the table's cells in Python: each part
+    escaped as the template escaped it, the figure localised, "–" for a figure not
+    shown."""
+    from django.template import Context, Template
+
+    from compliance.views import cells_html
+
+    cells = [
+        {"key": "overdue", "label": "Overdue assessments", "value": 3, "url": "/x/?a=1&b=2"},
+        {"key": "due_soon", "label": "Due <soon>", "value": 1500, "url": None},
+        {"key": "in_role", "label": "In role", "value": None, "url": None},
+    ]
+    name = 'Smith & "Sons" <Advocacy>'
+    template = Template(
+        "{% load compliance_tags %}{% for c in cells %}"
+        '<td class="govuk-table__cell govuk-table__cell--numeric">{% if c.value is None %}–'
+        '{% elif c.url %}<a class="govuk-link" href="{{ c.url }}">{{ c.value }}'
+        '<span class="govuk-visually-hidden"> {{ c.label|lowerfirst }}, {{ name }}</span></a>'
+        "{% else %}{{ c.value }}{% endif %}</td>{% endfor %}"
+    )
+    expected = template.render(Context({"cells": cells, "name": name}))
+    assert cells_html(cells, name) == expected
+    assert "&amp;b=2" in expected and "&lt;Advocacy&gt;" in expected
+
+
 def test_every_figure_of_a_provider_links_to_the_list_behind_it(swept):
     resp = as_(swept.commissioner).get("/compliance/dashboard/")
     pid = swept.provider.pk
