@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from functools import lru_cache
+from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,8 +16,8 @@ from django.template.defaultfilters import pluralize
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.formats import localize
-from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 from advocates.models import Advocate
 from imca_commissioning.exports import Table, export_format
@@ -143,27 +144,40 @@ def _cells(
 
 def cells_html(cells: Sequence[Mapping[str, object]], provider_name: str) -> SafeString:
     """A provider's figure cells of the dashboard's table, as the template wrote them
-    (escaped the same way; rendered here because the template's tags cost more than the
-    rest of a dashboard of 40 providers): a figure not shown "–", a linked figure with
-    its label and the provider's name for a screen reader, else the figure."""
+    (each part escaped as the template escapes it; written here because the template's
+    tags cost more than the rest of a dashboard of 40 providers): a figure not shown
+    "–", a linked figure with its label and the provider's name for a screen reader,
+    else the figure. tests/test_dashboard.py compares it with the template's."""
     out = []
+    language = get_language()
+    name = escape(provider_name)
     for c in cells:
         value = c["value"]
         if value is None:
-            inner: str = "–"
-        elif c["url"]:
-            inner = format_html(
-                '<a class="govuk-link" href="{}">{}<span class="govuk-visually-hidden">'
-                " {}, {}</span></a>",
-                c["url"],
-                localize(value),
-                lowerfirst(str(c["label"])),
-                provider_name,
-            )
+            inner = "–"
         else:
-            inner = conditional_escape(str(localize(value)))
+            inner = _localized(value, type(value), language)
+            if c["url"]:
+                inner = (
+                    f'<a class="govuk-link" href="{escape(c["url"])}">{inner}'
+                    f'<span class="govuk-visually-hidden"> {_label(str(c["label"]))}, {name}'
+                    "</span></a>"
+                )
         out.append(f'<td class="govuk-table__cell govuk-table__cell--numeric">{inner}</td>')
     return mark_safe("".join(out))  # noqa: S308 - every part escaped above
+
+
+@lru_cache(maxsize=4096)
+def _localized(value: object, kind: type, language: str | None) -> str:
+    """``value`` as the template shows it (``localize``, escaped), remembered per value,
+    type and language: the figures are a few hundred small numbers, and ``localize``
+    reads the language's formats each time."""
+    return escape(str(localize(value)))
+
+
+@lru_cache(maxsize=256)
+def _label(label: str) -> str:
+    return escape(lowerfirst(label))
 
 
 def why(figures: Mapping[str, object], keys: Sequence[str]) -> list[str]:
