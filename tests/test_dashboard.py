@@ -464,3 +464,42 @@ def test_the_drill_down_keeps_its_query_budget_whatever_the_rows(world):
         # covered; the snapshots. Then from the answer cache: the user alone.
         afresh, cached = queries(client, url), queries(client, url)
         assert (afresh, cached) == (23 + REQUEST_TRANSACTION, 1 + REQUEST_TRANSACTION)
+
+
+def test_the_matrix_cells_are_written_as_the_template_would_write_them():
+    """qualifications/views.py ``competence_cells``: the training matrix's competence
+    cells as its template wrote them, for a deadline with and without a date, none at
+    all, no level, and at risk or not."""
+    from types import SimpleNamespace
+
+    from django.template import Context, Template
+
+    from qualifications.views import competence_cells
+
+    deadline = SimpleNamespace
+    row = SimpleNamespace(
+        advocate_id=1,
+        compliance=SimpleNamespace(
+            competences={"IMCA": "assessed", "DOLS": "trained", "IMHA": None},
+            deadlines={
+                "IMCA": deadline(status="met", due=None),
+                "DOLS": deadline(status="overdue", due=date(2026, 3, 1)),
+                "IMHA": deadline(status=None, due=date(2026, 12, 31)),
+            },
+        ),
+        at_risk={"DOLS": True, "IMHA": False},
+    )
+    competences = ["IMCA", "DOLS", "IMHA", "CARE_ACT"]
+    template = Template(
+        "{% load compliance_tags %}"
+        "{% for code in competences %}{% with d=r.compliance.deadlines|get_item:code %}\n"
+        '      <td class="govuk-table__cell">{{ r.compliance.competences|get_item:code|status_tag }}'
+        "<br>{{ d.status|status_tag }}{% if d.due %}<br>"
+        '<span class="govuk-body-s">due {{ d.due|date:"j M Y" }}</span>{% endif %}'
+        "{% if r.at_risk|get_item:code %}<br>"
+        '<strong class="govuk-tag govuk-tag--red">At risk</strong>{% endif %}</td>\n'
+        "      {% endwith %}{% endfor %}"
+    )
+    expected = template.render(Context({"r": row, "competences": competences}))
+    assert competence_cells(row, competences) == expected  # type: ignore[arg-type]
+    assert "due 1 Mar 2026" in expected and expected.count("At risk") == 1
