@@ -156,10 +156,10 @@ def cells_html(cells: Sequence[Mapping[str, object]], provider_name: str) -> Saf
         if value is None:
             inner = "–"
         else:
-            inner = _localized(value, type(value), language)
+            inner = _localized(value, type(value).__name__, language)
             if c["url"]:
                 inner = (
-                    f'<a class="govuk-link" href="{escape(c["url"])}">{inner}'
+                    f'<a class="govuk-link" href="{escape(str(c["url"]))}">{inner}'
                     f'<span class="govuk-visually-hidden"> {_label(str(c["label"]))}, {name}'
                     "</span></a>"
                 )
@@ -168,7 +168,7 @@ def cells_html(cells: Sequence[Mapping[str, object]], provider_name: str) -> Saf
 
 
 @lru_cache(maxsize=4096)
-def _localized(value: object, kind: type, language: str | None) -> str:
+def _localized(value: object, kind: str, language: str | None) -> str:
     """``value`` as the template shows it (``localize``, escaped), remembered per value,
     type and language: the figures are a few hundred small numbers, and ``localize``
     reads the language's formats each time."""
