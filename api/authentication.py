@@ -14,12 +14,11 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
-from organisations.backends import user_select_sql
+from organisations.backends import raw_users
 
 from .models import ApiToken, password_fingerprint, token_digest
 
@@ -28,17 +27,16 @@ INVALID = "Invalid, expired or revoked token."
 
 class FastTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
-        User = get_user_model()  # noqa: N806
         tokens = ApiToken._meta.db_table
-        sql = user_select_sql().replace(
-            "SELECT u.*",
-            "SELECT t.id AS api_token_id, t.expires_at AS api_token_expires_at, "
-            "t.password_fingerprint AS api_token_fingerprint, u.*",
-            1,
+        found = raw_users(
+            "imca_user_by_token",
+            "text",
+            f' JOIN "{tokens}" t ON t.user_id = u.id WHERE t.key_digest = %s'
+            " AND t.revoked_at IS NULL",
+            token_digest(key),
+            select=", t.id AS api_token_id, t.expires_at AS api_token_expires_at, "
+            "t.password_fingerprint AS api_token_fingerprint",
         )
-        sql += f' JOIN "{tokens}" t ON t.user_id = u.id WHERE t.key_digest = %s'
-        sql += " AND t.revoked_at IS NULL"
-        found = list(User.objects.raw(sql, [token_digest(key)]))
         if not found:
             raise exceptions.AuthenticationFailed(INVALID)
         user: Any = found[0]  # a raw row: the token's columns ride on it as attributes

@@ -68,19 +68,6 @@ def desired_flags(findings: Iterable[Finding]) -> dict[tuple[str, str], Finding]
     return {(str(f.kind), f.subject): f for f in findings}
 
 
-def recipients_for(
-    provider_id: int,
-    on: date,
-    category: str = scope.ALL_SERVICES,
-    contract_id: int | None = None,
-) -> list[int]:
-    """Each commissioner user covering the provider for the flag's service (through a
-    contract active on the day, or a successor of its commissioner; for a flag about one
-    contract, that contract's) and the provider's managers: organisations/scope.py,
-    ``digest_recipients``."""
-    return scope.digest_recipients(provider_id, category, on, contract_id)
-
-
 def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
     """Reconcile one provider's flags for day ``on``: raise what is newly true, close
     what has cleared, leave alone what is still true. Safe to run twice: a second run
@@ -163,11 +150,11 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
         created = Flag.objects.bulk_create(new)
         if created:
             # Each flag to those who may see it: a commissioner is told only of the
-            # services its contract covers (one query per category among the new flags).
-            people = {
-                key: recipients_for(provider_id, on, *key)
-                for key in {(f.category, f.contract_id) for f in created}
-            }
+            # services its contract covers (three queries for every category and
+            # contract among the new flags).
+            people = scope.digest_recipients_by_key(
+                provider_id, {(f.category, f.contract_id) for f in created}, on
+            )
             Notification.objects.bulk_create(
                 [
                     Notification(flag=f, recipient_id=uid)

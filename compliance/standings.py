@@ -25,10 +25,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from django.db.models import Exists, OuterRef, Q, Sum
 
 from advocates.models import Advocate
+from organisations.policy import Policy
 from qualifications.models import Funding
 from qualifications.selectors import reference_versioned
 
@@ -60,14 +62,13 @@ _NO_SERVICE = "-"
 def standing_key(pf: ProviderFacts, catalogue_version: int) -> str:
     """The name of what an advocate's row was evaluated under beyond its own facts: the
     policy, the CPD requirements (of the contract that applies) and the catalogue's
-    version, as 32 hex digits. Pure."""
-    text = repr(
-        (
-            sorted(pf.policy.as_dict().items()),
-            sorted(pf.cpd_requirements.items()),
-            catalogue_version,
-        )
-    )
+    version, as 32 hex digits. Pure; remembered per terms (a dashboard names 40)."""
+    return _key(pf.policy, tuple(sorted(pf.cpd_requirements.items())), catalogue_version)
+
+
+@lru_cache(maxsize=1024)
+def _key(policy: Policy, requirements: tuple[tuple[str, int], ...], catalogue_version: int) -> str:
+    text = repr((sorted(policy.as_dict().items()), list(requirements), catalogue_version))
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 

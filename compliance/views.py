@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from functools import lru_cache
+from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,8 +13,11 @@ from django.contrib import messages
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 from advocates.models import Advocate
 from imca_commissioning.exports import Table, export_format
@@ -92,19 +97,35 @@ def figure_url(key: str, provider_id: int | None = None) -> str:
     reader sees): the flags list filtered by ``kind`` (and ``provider``) for a figure
     counted from the sweep's findings, the provider's training matrix filtered by
     ``status`` for the assessments' figures, the drill-down for the net cost. The
-    parameters are the lists' own (``flag_list``, ``training_matrix``)."""
+    parameters are the lists' own (``flag_list``, ``training_matrix``). Remembered per
+    URL configuration (a dashboard of 40 providers links some 500 figures)."""
+    return _figure_url(key, provider_id, get_script_prefix(), get_urlconf())
+
+
+def provider_url(provider_id: int) -> str:
+    """The drill-down of one provider (``provider_detail``), remembered likewise."""
+    return _provider_url(provider_id, get_script_prefix(), get_urlconf())
+
+
+@lru_cache(maxsize=16384)
+def _provider_url(provider_id: int, prefix: str, urlconf: object) -> str:
+    return reverse("compliance:provider", args=[provider_id], urlconf=urlconf)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=65536)
+def _figure_url(key: str, provider_id: int | None, prefix: str, urlconf: object) -> str:
     params: list[tuple[str, object]] = []
     if provider_id is not None:
         params.append(("provider", provider_id))
     if key == "net_cost" and provider_id is not None:
-        return reverse("compliance:provider", args=[provider_id]) + "#cost"
+        return _provider_url(provider_id, prefix, urlconf) + "#cost"
     if provider_id is not None and key in MATRIX_STATUS:
         status = MATRIX_STATUS[key]
         if status:
             params.append(("status", status))
-        return f"{reverse('qualifications:matrix')}?{urlencode(params)}"
+        return f"{reverse('qualifications:matrix', urlconf=urlconf)}?{urlencode(params)}"  # type: ignore[arg-type]
     params += [("kind", kind) for kind in FIGURE_KINDS.get(key, ())]
-    return f"{reverse('compliance:flags')}?{urlencode(params)}"
+    return f"{reverse('compliance:flags', urlconf=urlconf)}?{urlencode(params)}"  # type: ignore[arg-type]
 
 
 def _cells(
@@ -119,6 +140,44 @@ def _cells(
         }
         for k in keys
     ]
+
+
+def cells_html(cells: Sequence[Mapping[str, object]], provider_name: str) -> SafeString:
+    """A provider's figure cells of the dashboard's table, as the template wrote them
+    (each part escaped as the template escapes it; written here because the template's
+    tags cost more than the rest of a dashboard of 40 providers): a figure not shown
+    "–", a linked figure with its label and the provider's name for a screen reader,
+    else the figure. tests/test_dashboard.py compares it with the template's."""
+    out = []
+    language = get_language()
+    name = escape(provider_name)
+    for c in cells:
+        value = c["value"]
+        if value is None:
+            inner = "–"
+        else:
+            inner = _localized(value, type(value).__name__, language)
+            if c["url"]:
+                inner = (
+                    f'<a class="govuk-link" href="{escape(str(c["url"]))}">{inner}'
+                    f'<span class="govuk-visually-hidden"> {_label(str(c["label"]))}, {name}'
+                    "</span></a>"
+                )
+        out.append(f'<td class="govuk-table__cell govuk-table__cell--numeric">{inner}</td>')
+    return mark_safe("".join(out))  # noqa: S308 - every part escaped above
+
+
+@lru_cache(maxsize=4096)
+def _localized(value: object, kind: str, language: str | None) -> str:
+    """``value`` as the template shows it (``localize``, escaped), remembered per value,
+    type and language: the figures are a few hundred small numbers, and ``localize``
+    reads the language's formats each time."""
+    return escape(str(localize(value)))
+
+
+@lru_cache(maxsize=256)
+def _label(label: str) -> str:
+    return escape(lowerfirst(label))
 
 
 def why(figures: Mapping[str, object], keys: Sequence[str]) -> list[str]:
@@ -165,12 +224,15 @@ def dashboard(request: AuthedHttpRequest) -> HttpResponse:
         f = e["figures"]
         provider = e["provider"]
         by_rag[str(f["rag"])].append(provider)  # type: ignore[index]
+        cells = _cells(f, keys, provider.pk, links)  # type: ignore[arg-type,attr-defined]
         rows.append(
             {
                 "provider": provider,
+                "url": provider_url(provider.pk),  # type: ignore[attr-defined]
                 "figures": f,
                 "why": why(f, keys),  # type: ignore[arg-type]
-                "cells": _cells(f, keys, provider.pk, links),  # type: ignore[arg-type,attr-defined]
+                "cells": cells,
+                "cells_html": cells_html(cells, provider.name),  # type: ignore[attr-defined]
             }
         )
     headline = [c for c in _cells(sums, HEADLINE, None, links) if c["key"] in keys]

@@ -85,7 +85,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(); then two-step verification for the roles that need it.
-    "django_otp.middleware.OTPMiddleware",
+    "organisations.mfa.OtpMiddleware",
     "organisations.mfa.MfaRequiredMiddleware",
     # Secure by default: every page needs a login unless marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -129,6 +129,9 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True
 # How long an API Idempotency-Key is remembered (API.md 1.1: at least 24 hours).
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# The per-request user (or token) query is prepared once per connection
+# (organisations/backends.py); turn off behind a pooler in transaction mode.
+DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
 # A persistent connection is checked at the start of each request that uses it, so one
 # the database dropped (a restart, a failover, pg_terminate_backend) is replaced, not
 # reused to answer 500 until the process restarts.

@@ -11,20 +11,37 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.backends.signals import connection_created
+
+# The name of the column holding the user's confirmed second-factor devices.
+OTP_DEVICES = "otp_devices"
 
 
 def user_select_sql() -> str:
     """SELECT u.* and `provider_data_version` FROM the users as `u` (add a WHERE); on
     PostgreSQL also `commissioner_scope`, a commissioner's scope signature rows
-    ("commissioner:provider:version", organisations/versioning.py) in the same query."""
+    ("commissioner:provider:version", organisations/versioning.py), and `otp_devices`,
+    the persistent ids of the user's confirmed second-factor devices, comma-separated
+    ("" for none; organisations/mfa.py ``OtpMiddleware``), in the same query."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
     from .models import Contract, Provider
     from .scope import lineage_contracts_sql
 
-    users = get_user_model()._meta.db_table
+    User = get_user_model()  # noqa: N806
+    users = User._meta.db_table
     providers = Provider._meta.db_table
+    # The model's columns by name rather than u.*: a prepared statement (below) keeps
+    # its result's shape, so a column added to the table by a later migration must not
+    # change it while a server's connection lives.
+    columns = ", ".join(
+        f'u."{f.column}"' for f in User._meta.concrete_fields if f.column is not None
+    )
     scope = ""
     if connection.vendor == "postgresql":
         # CASE: the subquery runs for commissioners only, not on everyone's requests.
@@ -36,24 +53,91 @@ def user_select_sql() -> str:
             JOIN "{providers}" kp ON kp.id = k.provider_id
             WHERE {lineage_contracts_sql("u.commissioner_id")}
         ) END AS commissioner_scope"""
+        scope += f""", COALESCE((
+            SELECT string_agg(d.persistent_id, ',') FROM (
+                SELECT '{TOTPDevice._meta.label_lower}/' || t.id AS persistent_id
+                FROM "{TOTPDevice._meta.db_table}" t WHERE t.user_id = u.id AND t.confirmed
+                UNION ALL
+                SELECT '{StaticDevice._meta.label_lower}/' || s.id
+                FROM "{StaticDevice._meta.db_table}" s WHERE s.user_id = u.id AND s.confirmed
+            ) d
+        ), '') AS {OTP_DEVICES}"""
     return (
-        f"SELECT u.*, p.data_version AS provider_data_version{scope} "
+        f"SELECT {columns}, p.data_version AS provider_data_version{scope} "
         f'FROM "{users}" u LEFT JOIN "{providers}" p ON p.id = u.provider_id'
     )
 
 
 class UserBackend(ModelBackend):
     def get_user(self, user_id: Any) -> Any:
-        User = get_user_model()  # noqa: N806
         try:
             pk = int(user_id)
         except (TypeError, ValueError):
             return None
         # Through Django's cursor: a dead connection raises Django's error and is
         # discarded, never reused (no hand-prepared statement on the driver's cursor).
-        sql = user_select_sql() + " WHERE u.id = %s"
-        found = list(User.objects.raw(sql, [pk]))
+        found = raw_users("imca_user_by_id", "bigint", " WHERE u.id = %s", pk)
         if not found:
             return None
         user = found[0]
         return user if self.user_can_authenticate(user) else None
+
+
+def _forget_prepared(sender: Any, connection: Any, **kwargs: Any) -> None:
+    # A new connection has no prepared statement yet.
+    connection.imca_prepared = set()
+
+
+connection_created.connect(_forget_prepared, dispatch_uid="imca_prepared_statements")
+
+
+def raw_users(name: str, param_type: str, where: str, param: Any, select: str = "") -> list[Any]:
+    """The users ``user_select_sql()`` + ``where`` (one ``%s``, of PostgreSQL type
+    ``param_type``) finds, as model instances with the extra columns as attributes;
+    ``select`` adds columns (", t.id AS ...") and may name a joined table in ``where``.
+
+    On PostgreSQL (unless the setting DB_PREPARED_STATEMENTS is off, e.g. behind a
+    pooler in transaction mode) the statement is prepared once per connection under
+    ``name`` and executed after: planning this query (the commissioner's scope, the
+    devices) cost four times its execution on every request (docs/benchmarks-notes.md).
+    One query either way; the first on a connection also sends the PREPARE. A prepared
+    statement outlives a rolled-back transaction, and a new connection starts with none
+    (``connection_created``)."""
+    User = get_user_model()  # noqa: N806
+
+    def sql() -> str:
+        return user_select_sql().replace(", p.data_version", f"{select}, p.data_version", 1) + where
+
+    if connection.vendor != "postgresql" or not settings.DB_PREPARED_STATEMENTS:
+        return list(User.objects.raw(sql(), [param]))
+    db = connections[DEFAULT_DB_ALIAS]  # this thread's connection, not the proxy
+    db.ensure_connection()
+    prepared: set[str] | None = getattr(db, "imca_prepared", None)
+    if prepared is None:
+        prepared = db.imca_prepared = set()  # type: ignore[attr-defined]
+    with db.cursor() as cursor:
+        if name not in prepared:
+            cursor.execute(f"PREPARE {name}({param_type}) AS {sql().replace('%s', '$1')}")
+            prepared.add(name)
+        cursor.execute(f"EXECUTE {name}(%s)", [param])
+        names = [column[0] for column in cursor.description]
+        rows = cursor.fetchall()
+    return [_user_of(User, db, names, row) for row in rows]
+
+
+def _user_of(model: Any, db: Any, names: list[str], row: tuple[Any, ...]) -> Any:
+    """The model instance of one row whose first columns are the model's own, in
+    ``user_select_sql``'s order, with the other columns as attributes: what Django's
+    ``raw()`` builds, without its per-row machinery (a third of a cached page)."""
+    fields = [f for f in model._meta.concrete_fields if f.column is not None]
+    values = list(row[: len(fields)])
+    for i, field in enumerate(fields):
+        converters = field.get_db_converters(db)
+        if converters:
+            col = field.get_col(model._meta.db_table)
+            for convert in converters:
+                values[i] = convert(values[i], col, db)
+    user = model.from_db(db.alias, [f.attname for f in fields], values)
+    for column, value in zip(names[len(fields) :], row[len(fields) :], strict=True):
+        setattr(user, column, value)
+    return user

@@ -16,8 +16,11 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import urlencode
-from django_otp import match_token
+from django_otp import DEVICE_ID_SESSION_KEY, match_token
+from django_otp.middleware import OTPMiddleware
+from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -56,6 +59,30 @@ def recovery_codes_new(user: Any) -> list[str]:
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
     return codes
+
+
+class OtpMiddleware(OTPMiddleware):
+    """django-otp's middleware, reading the session's device with the user: the user's
+    query (organisations/backends.py) carries ``otp_devices``, the persistent ids of the
+    user's confirmed devices, so a verified session costs no query of its own. The
+    check is django-otp's own (``_finalize_device``): the session's device must exist,
+    be confirmed and belong to the user, else the session is not verified and forgets
+    the device. ``user.otp_device`` loads the device only when something reads it.
+    A user read another way (no ``otp_devices``) goes through django-otp unchanged."""
+
+    def _verify_user_sync(self, request: Any, user: Any) -> Any:
+        known = getattr(user, "otp_devices", None) if user.is_authenticated else None
+        if known is None:
+            return super()._verify_user_sync(request, user)
+        self._init_user_fields(user)
+        persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
+        if persistent_id:
+            persistent_id = self._normalize_persistent_id(persistent_id)
+            if persistent_id in known.split(","):
+                user.otp_device = SimpleLazyObject(lambda: Device.from_persistent_id(persistent_id))
+            else:
+                del request.session[DEVICE_ID_SESSION_KEY]
+        return user
 
 
 EXEMPT_NAMES = {"mfa_setup", "mfa_verify", "logout", "healthz"}

@@ -331,33 +331,59 @@ def digest_recipients(
     contract with the provider active that day covering the category (for a flag about
     one contract, ``contract_id``: that contract), and the provider's active managers.
     The same rows as ``flags(user, on)``: a recipient is never told of a flag they may
-    not see (tests/test_tenancy_properties.py)."""
+    not see (tests/test_tenancy_properties.py). ``digest_recipients_by_key`` for one
+    key."""
+    key = (category, contract_id)
+    return digest_recipients_by_key(provider_id, [key], on)[key]
+
+
+def digest_recipients_by_key(
+    provider_id: int, keys: Iterable[tuple[str, int | None]], on: date
+) -> dict[tuple[str, int | None], list[int]]:
+    """``digest_recipients`` for each ``(category, contract_id)`` of ``keys`` at once,
+    as sorted user ids by key: three queries whatever the number of keys (the
+    provider's contracts active on ``on``, the lineage rows over their commissioners,
+    the users), so that the sweep's new flags cost three queries a provider."""
     from django.contrib.auth import get_user_model
 
     User = get_user_model()  # noqa: N806
-    services = [s for s, c in SERVICE_CATEGORY.items() if c == category]
-    contract_rows = Contract.objects.filter(provider_id=provider_id, start_date__lte=on).exclude(
-        end_date__lt=on
+    wanted = set(keys)
+    contracts = list(
+        Contract.objects.filter(provider_id=provider_id, start_date__lte=on)
+        .exclude(end_date__lt=on)
+        .values_list("pk", "commissioner_id", "services")
     )
-    if contract_id is not None:
-        contract_rows = contract_rows.filter(pk=contract_id)
-    commissioner_ids = {
-        cid
-        for cid, svc in contract_rows.values_list("commissioner_id", "services")
-        if category == ALL_SERVICES or set(svc or ()) & set(services)
-    }
-    # Users whose lineage includes one of those commissioners (the closure table).
-    watchers = CommissionerLineage.objects.filter(member_id__in=commissioner_ids).values(
-        "commissioner_id"
+    # Each watching commissioner's lineage members among those contracts' commissioners
+    # (the closure table).
+    lineage = list(
+        CommissionerLineage.objects.filter(
+            member_id__in={cid for _, cid, _ in contracts}
+        ).values_list("commissioner_id", "member_id")
     )
-    return sorted(
+    people = list(
         User.objects.filter(is_active=True)
         .filter(
-            Q(role=Role.COMMISSIONER, commissioner_id__in=watchers)
+            Q(role=Role.COMMISSIONER, commissioner_id__in={w for w, _ in lineage})
             | Q(role=Role.PROVIDER_MANAGER, provider_id=provider_id)
         )
-        .values_list("pk", flat=True)
+        .values_list("pk", "role", "commissioner_id")
     )
+    managers = [pk for pk, role, _ in people if role == Role.PROVIDER_MANAGER]
+    found: dict[tuple[str, int | None], list[int]] = {}
+    for category, contract_id in wanted:
+        services = {s for s, c in SERVICE_CATEGORY.items() if c == category}
+        commissioner_ids = {
+            cid
+            for pk, cid, svc in contracts
+            if (contract_id is None or pk == contract_id)
+            and (category == ALL_SERVICES or set(svc or ()) & services)
+        }
+        watchers = {w for w, member in lineage if member in commissioner_ids}
+        found[(category, contract_id)] = sorted(
+            managers
+            + [pk for pk, role, cid in people if role == Role.COMMISSIONER and cid in watchers]
+        )
+    return found
 
 
 def funding(user: Any) -> Q:

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
+from functools import lru_cache
+from html import escape
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 from advocates.models import Advocate
 from compliance.evaluation import Standing
 from compliance.selectors import advocate_standings
-from compliance.templatetags.compliance_tags import competence_label
+from compliance.templatetags.compliance_tags import competence_label, status_tag
 from imca_commissioning.corrections import correction_page
 from imca_commissioning.exports import Table, export_format
 from imca_commissioning.forms import add_service_errors
@@ -91,6 +98,34 @@ def matrix_rows(request: Any, provider: Provider, filterset: MatrixFilter) -> li
     return rows
 
 
+def competence_cells(row: Standing, competences: Sequence[str]) -> SafeString:
+    """One matrix row's competence cells, as the template wrote them (written here: the
+    template's tags were a third of a cold matrix): per competence its level, its
+    deadline's status, the deadline ("due 1 Mar 2026") and "At risk". Each part is
+    escaped or a fixed tag; tests/test_training_matrix.py compares it with the
+    template's."""
+    out = []
+    language = get_language()
+    for code in competences:
+        d = row.compliance.deadlines.get(code) if row.compliance.deadlines else None
+        level = row.compliance.competences.get(code) if row.compliance.competences else None
+        # The template's "d.status" of no deadline read as "" (a grey tag, no words).
+        status = d.status if d is not None else ""
+        due = d.due if d is not None else None
+        cell = f"{status_tag(level)}<br>{status_tag(status)}"
+        if due:
+            cell += f'<br><span class="govuk-body-s">due {_due(due, language)}</span>'
+        if row.at_risk and row.at_risk.get(code):
+            cell += '<br><strong class="govuk-tag govuk-tag--red">At risk</strong>'
+        out.append(f'\n      <td class="govuk-table__cell">{cell}</td>\n      ')
+    return mark_safe("".join(out))  # noqa: S308 - fixed tags and escaped dates
+
+
+@lru_cache(maxsize=4096)
+def _due(day: date, language: str | None) -> str:
+    return escape(date_filter(day, "j M Y"))
+
+
 @versioned_cache()
 def training_matrix(request: AuthedHttpRequest) -> HttpResponse:
     """Advocates x competences: level, deadline and status, waiting time, supervision.
@@ -129,6 +164,7 @@ def training_matrix(request: AuthedHttpRequest) -> HttpResponse:
         {
             "provider": provider,
             "competences": competences,
+            "cells": {r.advocate_id: competence_cells(r, competences) for r in context["rows"]},
             "keep_params": [("provider", provider.pk)] if "provider" in request.GET else [],
         }
     )

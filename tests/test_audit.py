@@ -222,3 +222,38 @@ def test_the_prune_task_runs_the_service(world, settings):
     _as(world.manager).get(f"/advocates/{world.advocate.pk}/")
     ViewLog.objects.update(at=timezone.now() - timedelta(days=2))
     assert task.apply().get() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_written_outside_a_transaction_are_complete_and_none_is_lost(world):
+    """The middleware's INSERT after the request has committed: on PostgreSQL one
+    statement committing asynchronously (audit/services.py); every view gives its own
+    complete row, cached answers included, and nothing else is written asynchronously
+    (the request's own transaction is untouched)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from api.services import token_issue
+
+    token = token_issue(user=world.manager).key
+    client = Client(HTTP_AUTHORIZATION=f"Token {token}")
+    url = f"/api/v1/advocates/{world.advocate.pk}/compliance/"
+    with CaptureQueriesContext(connection) as ctx:
+        for _ in range(25):
+            assert client.get(url).status_code == 200
+    rows = list(
+        ViewLog.objects.order_by("pk").values_list(
+            "user_id", "provider_id", "kind", "object_id", "channel", "path"
+        )
+    )
+    assert (
+        rows
+        == [(world.manager.pk, world.provider.pk, "advocate", world.advocate.pk, "api", url)] * 25
+    )
+    inserts = [q["sql"] for q in ctx.captured_queries if "audit_viewlog" in q["sql"]]
+    assert len(inserts) == 25
+    if connection.vendor == "postgresql":
+        assert all("set_config('synchronous_commit', 'off', true)" in q for q in inserts)
+        with connection.cursor() as cursor:  # the setting lasted the INSERT's commit only
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"

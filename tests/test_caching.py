@@ -254,6 +254,40 @@ def test_the_raw_user_reads_agree_with_the_orm(world):
     assert UserBackend().get_user(10**9) is None
 
 
+def test_the_user_queries_are_prepared_once_per_connection(world, settings):
+    """organisations/backends.py ``raw_users``: on PostgreSQL the user and token reads
+    are prepared statements, prepared again on a new connection, with every field the
+    ORM reads; with DB_PREPARED_STATEMENTS off, a plain query giving the same user."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from api.authentication import FastTokenAuthentication
+    from api.services import token_issue
+    from organisations.backends import UserBackend
+
+    key = token_issue(user=world.manager).key
+    plain = type(world.manager).objects.get(pk=world.manager.pk)
+    fields = [f.attname for f in plain._meta.concrete_fields]
+
+    def read() -> list[str]:
+        with CaptureQueriesContext(connection) as ctx:
+            user = UserBackend().get_user(world.manager.pk)
+            by_token, _ = FastTokenAuthentication().authenticate_credentials(key)
+        for loaded in (user, by_token):
+            assert [getattr(loaded, f) for f in fields] == [getattr(plain, f) for f in fields]
+        return [q["sql"].split("(")[0].split()[0] for q in ctx.captured_queries]
+
+    if connection.vendor != "postgresql":
+        assert read() == ["SELECT", "SELECT"]
+        return
+    connection.imca_prepared = set()  # as on a new connection (connection_created)
+    connection.cursor().execute("DEALLOCATE ALL")
+    assert read() == ["PREPARE", "EXECUTE", "PREPARE", "EXECUTE"]
+    assert read() == ["EXECUTE", "EXECUTE"]
+    settings.DB_PREPARED_STATEMENTS = False
+    assert read() == ["SELECT", "SELECT"]
+
+
 def test_the_scope_read_with_the_user_agrees_with_the_scope_query(world):
     from organisations.backends import UserBackend
     from organisations.versioning import _rows

@@ -155,6 +155,32 @@ def test_the_flags_list_offers_no_dols_kind_to_a_reader_without_dols(world):
     assert 'value="assessment_overdue"' in html
 
 
+def test_the_figure_cells_are_written_as_the_template_would_write_them():
+    """compliance/views.py ``cells_html`` renders the table's cells in Python: each part
+    escaped as the template escaped it, the figure localised, "–" for a figure not
+    shown."""
+    from django.template import Context, Template
+
+    from compliance.views import cells_html
+
+    cells = [
+        {"key": "overdue", "label": "Overdue assessments", "value": 3, "url": "/x/?a=1&b=2"},
+        {"key": "due_soon", "label": "Due <soon>", "value": 1500, "url": None},
+        {"key": "in_role", "label": "In role", "value": None, "url": None},
+    ]
+    name = 'Smith & "Sons" <Advocacy>'
+    template = Template(
+        "{% load compliance_tags %}{% for c in cells %}"
+        '<td class="govuk-table__cell govuk-table__cell--numeric">{% if c.value is None %}–'
+        '{% elif c.url %}<a class="govuk-link" href="{{ c.url }}">{{ c.value }}'
+        '<span class="govuk-visually-hidden"> {{ c.label|lowerfirst }}, {{ name }}</span></a>'
+        "{% else %}{{ c.value }}{% endif %}</td>{% endfor %}"
+    )
+    expected = template.render(Context({"cells": cells, "name": name}))
+    assert cells_html(cells, name) == expected
+    assert "&amp;b=2" in expected and "&lt;Advocacy&gt;" in expected
+
+
 def test_every_figure_of_a_provider_links_to_the_list_behind_it(swept):
     resp = as_(swept.commissioner).get("/compliance/dashboard/")
     pid = swept.provider.pk
@@ -439,3 +465,42 @@ def test_the_drill_down_keeps_its_query_budget_whatever_the_rows(world):
         # covered; the snapshots. Then from the answer cache: the user alone.
         afresh, cached = queries(client, url), queries(client, url)
         assert (afresh, cached) == (28 + REQUEST_TRANSACTION, 1 + REQUEST_TRANSACTION)
+
+
+def test_the_matrix_cells_are_written_as_the_template_would_write_them():
+    """qualifications/views.py ``competence_cells``: the training matrix's competence
+    cells as its template wrote them, for a deadline with and without a date, none at
+    all, no level, and at risk or not."""
+    from types import SimpleNamespace
+
+    from django.template import Context, Template
+
+    from qualifications.views import competence_cells
+
+    deadline = SimpleNamespace
+    row = SimpleNamespace(
+        advocate_id=1,
+        compliance=SimpleNamespace(
+            competences={"IMCA": "assessed", "DOLS": "trained", "IMHA": None},
+            deadlines={
+                "IMCA": deadline(status="met", due=None),
+                "DOLS": deadline(status="overdue", due=date(2026, 3, 1)),
+                "IMHA": deadline(status=None, due=date(2026, 12, 31)),
+            },
+        ),
+        at_risk={"DOLS": True, "IMHA": False},
+    )
+    competences = ["IMCA", "DOLS", "IMHA", "CARE_ACT"]
+    template = Template(
+        "{% load compliance_tags %}"
+        "{% for code in competences %}{% with d=r.compliance.deadlines|get_item:code %}\n"
+        '      <td class="govuk-table__cell">{{ r.compliance.competences|get_item:code|status_tag }}'
+        "<br>{{ d.status|status_tag }}{% if d.due %}<br>"
+        '<span class="govuk-body-s">due {{ d.due|date:"j M Y" }}</span>{% endif %}'
+        "{% if r.at_risk|get_item:code %}<br>"
+        '<strong class="govuk-tag govuk-tag--red">At risk</strong>{% endif %}</td>\n'
+        "      {% endwith %}{% endfor %}"
+    )
+    expected = template.render(Context({"r": row, "competences": competences}))
+    assert competence_cells(row, competences) == expected  # type: ignore[arg-type]
+    assert "due 1 Mar 2026" in expected and expected.count("At risk") == 1

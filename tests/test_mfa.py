@@ -55,6 +55,60 @@ def test_after_set_up_the_session_is_verified_and_recovery_codes_are_shown(world
 
 
 @pytest.mark.mfa
+def test_a_verified_session_costs_no_query_for_its_device(world):
+    """The session's device is checked against the devices read with the user
+    (organisations/mfa.py OtpMiddleware): no query of django-otp's own."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = _sign_in()
+    _set_up(client, world.manager)
+    assert client.get("/advocates/").status_code == 200
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get("/advocates/").status_code == 200
+    assert not [
+        q["sql"]
+        for q in ctx.captured_queries
+        if "otp_" in q["sql"] and not q["sql"].startswith("PREPARE")
+    ]
+
+
+@pytest.mark.mfa
+@pytest.mark.parametrize("change", ["unconfirmed", "deleted", "another user's"])
+def test_a_session_whose_device_is_gone_is_no_longer_verified(world, change):
+    client = _sign_in()
+    _set_up(client, world.manager)
+    device = TOTPDevice.objects.get(user=world.manager)
+    if change == "unconfirmed":
+        TOTPDevice.objects.filter(pk=device.pk).update(confirmed=False)
+    elif change == "deleted":
+        device.delete()
+    else:
+        TOTPDevice.objects.filter(pk=device.pk).update(user=world.commissioner)
+    resp = client.get("/advocates/")
+    assert resp.status_code == 302 and resp["Location"].startswith("/accounts/mfa/")
+    assert "otp_device_id" not in client.session  # the session forgets the device
+
+
+@pytest.mark.mfa
+def test_the_verified_users_device_is_read_when_asked_for(world, rf):
+    from django.contrib.sessions.backends.db import SessionStore
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from organisations.backends import UserBackend
+    from organisations.mfa import OtpMiddleware
+
+    device = TOTPDevice.objects.create(user=world.manager, name="phone", confirmed=True)
+    request = rf.get("/")
+    request.session = SessionStore()
+    request.session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    request.user = UserBackend().get_user(world.manager.pk)
+    OtpMiddleware(lambda r: None)(request)
+    assert request.user.is_verified()
+    assert request.user.otp_device.pk == device.pk
+
+
+@pytest.mark.mfa
 def test_a_wrong_code_does_not_confirm_the_device(world):
     client = _sign_in()
     client.get("/accounts/mfa/setup/")

@@ -193,6 +193,19 @@ def test_digest_is_one_email_per_recipient_addressed_to_them_alone(world):
     assert Flag.objects.filter(notified_at__isnull=True).count() == 0
 
 
+def test_the_recipients_of_every_new_flag_cost_three_queries(world, django_assert_num_queries):
+    """organisations/scope.py ``digest_recipients_by_key``: the sweep reads who is told
+    of a provider's new flags in three queries, whatever their categories and
+    contracts."""
+    from organisations import scope
+
+    keys = [("", None), ("IMCA", None), ("DOLS", None), ("", world.contract.pk)]
+    with django_assert_num_queries(3):
+        found = scope.digest_recipients_by_key(world.provider.pk, keys, date(2025, 6, 1))
+    assert found[("", None)] == sorted([world.commissioner.pk, world.manager.pk])
+    assert found[("", world.contract.pk)] == found[("", None)]
+
+
 def test_outsiders_are_not_told(world):
     overdue_advocate(world.provider)
     compliance_sweep(on=date(2025, 6, 1))

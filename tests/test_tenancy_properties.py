@@ -186,3 +186,13 @@ def _check(n, successors, m, contract_specs):  # noqa: C901 - one world, every d
         for uid in recipients - {managers[p].pk}:
             user = type(users[0]).objects.get(pk=uid)
             assert Flag.objects.filter(scope.flags(user, ON), pk=flag.pk).exists()
+
+    # The sweep asks for every key of a provider at once (three queries): the same
+    # answers as one key at a time.
+    for p, provider in enumerate(providers):
+        keys = [(category, None) for (q, category) in flags if q == p] + [
+            ("", contracts[k].pk) for k, spec in enumerate(contract_specs) if spec[1] == p
+        ]
+        assert scope.digest_recipients_by_key(provider.pk, keys, ON) == {
+            key: scope.digest_recipients(provider.pk, key[0], ON, key[1]) for key in keys
+        }

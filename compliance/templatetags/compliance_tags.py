@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django import template
 from django.utils.html import format_html
 
@@ -28,6 +30,13 @@ STATUS = {
 
 @register.filter
 def status_tag(value: str | None) -> str:
+    """A status as a GOV.UK tag: its words, and its colour. Remembered per value (a
+    training matrix shows some 500)."""
+    return _status_tag(value)
+
+
+@lru_cache(maxsize=512)
+def _status_tag(value: str | None) -> str:
     label, css = STATUS.get(value, (str(value).replace("_", " ").capitalize(), "govuk-tag--grey"))
     return format_html('<strong class="govuk-tag {}">{}</strong>', css, label)
 
