@@ -195,8 +195,10 @@ def _column_letter(index: int) -> str:
     return letters
 
 
-def _cells_named(cells: list[str]) -> str:
-    shown = ", ".join(cells[:5])
+def names_shown(cells: list[str]) -> str:
+    """The first five names of a list (each cut at 40 characters), then how many more:
+    a message stays readable whatever the file holds."""
+    shown = ", ".join(c if len(c) <= 40 else c[:39] + "…" for c in cells[:5])
     more = f" and {len(cells) - 5} more" if len(cells) > 5 else ""
     return f"{shown}{more}"
 
@@ -221,7 +223,7 @@ def _xlsx_rows(archive: zipfile.ZipFile, data: bytes) -> Iterator[tuple[int, lis
         ) from exc
     if merged:
         raise FileProblem(
-            f"The sheet has merged cells ({_cells_named(merged)}): unmerge them, so that "
+            f"The sheet has merged cells ({names_shown(merged)}): unmerge them, so that "
             "each row holds one record."
         )
     rows: list[tuple[int, list[Cell]]] = []
@@ -244,7 +246,7 @@ def _xlsx_rows(archive: zipfile.ZipFile, data: bytes) -> Iterator[tuple[int, lis
         book.close()
     if formulas:
         raise FileProblem(
-            f"Cells {_cells_named(formulas)} hold formulas: copy the sheet and paste "
+            f"Cells {names_shown(formulas)} hold formulas: copy the sheet and paste "
             "values only, then import that."
         )
     return iter(rows)
@@ -339,12 +341,12 @@ def _ods_rows(archive: zipfile.ZipFile) -> Iterator[tuple[int, list[Cell]]]:
         raise FileProblem("The ODS file cannot be read: save it again.") from exc
     if merged:
         raise FileProblem(
-            f"The sheet has merged cells (covering {_cells_named(merged)}): unmerge them, "
+            f"The sheet has merged cells (covering {names_shown(merged)}): unmerge them, "
             "so that each row holds one record."
         )
     if formulas:
         raise FileProblem(
-            f"Cells {_cells_named(formulas)} hold formulas: copy the sheet and paste "
+            f"Cells {names_shown(formulas)} hold formulas: copy the sheet and paste "
             "values only, then import that."
         )
     return iter(rows)

@@ -344,6 +344,17 @@ def test_bad_files_answer_a_clear_message_and_store_nothing(world, name, content
     assert not ImportJob.objects.exists()
 
 
+def test_a_file_of_thousands_of_unknown_columns_gets_a_message_a_person_can_read(world):
+    header = ",".join(f"col{i}" for i in range(5000)) + ",col0,col1," + "y" * 5000 + "\n"
+    resp = upload(world.manager, csv_file(header + ",".join("x" * 5003) + "\n"))
+    assert resp.status_code == 400
+    message = resp.json()["file"][0]
+    assert len(message) < 1000, len(message)
+    assert "columns not taken: col0, col1, col2, col3, col4 and 4996 more" in message
+    assert "column named twice: col0, col1" in message
+    assert not ImportJob.objects.exists()
+
+
 def test_merged_cells_are_refused(world):
     rows = [
         ["name", "email", "role_start"],
