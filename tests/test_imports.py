@@ -426,6 +426,18 @@ def test_ambiguous_or_unreadable_dates_are_refused_by_row(world, typed):
     assert body["errors"][0]["row"] == 2 and body["errors"][0]["column"] == "role_start"
 
 
+def test_a_number_of_thousands_of_digits_is_refused_by_row_not_a_crash(world):
+    resp = upload(
+        world.manager,
+        csv_file(ADVOCATE_HEADER + "Bea Brown,bea@example.org,2025-02-03,," + "9" * 5000 + "\n"),
+    )
+    assert resp.status_code == 201, resp.content
+    assert resp.json()["errors"] == [
+        {"row": 2, "column": "prior_experience_months", "message": "The number is too large"}
+    ]
+    assert not Advocate.objects.filter(email="bea@example.org").exists()
+
+
 def test_a_number_in_a_date_cell_of_an_xlsx_is_refused(world):
     rows = [["name", "email", "role_start"], ["Jo", "jo@example.org", 45750]]
     body = upload(world.manager, xlsx_file(rows)).json()
