@@ -56,6 +56,20 @@ TYPES = {
     ".ods": "ods",
 }
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+# What a sheet may expand to in memory: cells read (filled rows times their length) and
+# columns up to the last filled cell of a row (a spreadsheet's own limit). An ODS repeat
+# count, or an XLSX cell at column XFD, is a few bytes that may stand for billions of
+# cells: the unpacked size alone does not bound them.
+MAX_CELLS = 5_000_000
+MAX_COLUMNS = 16_384
+
+
+def _too_many_cells() -> FileProblem:
+    return FileProblem(
+        f"The sheet is too large to import: more than {MAX_CELLS:,} cells, or a row of "
+        f"more than {MAX_COLUMNS:,} columns. Split it into smaller files.",
+        status=413,
+    )
 
 
 def sheet_format(file_name: str, data: bytes) -> str:
@@ -228,6 +242,7 @@ def _xlsx_rows(archive: zipfile.ZipFile, data: bytes) -> Iterator[tuple[int, lis
         )
     rows: list[tuple[int, list[Cell]]] = []
     formulas: list[str] = []
+    cells = 0
     try:
         for number, row in enumerate(sheet.iter_rows(min_row=1), start=1):
             values: list[Cell] = []
@@ -237,7 +252,14 @@ def _xlsx_rows(archive: zipfile.ZipFile, data: bytes) -> Iterator[tuple[int, lis
                     values.append(None)
                 else:
                     values.append(cell.value)
+            while values and values[-1] is None:
+                values.pop()
+            cells += len(values)
+            if cells > MAX_CELLS:
+                raise _too_many_cells()
             rows.append((number, values))
+    except FileProblem:
+        raise
     except Exception as exc:  # noqa: BLE001
         raise FileProblem(
             "The XLSX file cannot be read: open it in your spreadsheet program and save it again."
@@ -298,6 +320,7 @@ def _ods_rows(archive: zipfile.ZipFile) -> Iterator[tuple[int, list[Cell]]]:
     cells: list[Cell] = []
     pending_empty = 0
     depth = 0
+    read = 0  # cells expanded so far (MAX_CELLS)
     try:
         with stream:
             for event, element in iterparse(stream, events=("start", "end")):
@@ -322,6 +345,8 @@ def _ods_rows(archive: zipfile.ZipFile) -> Iterator[tuple[int, list[Cell]]]:
                     if value is None:
                         pending_empty += repeat
                     else:
+                        if column + min(repeat, 1024) > MAX_COLUMNS:
+                            raise _too_many_cells()
                         cells.extend([None] * pending_empty)
                         pending_empty = 0
                         cells.extend([value] * min(repeat, 1024))
@@ -329,7 +354,10 @@ def _ods_rows(archive: zipfile.ZipFile) -> Iterator[tuple[int, list[Cell]]]:
                 elif tag == f"{T}table-row" and event == "end":
                     repeat = int(element.get(f"{T}number-rows-repeated", "1"))
                     if cells:
-                        for _ in range(min(repeat, 100_000)):
+                        read += len(cells) * repeat
+                        if read > MAX_CELLS:
+                            raise _too_many_cells()
+                        for _ in range(repeat):
                             number += 1
                             rows.append((number, list(cells)))
                     else:

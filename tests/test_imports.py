@@ -399,6 +399,54 @@ def test_a_zip_bomb_is_refused_before_parsing(world, settings):
     assert resp.status_code == 413 and "unpacks to 8.0 MB" in resp.json()["file"][0]
 
 
+def _ods(rows_xml: str) -> SimpleUploadedFile:
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet>'
+        f'<table:table table:name="Sheet1">{rows_xml}</table:table>'
+        "</office:spreadsheet></office:body></office:document-content>"
+    )
+    stream = io.BytesIO()
+    with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", content)
+    return SimpleUploadedFile("bomb.ods", stream.getvalue())
+
+
+_ODS_TEXT = '<table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell>'
+
+
+@pytest.mark.parametrize(
+    "rows_xml",
+    [
+        # An empty cell repeated a billion times before a filled one: a few bytes that
+        # would expand to a billion cells (gigabytes) in memory.
+        f"<table:table-row>{_ODS_TEXT}</table:table-row><table:table-row>"
+        f'<table:table-cell table:number-columns-repeated="20000"/>{_ODS_TEXT}</table:table-row>',
+        # A filled row repeated six million times.
+        f"<table:table-row>{_ODS_TEXT}</table:table-row>"
+        f'<table:table-row table:number-rows-repeated="6000000">{_ODS_TEXT}</table:table-row>',
+    ],
+)
+def test_an_ods_whose_repeats_expand_past_any_real_sheet_is_refused(world, rows_xml):
+    resp = upload(world.manager, _ods(rows_xml))
+    assert resp.status_code == 413, resp.content
+    assert "too large to import" in resp.json()["file"][0]
+    assert not ImportJob.objects.exists()
+
+
+def test_an_xlsx_over_the_cell_budget_is_refused(world, monkeypatch):
+    from imports import reading
+
+    monkeypatch.setattr(reading, "MAX_CELLS", 50)
+    rows = [["name", "email", "role_start"]]
+    rows += [["Ivy", f"i{n}@example.org", "2025-01-01"] for n in range(20)]
+    resp = upload(world.manager, xlsx_file(rows))
+    assert resp.status_code == 413 and "too large to import" in resp.json()["file"][0]
+
+
 @pytest.mark.parametrize(
     ("typed", "expected"),
     [
