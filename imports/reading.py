@@ -56,7 +56,7 @@ TYPES = {
     ".ods": "ods",
 }
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
-# What a sheet may expand to in memory: cells read (filled rows times their length) and
+# What a sheet may expand to in memory (CSV, XLSX, ODS): cells read (filled rows times their length) and
 # columns up to the last filled cell of a row (a spreadsheet's own limit). An ODS repeat
 # count, or an XLSX cell at column XFD, is a few bytes that may stand for billions of
 # cells: the unpacked size alone does not bound them.
@@ -169,10 +169,17 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Cell]]]:
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text), dialect)
+    read = 0  # cells read so far (MAX_CELLS)
     try:
         # A spreadsheet shows each record on one row, whatever line breaks its cells hold.
         for number, record in enumerate(reader, start=1):
-            yield number, [value if value.strip() else None for value in record]
+            values = [value if value.strip() else None for value in record]
+            while values and values[-1] is None:
+                values.pop()
+            read += len(values)
+            if len(values) > MAX_COLUMNS or read > MAX_CELLS:
+                raise _too_many_cells()
+            yield number, values
     except csv.Error as exc:
         raise FileProblem(f"The CSV file cannot be read: {exc}.") from exc
 

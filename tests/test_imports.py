@@ -437,6 +437,19 @@ def test_an_ods_whose_repeats_expand_past_any_real_sheet_is_refused(world, rows_
     assert not ImportJob.objects.exists()
 
 
+def test_a_csv_row_past_the_last_column_a_spreadsheet_has_is_refused(world, monkeypatch):
+    from imports import reading
+
+    wide = ADVOCATE_HEADER + "Bea,bea@example.org,2025-02-03,," + "," * 20_000 + "x\n"
+    resp = upload(world.manager, csv_file(wide))
+    assert resp.status_code == 413 and "16,384 columns" in resp.json()["file"][0]
+    monkeypatch.setattr(reading, "MAX_CELLS", 50)
+    rows = "".join(f"Bea,b{n}@example.org,2025-02-03,,\n" for n in range(20))
+    resp = upload(world.manager, csv_file(ADVOCATE_HEADER + rows))
+    assert resp.status_code == 413 and "too large to import" in resp.json()["file"][0]
+    assert not ImportJob.objects.exists()
+
+
 def test_an_xlsx_over_the_cell_budget_is_refused(world, monkeypatch):
     from imports import reading
 
