@@ -56,10 +56,10 @@ TYPES = {
     ".ods": "ods",
 }
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
-# What a sheet may expand to in memory (CSV, XLSX, ODS): cells read (filled rows times their length) and
-# columns up to the last filled cell of a row (a spreadsheet's own limit). An ODS repeat
-# count, or an XLSX cell at column XFD, is a few bytes that may stand for billions of
-# cells: the unpacked size alone does not bound them.
+# What a sheet may expand to in memory (CSV, XLSX, ODS): cells read (filled rows times
+# their length) and columns up to the last filled cell of a row (a spreadsheet's own
+# limit). An ODS repeat count, or an XLSX cell at column XFD, is a few bytes that may
+# stand for billions of cells: the unpacked size alone does not bound them.
 MAX_CELLS = 5_000_000
 MAX_COLUMNS = 16_384
 
