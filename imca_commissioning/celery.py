@@ -28,6 +28,11 @@ def setup_schedule(sender: Celery, **kwargs: object) -> None:
             "task": "api.tasks.forget_idempotency_keys",
             "schedule": crontab(hour=3, minute=17),
         },
+        # Prepared downloads past EXPORT_KEEP_HOURS, with their files (ADR 0016).
+        "export-prune-hourly": {
+            "task": "imports.tasks.export_prune",
+            "schedule": crontab(minute=41),
+        },
         # The view log past VIEW_LOG_DAYS (ADR 0012), before the working day.
         "audit-view-log-prune-daily": {
             "task": "audit.tasks.view_log_prune",

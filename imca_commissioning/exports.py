@@ -61,15 +61,22 @@ DATE_FORMAT = "d mmm yyyy"  # unambiguous in every locale: 3 Apr 2025
 MONEY_FORMAT = '"£"#,##0.00'
 
 
+# Control characters XML 1.0 cannot hold (openpyxl refuses them; ODS would be invalid).
+# Dropped from text in every format, before the formula check: a reader that drops them
+# itself would otherwise find a formula behind one ("\x00=HYPERLINK(...)").
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def safe_cell(value: object) -> object:
     """One cell as a spreadsheet should read it: None is empty; numbers, dates and
-    booleans as themselves; any other value as text, with a leading single quote when
-    the text would start a formula. Pure."""
+    booleans as themselves; any other value as text, without the control characters a
+    spreadsheet cannot hold, and with a leading single quote when the text would start
+    a formula. Pure."""
     if value is None:
         return ""
     if isinstance(value, bool | int | float | Decimal | date):
         return value
-    text = str(value)
+    text = _ILLEGAL.sub("", str(value))
     if text.startswith(FORMULA_STARTS):
         return "'" + text
     return text
@@ -204,10 +211,6 @@ def table_response(
     return download(render(table, fmt, also), file_name(table.stem, day, fmt), fmt)
 
 
-# Control characters XML 1.0 cannot hold (openpyxl refuses them; ODS would be invalid).
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -215,7 +218,7 @@ def _text(value: Any) -> str:
         return value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    return neutralise(_ILLEGAL.sub("", str(value)))
+    return neutralise(str(value))
 
 
 def _sheet_title(title: str, used: set[str]) -> str:

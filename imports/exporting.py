@@ -11,7 +11,8 @@ asked for ``?format=csv|xlsx|ods`` calls ``export_answer``:
 - more: an ``ExportJob`` for the user, a task (``imports.tasks.export_build``) that runs
   the same builder as that user with the page's query, and a page that says
   "preparing", refreshes itself without JavaScript and links the file when ready. The
-  file is the owner's alone (anyone else: 404) and is kept EXPORT_KEEP_HOURS hours.
+  file is the owner's alone (anyone else: 404) and is kept EXPORT_KEEP_HOURS hours
+  (``export_prune``, hourly, deletes it after).
 """
 
 from __future__ import annotations
@@ -128,6 +129,14 @@ def export_build_run(*, job_id: int) -> ExportJob | None:
         job.status = ExportStatus.READY
         job.save(update_fields=["content", "row_count", "file_name", "status"])
         return job
+
+
+def export_prune() -> int:
+    """Delete every job past its ``expires_at`` (any owner), its file with it: a file
+    is kept EXPORT_KEEP_HOURS hours, not until its owner next exports. Safe to run
+    twice (beat, hourly). Returns the number of jobs deleted."""
+    deleted, _ = ExportJob.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted
 
 
 def export_fail(*, job_id: int, message: str) -> None:

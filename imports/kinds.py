@@ -95,8 +95,12 @@ def parse_whole(value: Any) -> int:
         number = int(value)
     else:
         raw = text_of(value).replace(",", "")
-        if not re.fullmatch(r"\d+", raw):
+        if not re.fullmatch(r"[0-9]+", raw):
             raise CellError(f'"{text_of(value)}" is not a whole number')
+        if len(raw.lstrip("0")) > 9:
+            # Every whole-number column is far below a billion; and int() refuses a
+            # string of more than 4,300 digits with a ValueError (a crash, not a row).
+            raise CellError("The number is too large")
         number = int(raw)
     if number < 0:
         raise CellError("Enter a number of 0 or more")

@@ -56,6 +56,20 @@ TYPES = {
     ".ods": "ods",
 }
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+# What a sheet may expand to in memory (CSV, XLSX, ODS): cells read (filled rows times
+# their length) and columns up to the last filled cell of a row (a spreadsheet's own
+# limit). An ODS repeat count, or an XLSX cell at column XFD, is a few bytes that may
+# stand for billions of cells: the unpacked size alone does not bound them.
+MAX_CELLS = 5_000_000
+MAX_COLUMNS = 16_384
+
+
+def _too_many_cells() -> FileProblem:
+    return FileProblem(
+        f"The sheet is too large to import: more than {MAX_CELLS:,} cells, or a row of "
+        f"more than {MAX_COLUMNS:,} columns. Split it into smaller files.",
+        status=413,
+    )
 
 
 def sheet_format(file_name: str, data: bytes) -> str:
@@ -155,10 +169,17 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Cell]]]:
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text), dialect)
+    read = 0  # cells read so far (MAX_CELLS)
     try:
         # A spreadsheet shows each record on one row, whatever line breaks its cells hold.
         for number, record in enumerate(reader, start=1):
-            yield number, [value if value.strip() else None for value in record]
+            values = [value if value.strip() else None for value in record]
+            while values and values[-1] is None:
+                values.pop()
+            read += len(values)
+            if len(values) > MAX_COLUMNS or read > MAX_CELLS:
+                raise _too_many_cells()
+            yield number, values
     except csv.Error as exc:
         raise FileProblem(f"The CSV file cannot be read: {exc}.") from exc
 
@@ -195,8 +216,10 @@ def _column_letter(index: int) -> str:
     return letters
 
 
-def _cells_named(cells: list[str]) -> str:
-    shown = ", ".join(cells[:5])
+def names_shown(cells: list[str]) -> str:
+    """The first five names of a list (each cut at 40 characters), then how many more:
+    a message stays readable whatever the file holds."""
+    shown = ", ".join(c if len(c) <= 40 else c[:39] + "…" for c in cells[:5])
     more = f" and {len(cells) - 5} more" if len(cells) > 5 else ""
     return f"{shown}{more}"
 
@@ -221,11 +244,12 @@ def _xlsx_rows(archive: zipfile.ZipFile, data: bytes) -> Iterator[tuple[int, lis
         ) from exc
     if merged:
         raise FileProblem(
-            f"The sheet has merged cells ({_cells_named(merged)}): unmerge them, so that "
+            f"The sheet has merged cells ({names_shown(merged)}): unmerge them, so that "
             "each row holds one record."
         )
     rows: list[tuple[int, list[Cell]]] = []
     formulas: list[str] = []
+    cells = 0
     try:
         for number, row in enumerate(sheet.iter_rows(min_row=1), start=1):
             values: list[Cell] = []
@@ -235,7 +259,14 @@ def _xlsx_rows(archive: zipfile.ZipFile, data: bytes) -> Iterator[tuple[int, lis
                     values.append(None)
                 else:
                     values.append(cell.value)
+            while values and values[-1] is None:
+                values.pop()
+            cells += len(values)
+            if cells > MAX_CELLS:
+                raise _too_many_cells()
             rows.append((number, values))
+    except FileProblem:
+        raise
     except Exception as exc:  # noqa: BLE001
         raise FileProblem(
             "The XLSX file cannot be read: open it in your spreadsheet program and save it again."
@@ -244,7 +275,7 @@ def _xlsx_rows(archive: zipfile.ZipFile, data: bytes) -> Iterator[tuple[int, lis
         book.close()
     if formulas:
         raise FileProblem(
-            f"Cells {_cells_named(formulas)} hold formulas: copy the sheet and paste "
+            f"Cells {names_shown(formulas)} hold formulas: copy the sheet and paste "
             "values only, then import that."
         )
     return iter(rows)
@@ -296,6 +327,7 @@ def _ods_rows(archive: zipfile.ZipFile) -> Iterator[tuple[int, list[Cell]]]:
     cells: list[Cell] = []
     pending_empty = 0
     depth = 0
+    read = 0  # cells expanded so far (MAX_CELLS)
     try:
         with stream:
             for event, element in iterparse(stream, events=("start", "end")):
@@ -320,6 +352,8 @@ def _ods_rows(archive: zipfile.ZipFile) -> Iterator[tuple[int, list[Cell]]]:
                     if value is None:
                         pending_empty += repeat
                     else:
+                        if column + min(repeat, 1024) > MAX_COLUMNS:
+                            raise _too_many_cells()
                         cells.extend([None] * pending_empty)
                         pending_empty = 0
                         cells.extend([value] * min(repeat, 1024))
@@ -327,7 +361,10 @@ def _ods_rows(archive: zipfile.ZipFile) -> Iterator[tuple[int, list[Cell]]]:
                 elif tag == f"{T}table-row" and event == "end":
                     repeat = int(element.get(f"{T}number-rows-repeated", "1"))
                     if cells:
-                        for _ in range(min(repeat, 100_000)):
+                        read += len(cells) * repeat
+                        if read > MAX_CELLS:
+                            raise _too_many_cells()
+                        for _ in range(repeat):
                             number += 1
                             rows.append((number, list(cells)))
                     else:
@@ -339,12 +376,12 @@ def _ods_rows(archive: zipfile.ZipFile) -> Iterator[tuple[int, list[Cell]]]:
         raise FileProblem("The ODS file cannot be read: save it again.") from exc
     if merged:
         raise FileProblem(
-            f"The sheet has merged cells (covering {_cells_named(merged)}): unmerge them, "
+            f"The sheet has merged cells (covering {names_shown(merged)}): unmerge them, "
             "so that each row holds one record."
         )
     if formulas:
         raise FileProblem(
-            f"Cells {_cells_named(formulas)} hold formulas: copy the sheet and paste "
+            f"Cells {names_shown(formulas)} hold formulas: copy the sheet and paste "
             "values only, then import that."
         )
     return iter(rows)

@@ -38,7 +38,7 @@ from qualifications.selectors import units_by_code
 
 from .kinds import SPECS, CellError, KindSpec, is_hint_row, text_of
 from .models import ImportJob, ImportKind, ImportStatus
-from .reading import FileProblem, Sheet, sheet_read
+from .reading import FileProblem, Sheet, names_shown, sheet_read
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def header_check(spec: KindSpec, sheet: Sheet) -> None:
     """Wrong or missing columns make the whole file unreadable (FileProblem 400)."""
     headers = sheet.headers
     known = set(spec.names) | set(spec.ignored)
-    unknown = [h for h in headers if h and h not in known]
+    unknown = list(dict.fromkeys(h for h in headers if h and h not in known))
     blank = [i for i, h in enumerate(headers) if not h]
     missing = [c.name for c in spec.columns if c.required and c.name not in headers]
     repeated = sorted({h for h in headers if h and headers.count(h) > 1})
@@ -93,11 +93,13 @@ def header_check(spec: KindSpec, sheet: Sheet) -> None:
     if missing:
         problems.append(f"missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
     if unknown:
-        problems.append(f"column{'s' if len(unknown) > 1 else ''} not taken: {', '.join(unknown)}")
+        problems.append(
+            f"column{'s' if len(unknown) > 1 else ''} not taken: {names_shown(unknown)}"
+        )
     if blank:
         problems.append("a column with no name in the first row")
     if repeated:
-        problems.append(f"column named twice: {', '.join(repeated)}")
+        problems.append(f"column named twice: {names_shown(repeated)}")
     if problems:
         raise FileProblem(
             f"The first row must name the columns. This file has {'; '.join(problems)}. "

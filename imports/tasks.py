@@ -93,3 +93,11 @@ def export_build(job_id: int) -> str:
         )
         return "failed"
     return job.status if job is not None else "skipped"
+
+
+@shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=3)
+def export_prune() -> int:
+    """Delete prepared downloads past their time (beat, hourly); safe to run twice."""
+    from . import exporting
+
+    return exporting.export_prune()

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from datetime import date
+from xml.sax.saxutils import escape
 
+import openpyxl
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -69,6 +72,23 @@ def assert_headers(response, stem: str) -> None:
 @pytest.mark.parametrize("value", HOSTILE)
 def test_a_cell_that_would_start_a_formula_is_quoted(value):
     assert safe_cell(value) == "'" + value
+
+
+@pytest.mark.parametrize(
+    "value", ['\x00=HYPERLINK("http://evil.example/")', "\x1b+1", "\x08@SUM(A1)"]
+)
+def test_a_formula_behind_a_control_character_is_quoted_in_every_format(value):
+    # A reader that drops the control character (as the XLSX and ODS writers must: XML
+    # cannot hold it) would otherwise see a formula: CSV, XLSX and ODS write the same cell.
+    bare = value[1:]
+    assert safe_cell(value) == "'" + bare
+    table = Table("people", ["note"], [[value]])
+    rows = list(csv.reader(io.StringIO(render(table).decode("utf-8").removeprefix(BOM))))
+    assert rows[1] == ["'" + bare]
+    sheet = openpyxl.load_workbook(io.BytesIO(render(table, "xlsx"))).worksheets[0]
+    assert sheet["A2"].value == "'" + bare and sheet["A2"].data_type == "s"
+    content = zipfile.ZipFile(io.BytesIO(render(table, "ods"))).read("content.xml").decode()
+    assert "<text:p>" + escape("'" + bare) + "</text:p>" in content
 
 
 @pytest.mark.parametrize(

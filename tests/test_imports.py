@@ -344,6 +344,17 @@ def test_bad_files_answer_a_clear_message_and_store_nothing(world, name, content
     assert not ImportJob.objects.exists()
 
 
+def test_a_file_of_thousands_of_unknown_columns_gets_a_message_a_person_can_read(world):
+    header = ",".join(f"col{i}" for i in range(5000)) + ",col0,col1," + "y" * 5000 + "\n"
+    resp = upload(world.manager, csv_file(header + ",".join("x" * 5003) + "\n"))
+    assert resp.status_code == 400
+    message = resp.json()["file"][0]
+    assert len(message) < 1000, len(message)
+    assert "columns not taken: col0, col1, col2, col3, col4 and 4996 more" in message
+    assert "column named twice: col0, col1" in message
+    assert not ImportJob.objects.exists()
+
+
 def test_merged_cells_are_refused(world):
     rows = [
         ["name", "email", "role_start"],
@@ -388,6 +399,67 @@ def test_a_zip_bomb_is_refused_before_parsing(world, settings):
     assert resp.status_code == 413 and "unpacks to 8.0 MB" in resp.json()["file"][0]
 
 
+def _ods(rows_xml: str) -> SimpleUploadedFile:
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet>'
+        f'<table:table table:name="Sheet1">{rows_xml}</table:table>'
+        "</office:spreadsheet></office:body></office:document-content>"
+    )
+    stream = io.BytesIO()
+    with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", content)
+    return SimpleUploadedFile("bomb.ods", stream.getvalue())
+
+
+_ODS_TEXT = '<table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell>'
+
+
+@pytest.mark.parametrize(
+    "rows_xml",
+    [
+        # An empty cell repeated a billion times before a filled one: a few bytes that
+        # would expand to a billion cells (gigabytes) in memory.
+        f"<table:table-row>{_ODS_TEXT}</table:table-row><table:table-row>"
+        f'<table:table-cell table:number-columns-repeated="20000"/>{_ODS_TEXT}</table:table-row>',
+        # A filled row repeated six million times.
+        f"<table:table-row>{_ODS_TEXT}</table:table-row>"
+        f'<table:table-row table:number-rows-repeated="6000000">{_ODS_TEXT}</table:table-row>',
+    ],
+)
+def test_an_ods_whose_repeats_expand_past_any_real_sheet_is_refused(world, rows_xml):
+    resp = upload(world.manager, _ods(rows_xml))
+    assert resp.status_code == 413, resp.content
+    assert "too large to import" in resp.json()["file"][0]
+    assert not ImportJob.objects.exists()
+
+
+def test_a_csv_row_past_the_last_column_a_spreadsheet_has_is_refused(world, monkeypatch):
+    from imports import reading
+
+    wide = ADVOCATE_HEADER + "Bea,bea@example.org,2025-02-03,," + "," * 20_000 + "x\n"
+    resp = upload(world.manager, csv_file(wide))
+    assert resp.status_code == 413 and "16,384 columns" in resp.json()["file"][0]
+    monkeypatch.setattr(reading, "MAX_CELLS", 50)
+    rows = "".join(f"Bea,b{n}@example.org,2025-02-03,,\n" for n in range(20))
+    resp = upload(world.manager, csv_file(ADVOCATE_HEADER + rows))
+    assert resp.status_code == 413 and "too large to import" in resp.json()["file"][0]
+    assert not ImportJob.objects.exists()
+
+
+def test_an_xlsx_over_the_cell_budget_is_refused(world, monkeypatch):
+    from imports import reading
+
+    monkeypatch.setattr(reading, "MAX_CELLS", 50)
+    rows = [["name", "email", "role_start"]]
+    rows += [["Ivy", f"i{n}@example.org", "2025-01-01"] for n in range(20)]
+    resp = upload(world.manager, xlsx_file(rows))
+    assert resp.status_code == 413 and "too large to import" in resp.json()["file"][0]
+
+
 @pytest.mark.parametrize(
     ("typed", "expected"),
     [
@@ -413,6 +485,18 @@ def test_ambiguous_or_unreadable_dates_are_refused_by_row(world, typed):
     ).json()
     assert body["counts"]["refused"] == 1
     assert body["errors"][0]["row"] == 2 and body["errors"][0]["column"] == "role_start"
+
+
+def test_a_number_of_thousands_of_digits_is_refused_by_row_not_a_crash(world):
+    resp = upload(
+        world.manager,
+        csv_file(ADVOCATE_HEADER + "Bea Brown,bea@example.org,2025-02-03,," + "9" * 5000 + "\n"),
+    )
+    assert resp.status_code == 201, resp.content
+    assert resp.json()["errors"] == [
+        {"row": 2, "column": "prior_experience_months", "message": "The number is too large"}
+    ]
+    assert not Advocate.objects.filter(email="bea@example.org").exists()
 
 
 def test_a_number_in_a_date_cell_of_an_xlsx_is_refused(world):

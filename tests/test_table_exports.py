@@ -214,6 +214,27 @@ def test_an_expired_download_is_gone(flagged, settings):
     assert as_(flagged.manager).get(f"/imports/exports/{job.pk}/file").status_code == 404
 
 
+def test_an_expired_file_is_deleted_hourly_whether_or_not_its_owner_comes_back(flagged):
+    # The file holds one tenancy's rows: it is kept EXPORT_KEEP_HOURS hours, not until
+    # its owner happens to ask for another export.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from imca_commissioning.celery import app
+    from imports.tasks import export_prune
+    from tests.factories import ExportJobFactory
+
+    now = timezone.now()
+    gone = ExportJobFactory(owner=flagged.outsider, expires_at=now, content=b"secret")
+    kept = ExportJobFactory(owner=flagged.manager, expires_at=now + timedelta(hours=1))
+    assert export_prune.apply().get() == 1
+    assert list(ExportJob.objects.all()) == [kept] and not ExportJob.objects.filter(pk=gone.pk)
+    assert export_prune.apply().get() == 0  # safe to run twice
+    schedule = {entry["task"]: entry["schedule"] for entry in app.conf.beat_schedule.values()}
+    assert schedule["imports.tasks.export_prune"].hour == set(range(24))
+
+
 def test_the_task_runs_the_table_as_its_owner_sees_it(flagged):
     job = exporting.export_request(
         owner=flagged.outsider, table="flags", fmt="csv", params={"state": ["all"]}
