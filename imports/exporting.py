@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from imca_commissioning.exports import FORMATS, Table, file_name, render, table_response
+from imca_commissioning.queue import queue_on_commit
 
 from .models import ExportJob, ExportStatus
 
@@ -92,7 +93,7 @@ def export_request(*, owner: Any, table: str, fmt: str, params: dict[str, list[s
     )
     from .tasks import export_build
 
-    export_build.delay_on_commit(job.pk)
+    queue_on_commit(export_build, job.pk, refused=lambda m: export_fail(job_id=job.pk, message=m))
     return job
 
 

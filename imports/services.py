@@ -31,6 +31,7 @@ from django.utils import timezone
 from advocates import services as advocate_services
 from advocates.models import Absence, Advocate
 from imca_commissioning.exceptions import Conflict
+from imca_commissioning.queue import queue_on_commit
 from organisations.models import Provider
 from qualifications import services as training_services
 from qualifications.models import CpdRecord, TrainingRecord, Unit
@@ -486,7 +487,9 @@ def import_upload(
     if job.row_count >= settings.IMPORT_TASK_ROWS:
         from .tasks import import_preview
 
-        import_preview.delay_on_commit(job.pk)
+        queue_on_commit(
+            import_preview, job.pk, refused=lambda m: import_fail(job_id=job.pk, message=m)
+        )
         return job
     return _preview(job, sheet, by)
 
@@ -558,7 +561,12 @@ def import_confirm(*, job: ImportJob, by: Any) -> ImportJob:
             locked.save(update_fields=["status", "modified_at"])
             from .tasks import import_store
 
-            import_store.delay_on_commit(locked.pk, getattr(by, "pk", None))
+            queue_on_commit(
+                import_store,
+                locked.pk,
+                getattr(by, "pk", None),
+                refused=lambda m: import_fail(job_id=locked.pk, message=m),
+            )
             return locked
     return import_store_run(job_id=job.pk, by=by)
 

@@ -779,3 +779,49 @@ def test_import_page_query_budget(world, django_assert_num_queries):
     # (+ 2: the request's savepoint and its release, ATOMIC_REQUESTS)
     with django_assert_num_queries(3 + 2):
         assert client.get("/imports/").status_code == 200
+
+
+def test_a_queue_that_cannot_take_the_task_fails_the_job_in_words_not_a_500(
+    world, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Redis down when a large file is queued: the upload answers its job, which says in
+    words that it did not start (imca_commissioning/queue.py); nothing is stored."""
+    from kombu.exceptions import OperationalError
+
+    from imports import tasks
+
+    def down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.import_preview, "delay", down)
+    settings.IMPORT_TASK_ROWS = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = upload(world.manager, csv_file(TWO_ADVOCATES))
+    assert resp.status_code == 202
+    job = ImportJob.objects.get(pk=resp.json()["id"])
+    assert job.status == ImportStatus.FAILED and "task queue is unavailable" in job.message
+    assert confirm(world.manager, job.pk).status_code == 409
+    assert not Advocate.objects.filter(email="bea@example.org").exists()
+
+
+def test_a_confirm_the_queue_cannot_take_fails_the_job_and_stores_nothing(
+    world, settings, eager, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from imports import tasks
+
+    settings.IMPORT_TASK_ROWS = 2
+    with django_capture_on_commit_callbacks(execute=True):
+        job_id = upload(world.manager, csv_file(TWO_ADVOCATES)).json()["id"]
+
+    def down(*args, **kwargs):
+        raise OperationalError("Connection refused")
+
+    monkeypatch.setattr(tasks.import_store, "delay", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = confirm(world.manager, job_id)
+    assert resp.status_code == 202
+    job = ImportJob.objects.get(pk=job_id)
+    assert job.status == ImportStatus.FAILED and "Nothing was stored" in job.message
+    assert not Advocate.objects.filter(email="bea@example.org").exists()

@@ -264,3 +264,27 @@ def test_the_quarterly_return_keeps_its_figures_as_numbers(world):
         io.BytesIO(as_(world.manager).get("/returns/?format=ods").content)
     ).read("content.xml")
     assert b'office:value-type="float"' in content
+
+
+def test_a_large_export_the_queue_cannot_take_says_so_on_its_page(
+    flagged, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Redis down when a large export is queued: the job page says it did not start,
+    never a 500 (imca_commissioning/queue.py)."""
+    from kombu.exceptions import OperationalError
+
+    from imports import tasks
+
+    def down(*args, **kwargs):
+        raise OperationalError("Connection refused")
+
+    monkeypatch.setattr(tasks.export_build, "delay", down)
+    settings.EXPORT_TASK_ROWS = 1
+    FlagFactory(provider=flagged.provider, reason="Second flag")
+    client = as_(flagged.manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get("/compliance/flags/?format=xlsx")
+    job = ExportJob.objects.get()
+    assert response.status_code == 302 and job.status == ExportStatus.FAILED
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and "task queue is unavailable" in page.content.decode()
