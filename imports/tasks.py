@@ -1,6 +1,6 @@
 """Thin tasks for large imports: take a job id, call a service, safe to run twice.
 
-Both are enqueued on commit (``delay_on_commit``), so a worker never looks for a job
+They are enqueued on commit (``imca_commissioning.queue.queue_on_commit``), so a worker never looks for a job
 that is not yet stored. Transient failures (database, broker) retry with backoff; any
 other failure marks the job failed with a reason and stores nothing, since the rows'
 transaction is rolled back with the exception.
@@ -9,6 +9,7 @@ transaction is rolled back with the exception.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
@@ -24,75 +25,87 @@ TRANSIENT = (OperationalError, InterfaceError, KombuOperationalError, Connection
 UNEXPECTED = "The import could not be completed because of an error on our side; nothing was stored. Try again, or tell the service desk."
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=5,
-)
-def import_preview(job_id: int) -> str:
-    """Preview a large file (status "processing" -> "previewed" or "failed")."""
+# Every job task: acknowledged once done (a killed worker's job is run again), transient
+# failures retried with backoff.
+JOB_TASK = {
+    "acks_late": True,
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "max_retries": 5,
+}
+
+
+def _job_run(
+    job_id: int,
+    *,
+    run: Any,
+    fail: Any,
+    message: str,
+    what: str,
+    passes: tuple[type[Exception], ...] = (),
+) -> str:
+    """Run ``run(job_id=...)``; a transient failure is raised (Celery retries it), as is
+    one of ``passes`` (the caller's to answer); any other marks the job failed with
+    ``message`` (nothing was stored: the rows' transaction rolled back with the
+    exception). The job's status, or "skipped"."""
+    reraised: tuple[type[BaseException], ...] = (*TRANSIENT, *passes)
     try:
-        job = services.import_preview_run(job_id=job_id)
-    except TRANSIENT:
+        job = run(job_id=job_id)
+    except reraised:
         raise
     except Exception:
-        log.exception("import %s: preview failed", job_id)
-        services.import_fail(job_id=job_id, message=UNEXPECTED)
+        log.exception("%s %s failed", what, job_id)
+        fail(job_id=job_id, message=message)
         return "failed"
     return job.status if job is not None else "skipped"
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=5,
-)
+@shared_task(**JOB_TASK)
+def import_preview(job_id: int) -> str:
+    """Preview a large file (status "processing" -> "previewed" or "failed")."""
+    return _job_run(
+        job_id,
+        run=services.import_preview_run,
+        fail=services.import_fail,
+        message=UNEXPECTED,
+        what="import preview",
+    )
+
+
+@shared_task(**JOB_TASK)
 def import_store(job_id: int, user_id: int | None) -> str:
     """Store a large previewed file (status "confirming" -> "confirmed"; back to
     "previewed" with the new errors if a row is now refused; "failed" otherwise)."""
     by = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     try:
-        return services.import_store_run(job_id=job_id, by=by).status
+        return _job_run(
+            job_id,
+            run=lambda job_id: services.import_store_run(job_id=job_id, by=by),
+            fail=services.import_fail,
+            message=UNEXPECTED,
+            what="import storing",
+            passes=(Conflict,),
+        )
     except Conflict as exc:
         # Refused rows have put the job back to "previewed" (left alone here); an
         # unreadable file fails it with the reason.
         services.import_fail(job_id=job_id, message=exc.message)
         return "refused"
-    except TRANSIENT:
-        raise
-    except Exception:
-        log.exception("import %s: storing failed", job_id)
-        services.import_fail(job_id=job_id, message=UNEXPECTED)
-        return "failed"
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=5,
-)
+@shared_task(**JOB_TASK)
 def export_build(job_id: int) -> str:
     """Prepare a large download (status "preparing" -> "ready" or "failed")."""
     from . import exporting
 
-    try:
-        job = exporting.export_build_run(job_id=job_id)
-    except TRANSIENT:
-        raise
-    except Exception:
-        log.exception("export %s: failed", job_id)
-        exporting.export_fail(
-            job_id=job_id,
-            message="The file could not be made because of an error on our side. Try again.",
-        )
-        return "failed"
-    return job.status if job is not None else "skipped"
+    return _job_run(
+        job_id,
+        run=exporting.export_build_run,
+        fail=exporting.export_fail,
+        message="The file could not be made because of an error on our side. Try again.",
+        what="export",
+    )
 
 
 @shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=3)

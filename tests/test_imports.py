@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from advocates.models import Absence, Advocate
+from imca_commissioning.exceptions import Conflict
 from imca_commissioning.exports import Column, Table, ods_bytes, xlsx_bytes
 from imports import services
 from imports.models import ImportJob, ImportStatus
@@ -825,3 +826,29 @@ def test_a_confirm_the_queue_cannot_take_fails_the_job_and_stores_nothing(
     job = ImportJob.objects.get(pk=job_id)
     assert job.status == ImportStatus.FAILED and "Nothing was stored" in job.message
     assert not Advocate.objects.filter(email="bea@example.org").exists()
+
+
+def test_a_refusal_while_storing_is_said_in_its_own_words(world, settings, monkeypatch):
+    """The storing task answers a Conflict (rows now refused, an unreadable file) with its
+    own message, not the "error on our side" of an unexpected failure."""
+    from imports import tasks
+
+    settings.IMPORT_TASK_ROWS = 1
+    job_id = upload(world.manager, csv_file(TWO_ADVOCATES)).json()["id"]
+    ImportJob.objects.filter(pk=job_id).update(status=ImportStatus.CONFIRMING)
+
+    def refused(*, job_id, by):
+        raise Conflict("Row 2 is now refused: the advocate was registered meanwhile.")
+
+    monkeypatch.setattr(services, "import_store_run", refused)
+    assert tasks.import_store(job_id, world.manager.pk) == "refused"
+    job = ImportJob.objects.get(pk=job_id)
+    assert job.status == ImportStatus.FAILED and "registered meanwhile" in job.message
+
+    def boom(*, job_id, by):
+        raise RuntimeError("disk on fire")
+
+    ImportJob.objects.filter(pk=job_id).update(status=ImportStatus.CONFIRMING, message="")
+    monkeypatch.setattr(services, "import_store_run", boom)
+    assert tasks.import_store(job_id, world.manager.pk) == "failed"
+    assert "error on our side" in ImportJob.objects.get(pk=job_id).message
