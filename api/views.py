@@ -6,7 +6,8 @@ write (403), validate the shape (400), call one service.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from django.contrib.auth import authenticate, get_user_model
 from django.core.exceptions import PermissionDenied
@@ -456,58 +457,97 @@ class AdvocateChildFilter(filters.FilterSet):
     advocate = ScopedFilter(Advocate)
 
 
+class RecordServices(NamedTuple):
+    """The four services of one kind of an advocate's record (keyword-only each)."""
+
+    create: Callable[..., Any]
+    update: Callable[..., Any]
+    archive: Callable[..., Any]
+    enter_in_error: Callable[..., Any]
+
+
+class AdvocateRecordViewSet(RecordHistory, Scoped):
+    """An advocate's records: read by those who may see the advocate, written by those
+    who may manage them. A record never moves to another advocate; DELETE archives it;
+    POST ``entered-in-error`` corrects it, keeping it readable."""
+
+    # One shape for absences, training records and CPD records: each write goes through
+    # the kind's one service (``services``, the record passed as ``record_arg``),
+    # allowed when ``may_write`` the record's advocate.
+    correctable = True
+    services: RecordServices
+    record_arg = "record"
+    noun = "A record"
+
+    def may_write(self, advocate: Advocate) -> bool:
+        return can_manage_advocates(self.request.user, advocate.provider_id)
+
+    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
+        data = dict(serializer.validated_data)
+        require(self.may_write(data["advocate"]))
+        serializer.instance = self.services.create(by=self.request.user, **data)
+
+    def perform_update(self, serializer: serializers.BaseSerializer[Any]) -> None:
+        record = _instance(serializer)
+        require(self.may_write(record.advocate))
+        data = dict(serializer.validated_data)
+        if "advocate" in data and data.pop("advocate").pk != record.advocate_id:
+            raise serializers.ValidationError(
+                {"advocate": [f"{self.noun} cannot move to another advocate."]}
+            )
+        serializer.instance = self.services.update(
+            **{self.record_arg: record}, by=self.request.user, **data
+        )
+
+    def perform_destroy(self, instance: Any) -> None:
+        require(self.may_write(instance.advocate))
+        self.services.archive(
+            **{self.record_arg: instance}, by=self.request.user, reason="deleted through the API"
+        )
+
+    @CORRECTION_SCHEMA
+    @action(detail=True, methods=["post"], url_path="entered-in-error")
+    def entered_in_error(self, request: Request, pk: str | None = None) -> Response:
+        record = self.get_object()
+        require(self.may_write(record.advocate))
+        record = self.services.enter_in_error(
+            **{self.record_arg: record}, by=request.user, reason=_reason(request)
+        )
+        return Response(self.get_serializer(record).data)
+
+
 @extend_schema_view(list=LIST_SCHEMA)
-class AbsenceViewSet(RecordHistory, Scoped):
+class AbsenceViewSet(AdvocateRecordViewSet):
     model = Absence
     serializer_class = s.AbsenceSerializer
     write_roles = MANAGERS
-    correctable = True
+    record_arg = "absence"
+    noun = "An absence"
+    services = RecordServices(
+        advocate_services.absence_create,
+        advocate_services.absence_update,
+        advocate_services.absence_archive,
+        advocate_services.absence_enter_in_error,
+    )
 
     class filterset_class(AdvocateChildFilter):  # noqa: N801
         class Meta:
             model = Absence
             fields = ["advocate", "kind"]
 
-    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
-        data = dict(serializer.validated_data)
-        require(can_manage_advocates(self.request.user, data["advocate"].provider_id))
-        serializer.instance = advocate_services.absence_create(by=self.request.user, **data)
-
-    def perform_update(self, serializer: serializers.BaseSerializer[Any]) -> None:
-        absence = _instance(serializer)
-        require(can_manage_advocates(self.request.user, absence.advocate.provider_id))
-        data = dict(serializer.validated_data)
-        if "advocate" in data and data.pop("advocate").pk != absence.advocate_id:
-            raise serializers.ValidationError(
-                {"advocate": ["An absence cannot move to another advocate."]}
-            )
-        serializer.instance = advocate_services.absence_update(
-            absence=absence, by=self.request.user, **data
-        )
-
-    def perform_destroy(self, instance: Absence) -> None:
-        require(can_manage_advocates(self.request.user, instance.advocate.provider_id))
-        advocate_services.absence_archive(
-            absence=instance, by=self.request.user, reason="deleted through the API"
-        )
-
-    @CORRECTION_SCHEMA
-    @action(detail=True, methods=["post"], url_path="entered-in-error")
-    def entered_in_error(self, request: Request, pk: str | None = None) -> Response:
-        absence = self.get_object()
-        require(can_manage_advocates(request.user, absence.advocate.provider_id))
-        absence = advocate_services.absence_enter_in_error(
-            absence=absence, by=request.user, reason=_reason(request)
-        )
-        return Response(self.get_serializer(absence).data)
-
 
 @extend_schema_view(list=LIST_SCHEMA)
-class TrainingRecordViewSet(RecordHistory, Scoped):
+class TrainingRecordViewSet(AdvocateRecordViewSet):
     model = TrainingRecord
     serializer_class = s.TrainingRecordSerializer
     write_roles = MANAGERS
-    correctable = True
+    noun = "A training record"
+    services = RecordServices(
+        training_services.training_record_create,
+        training_services.training_record_update,
+        training_services.training_record_archive,
+        training_services.training_record_enter_in_error,
+    )
 
     class filterset_class(AdvocateChildFilter):  # noqa: N801
         class Meta:
@@ -516,39 +556,6 @@ class TrainingRecordViewSet(RecordHistory, Scoped):
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return super().get_queryset().select_related("unit")
-
-    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
-        data = dict(serializer.validated_data)
-        require(can_manage_advocates(self.request.user, data["advocate"].provider_id))
-        serializer.instance = training_services.training_record_create(by=self.request.user, **data)
-
-    def perform_update(self, serializer: serializers.BaseSerializer[Any]) -> None:
-        record = _instance(serializer)
-        require(can_manage_advocates(self.request.user, record.advocate.provider_id))
-        data = dict(serializer.validated_data)
-        if "advocate" in data and data.pop("advocate").pk != record.advocate_id:
-            raise serializers.ValidationError(
-                {"advocate": ["A training record cannot move to another advocate."]}
-            )
-        serializer.instance = training_services.training_record_update(
-            record=record, by=self.request.user, **data
-        )
-
-    def perform_destroy(self, instance: TrainingRecord) -> None:
-        require(can_manage_advocates(self.request.user, instance.advocate.provider_id))
-        training_services.training_record_archive(
-            record=instance, by=self.request.user, reason="deleted through the API"
-        )
-
-    @CORRECTION_SCHEMA
-    @action(detail=True, methods=["post"], url_path="entered-in-error")
-    def entered_in_error(self, request: Request, pk: str | None = None) -> Response:
-        record = self.get_object()
-        require(can_manage_advocates(request.user, record.advocate.provider_id))
-        record = training_services.training_record_enter_in_error(
-            record=record, by=request.user, reason=_reason(request)
-        )
-        return Response(self.get_serializer(record).data)
 
 
 class CaseFilter(filters.FilterSet):
@@ -722,49 +729,26 @@ def _report_data(case: Case) -> dict[str, Any]:
 
 
 @extend_schema_view(list=LIST_SCHEMA)
-class CpdRecordViewSet(RecordHistory, Scoped):
+class CpdRecordViewSet(AdvocateRecordViewSet):
     model = CpdRecord
     serializer_class = s.CpdRecordSerializer
     write_roles = CASE_WRITERS
-    correctable = True
+    noun = "A CPD record"
+    services = RecordServices(
+        training_services.cpd_record_create,
+        training_services.cpd_record_update,
+        training_services.cpd_record_archive,
+        training_services.cpd_record_enter_in_error,
+    )
 
     class filterset_class(AdvocateChildFilter):  # noqa: N801
         class Meta:
             model = CpdRecord
             fields = ["advocate", "category"]
 
-    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
-        data = dict(serializer.validated_data)
-        require(can_write_cpd(self.request.user, data["advocate"]))
-        serializer.instance = training_services.cpd_record_create(by=self.request.user, **data)
-
-    def perform_update(self, serializer: serializers.BaseSerializer[Any]) -> None:
-        record = _instance(serializer)
-        require(can_write_cpd(self.request.user, record.advocate))
-        data = dict(serializer.validated_data)
-        if "advocate" in data and data.pop("advocate").pk != record.advocate_id:
-            raise serializers.ValidationError(
-                {"advocate": ["A CPD record cannot move to another advocate."]}
-            )
-        serializer.instance = training_services.cpd_record_update(
-            record=record, by=self.request.user, **data
-        )
-
-    def perform_destroy(self, instance: CpdRecord) -> None:
-        require(can_write_cpd(self.request.user, instance.advocate))
-        training_services.cpd_record_archive(
-            record=instance, by=self.request.user, reason="deleted through the API"
-        )
-
-    @CORRECTION_SCHEMA
-    @action(detail=True, methods=["post"], url_path="entered-in-error")
-    def entered_in_error(self, request: Request, pk: str | None = None) -> Response:
-        record = self.get_object()
-        require(can_write_cpd(request.user, record.advocate))
-        record = training_services.cpd_record_enter_in_error(
-            record=record, by=request.user, reason=_reason(request)
-        )
-        return Response(self.get_serializer(record).data)
+    def may_write(self, advocate: Advocate) -> bool:
+        # An advocate user writes their own CPD (R10); managers their advocates'.
+        return can_write_cpd(self.request.user, advocate)
 
 
 class FlagFilter(filters.FilterSet):
