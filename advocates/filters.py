@@ -10,14 +10,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from imca_commissioning.lists import ColumnSort, ListFilterSet, search_filter
-from organisations.models import Provider
+from organisations.filters import visible_providers
 
 from .models import Advocate
-
-
-def visible_providers(request: Any) -> QuerySet[Provider]:
-    """The providers a filter may name: those the requester sees."""
-    return Provider.objects.visible_to(request.user) if request else Provider.objects.none()
 
 
 def visible_advocates(request: Any) -> QuerySet[Advocate]:

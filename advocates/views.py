@@ -84,9 +84,7 @@ def advocate_list(request: AuthedHttpRequest) -> HttpResponse:
 
 def _record_context(request: AuthedHttpRequest, advocate: Advocate) -> dict[str, object]:
     today = timezone.localdate()
-    commissioner_ids = (
-        request.user.commissioner_lineage if request.user.role == "commissioner" else None
-    )
+    commissioner_ids = scope.reading_lineage(request.user)
     row = advocate_standings([advocate], today, commissioner_ids=commissioner_ids)[0]
     # A commissioner reads the competences of the services its contract covers only.
     covered = scope.figure_categories(request.user, advocate.provider_id)

@@ -83,7 +83,7 @@ def _instance(serializer: serializers.BaseSerializer[Any]) -> Any:
 
 def _commissioner_ids(user: Any) -> set[int] | None:
     """A commissioner reads under its own contracts (policy and services covered)."""
-    return user.commissioner_lineage if getattr(user, "is_commissioner", False) else None
+    return scope.reading_lineage(user)
 
 
 class TokenView(APIView):

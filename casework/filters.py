@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import django_filters
 
-from advocates.filters import visible_advocates, visible_providers
+from advocates.filters import visible_advocates
 from imca_commissioning.lists import ColumnSort, ListFilterSet, search_filter
+from organisations.filters import visible_providers
 
 from .models import Case, CaseStatus, CaseType
 

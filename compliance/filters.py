@@ -8,9 +8,10 @@ from typing import Any
 import django_filters
 from django.db.models import QuerySet
 
-from advocates.filters import visible_advocates, visible_providers
+from advocates.filters import visible_advocates
 from imca_commissioning.lists import ColumnSort, ListFilterSet, OneOrMoreSelect, search_filter
 from organisations import scope
+from organisations.filters import visible_providers
 
 from .models import Flag, FlagKind
 

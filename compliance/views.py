@@ -83,7 +83,7 @@ MATRIX_STATUS = {"in_role": "", "overdue": "overdue", "due_soon": "due_soon", "a
 
 
 def _commissioner_ids(request: Any) -> set[int] | None:
-    return request.user.commissioner_lineage if request.user.role == "commissioner" else None
+    return scope.reading_lineage(request.user)
 
 
 def _links_for(user: object) -> bool:

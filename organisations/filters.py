@@ -17,7 +17,9 @@ from . import invitations
 from .models import Provider, Role, User
 
 
-def _providers(request: Any) -> QuerySet[Provider]:
+def visible_providers(request: Any) -> QuerySet[Provider]:
+    """The providers a list's filter may name: those the requester sees
+    (organisations/scope.py); none without a request."""
     return Provider.objects.visible_to(request.user) if request else Provider.objects.none()
 
 
@@ -57,7 +59,7 @@ class PersonFilter(ListFilterSet):
         label="State", choices=STATES, empty_label="Any", method="by_state"
     )
     provider = django_filters.ModelChoiceFilter(
-        label="Provider", queryset=_providers, empty_label="Any"
+        label="Provider", queryset=visible_providers, empty_label="Any"
     )
     sort = ColumnSort(
         fields=(

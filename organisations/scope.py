@@ -58,6 +58,14 @@ def is_national(user: Any) -> bool:
     return _active(user) and user.role == Role.NATIONAL
 
 
+def reading_lineage(user: Any) -> set[int] | None:
+    """The commissioner ids whose contracts a reader's figures are read under (the
+    policy and services of its own contracts, R12): a commissioner's lineage (itself and
+    the bodies it succeeded); None for everyone else (a provider's people, the admin and
+    national readers read under the provider's contract of record)."""
+    return user.commissioner_lineage if getattr(user, "role", None) == Role.COMMISSIONER else None
+
+
 def _is_provider_staff(user: Any) -> bool:
     return user.role in (Role.PROVIDER_MANAGER, Role.ADVOCATE) and bool(user.provider_id)
 

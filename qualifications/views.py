@@ -62,9 +62,7 @@ def matrix_rows(request: Any, provider: Provider, filterset: MatrixFilter) -> li
     for the whole team: R8's median wait reads them all), narrowed by the filterset's
     search, deadline status and supervision, in its sort (default: by name)."""
     today = timezone.localdate()
-    commissioner_ids = (
-        request.user.commissioner_lineage if request.user.role == "commissioner" else None
-    )
+    commissioner_ids = scope.reading_lineage(request.user)
     advocates = Advocate.objects.visible_to(request.user).filter(provider=provider)
     # The provider's advocates, all of them (managers, commissioners and the admin):
     # R8's median wait is read from their own training.

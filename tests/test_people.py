@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pytest
@@ -330,7 +330,7 @@ def test_the_admin_invites_a_manager_for_any_provider(world):
 
 def test_the_people_page_lists_my_providers_logins_with_their_last_sign_in(world):
     User.objects.filter(pk=world.advocate_user.pk).update(
-        last_login=timezone.now().replace(year=2026, month=3, day=4, hour=9, minute=15)
+        last_login=datetime(2026, 3, 4, 9, 15, tzinfo=UTC)
     )
     page = as_(world.manager).get("/people/").content.decode()
     assert "advocate@example.org" in page and "4 March 2026" in page
