@@ -24,6 +24,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
@@ -79,11 +80,20 @@ def export_answer(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
 def export_request(*, owner: Any, table: str, fmt: str, params: dict[str, list[str]]) -> ExportJob:
     """Store a job for ``owner`` to prepare ``table`` (a name in EXPORTS) as ``fmt`` with
     the page's query ``params`` ({name: [values]}), and enqueue its task on commit.
-    The owner's expired jobs are deleted. ValueError for an unknown table or format."""
+    The owner's expired jobs are deleted. Asked again while the same file is still being
+    prepared (a double click, a reload), the job already under way answers: one job,
+    one task. ValueError for an unknown table or format."""
     if table not in EXPORTS or fmt not in FORMATS:
         raise ValueError(f"Unknown export: {table} as {fmt}")
     now = timezone.now()
+    # One owner's requests in turn, so that two at once find each other's job.
+    get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
     ExportJob.objects.filter(owner=owner, expires_at__lte=now).delete()
+    under_way = ExportJob.objects.filter(
+        owner=owner, table=table, fmt=fmt, params=params, status=ExportStatus.PREPARING
+    ).first()
+    if under_way is not None:
+        return under_way
     job = ExportJob.objects.create(
         owner=owner,
         table=table,

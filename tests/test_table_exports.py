@@ -288,3 +288,26 @@ def test_a_large_export_the_queue_cannot_take_says_so_on_its_page(
     assert response.status_code == 302 and job.status == ExportStatus.FAILED
     page = client.get(response["Location"])
     assert page.status_code == 200 and "task queue is unavailable" in page.content.decode()
+
+
+def test_a_large_export_asked_twice_while_preparing_is_one_job(
+    flagged, settings, django_capture_on_commit_callbacks
+):
+    """A double click or a reload of the download link while the file is prepared finds
+    the job under way: one job, one task. Another query, or once the file is ready, is
+    a new job."""
+    settings.EXPORT_TASK_ROWS = 1
+    FlagFactory(provider=flagged.provider, reason="Second flag")
+    client = as_(flagged.manager)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        first = client.get("/compliance/flags/?format=xlsx")
+        again = client.get("/compliance/flags/?format=xlsx")
+    assert first["Location"] == again["Location"] and ExportJob.objects.count() == 1
+    assert len(callbacks) == 1
+    with django_capture_on_commit_callbacks(execute=False):
+        client.get("/compliance/flags/?format=ods")
+    assert ExportJob.objects.count() == 2
+    ExportJob.objects.update(status=ExportStatus.READY)
+    with django_capture_on_commit_callbacks(execute=False):
+        client.get("/compliance/flags/?format=xlsx")
+    assert ExportJob.objects.count() == 3
