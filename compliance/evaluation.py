@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from advocates.rules import AdvocateFacts, Judged
 from casework.rules import (
@@ -45,6 +45,7 @@ from qualifications.rules import (
     Catalogue,
     CostLine,
     CpdState,
+    Deadline,
     Prices,
     TrainingFact,
     assessing_unit,
@@ -205,6 +206,109 @@ class Standing:
             "at_risk": dict(self.at_risk),
             "cost": self.cost.as_dict(),
         }
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    """What the training matrix shows of one advocate's ``Standing`` (its page, its
+    filters and sorts, and its file): competences, deadlines, supervision, waits, at
+    risk and the net cost to target (pounds, R9). A projection, never a second reading
+    of the rules: ``MatrixRow.of(standing)``. Stored with the advocate's standing row
+    for the day (``as_json``/``from_json``; ADR 0019) so that a cold matrix reads it
+    instead of evaluating; tests/test_standings.py proves stored == fresh."""
+
+    advocate_id: int
+    provider_id: int
+    name: str
+    in_role: bool
+    practice_start: date | None
+    competences: Mapping[str, str | None]
+    deadlines: Mapping[str, Deadline]
+    needs_supervision: Mapping[str, bool]
+    waits: tuple[WaitItem, ...]
+    at_risk: Mapping[str, bool]
+    net_cost: Decimal
+
+    @classmethod
+    def of(cls, s: Standing) -> MatrixRow:
+        """The matrix's part of standing ``s``."""
+        comp = s.compliance
+        return cls(
+            advocate_id=s.advocate_id,
+            provider_id=s.provider_id,
+            name=s.name,
+            in_role=comp.in_role,
+            practice_start=comp.practice_start,
+            competences=dict(comp.competences),
+            deadlines=dict(comp.deadlines),
+            needs_supervision=dict(comp.needs_supervision),
+            waits=s.waits,
+            at_risk=dict(s.at_risk),
+            net_cost=s.cost.net,
+        )
+
+    def as_json(self) -> dict[str, object]:
+        """The row as JSON (dates ISO 8601, money as a string), ids and name left out:
+        the stored row holds those in its own columns or reads them from the advocate."""
+        return {
+            "r": int(self.in_role),
+            "p": self.practice_start.isoformat() if self.practice_start else None,
+            "c": dict(self.competences),
+            "d": {
+                k: [d.due.isoformat() if d.due else None, d.status]
+                for k, d in self.deadlines.items()
+            },
+            "s": dict(self.needs_supervision),
+            "w": [
+                [
+                    w.unit,
+                    w.unit_id,
+                    w.requested_on.isoformat(),
+                    w.trained_on.isoformat() if w.trained_on else None,
+                    w.days,
+                    int(w.waiting),
+                    int(w.long),
+                ]
+                for w in self.waits
+            ],
+            "k": dict(self.at_risk),
+            "n": str(self.net_cost),
+        }
+
+    @classmethod
+    def from_json(
+        cls, data: Mapping[str, Any], *, advocate_id: int, provider_id: int, name: str
+    ) -> MatrixRow:
+        """The row ``as_json`` wrote, with the advocate's id, provider and name.
+        Raises KeyError or ValueError for anything ``as_json`` did not write."""
+        iso = date.fromisoformat
+        return cls(
+            advocate_id=advocate_id,
+            provider_id=provider_id,
+            name=name,
+            in_role=bool(data["r"]),
+            practice_start=iso(data["p"]) if data["p"] else None,
+            competences=data["c"],
+            deadlines={
+                k: Deadline(due=iso(due) if due else None, status=status)
+                for k, (due, status) in data["d"].items()
+            },
+            needs_supervision=data["s"],
+            waits=tuple(
+                WaitItem(
+                    unit=unit,
+                    unit_id=unit_id,
+                    requested_on=iso(requested),
+                    trained_on=iso(trained) if trained else None,
+                    days=days,
+                    waiting=bool(waiting),
+                    long=bool(long),
+                )
+                for unit, unit_id, requested, trained, days, waiting, long in data["w"]
+            ),
+            at_risk=data["k"],
+            net_cost=Decimal(data["n"]),
+        )
 
 
 @dataclass(frozen=True)

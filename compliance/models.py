@@ -198,6 +198,9 @@ class AdvocateStanding(models.Model):
     # a deadline of no one service); blank when none is.
     at_risk = models.CharField(max_length=64, blank=True, default="")
     net_cost = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    # The training matrix's row of the advocate (``evaluation.MatrixRow.as_json``), on
+    # the row of every service ("") only.
+    matrix = models.JSONField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -29,7 +29,7 @@ from organisations import scope
 from organisations.models import SERVICE_CATEGORY, Provider, Role
 from organisations.versioning import providers_touch
 
-from .evaluation import Contribution, Finding, evaluate, figures_summed
+from .evaluation import Contribution, Finding, Standing, evaluate, figures_summed
 from .flag_sources import extra_flags
 from .locks import provider_xact_lock, sweep_lock
 from .models import Flag, Notification, Snapshot, SweepRun
@@ -80,8 +80,13 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
             log.info("provider %s is being swept for %s by another worker", provider_id, on)
             result.skipped = True
             return result
+        # The provider's row, held until the end: a write there (which moves its
+        # version) waits for the sweep, so the standings stored below were computed
+        # from current facts and a later write deletes the ones it makes wrong.
+        list(Provider.objects.select_for_update().filter(pk=provider_id).values_list("pk"))
         advocates = list(Advocate.objects.active().filter(provider_id=provider_id).order_by("pk"))
         contribs: list[Contribution] = []
+        standings: dict[int, Standing] = {}
         findings: list[Finding] = []
         provider_facts = None
         catalogue_version = 0
@@ -99,6 +104,7 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
             catalogue_version = facts.catalogue_version
             judged = evaluate(facts, on=on)
             contribs.extend(judged.contributions.values())
+            standings.update(judged.standings)
             findings.extend(judged.findings)
         desired = desired_flags(findings)
         # Other rooms' flags (the quarterly return's, R13), keyed as the findings are.
@@ -171,7 +177,7 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
         # The day's stored standings (ADR 0019), from the same evaluation: a cold
         # dashboard of the day sums them.
         standings_store(
-            contribs, on, {provider_id: standing_key(provider_facts, catalogue_version)}
+            contribs, on, {provider_id: standing_key(provider_facts, catalogue_version)}, standings
         )
         figures = figures_summed(provider_facts, contribs, on).as_dict()
         # Per service, for a commissioner's trend of the services it covers.

@@ -22,14 +22,18 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
+from typing import Any, NamedTuple
 
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, Sum
+from django.utils import timezone
 
 from advocates.models import Advocate
+from organisations.models import CommissionerLineage, Contract, Provider
 from organisations.policy import Policy
 from qualifications.models import Funding
 from qualifications.selectors import reference_versioned
@@ -39,7 +43,9 @@ from .evaluation import (
     SERVICE_FIGURES,
     Contribution,
     Figures,
+    MatrixRow,
     ProviderFacts,
+    Standing,
     evaluate,
     figures_of,
 )
@@ -48,8 +54,11 @@ from .models import AdvocateStanding
 __all__ = [
     "standing_key",
     "standings_figures",
+    "standings_matrix",
     "standings_forget",
+    "reader_lineages",
     "standings_prune",
+    "standings_refresh",
     "standings_store",
 ]
 
@@ -72,7 +81,7 @@ def _key(policy: Policy, requirements: tuple[tuple[str, int], ...], catalogue_ve
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
-def _rows(c: Contribution, on: date, key: str) -> list[AdvocateStanding]:
+def _rows(c: Contribution, on: date, key: str, row: MatrixRow | None) -> list[AdvocateStanding]:
     base = AdvocateStanding(
         advocate_id=c.advocate_id,
         provider_id=c.provider_id,
@@ -82,6 +91,7 @@ def _rows(c: Contribution, on: date, key: str) -> list[AdvocateStanding]:
         in_role=int(c.in_role),
         at_risk=",".join(sorted(s or _NO_SERVICE for s in c.at_risk)),
         net_cost=c.net,
+        matrix=row.as_json() if row is not None else None,
         **c.counts.get(ANY_SERVICE, {}),
     )
     rows = [base]
@@ -100,19 +110,42 @@ def _rows(c: Contribution, on: date, key: str) -> list[AdvocateStanding]:
     return rows
 
 
-def standings_store(contribs: Iterable[Contribution], on: date, keys: Mapping[int, str]) -> None:
+def standings_store(
+    contribs: Iterable[Contribution],
+    on: date,
+    keys: Mapping[int, str],
+    standings: Mapping[int, Standing],
+) -> None:
     """Store each advocate's contribution for day ``on`` under its provider's key
-    (``keys`` by provider id): one INSERT ... ON CONFLICT DO UPDATE. Nothing to delete
-    first: a write deletes all of an advocate's rows, so an advocate has either all its
-    rows for the day and key, equal to these (equal facts give equal rows: two readers
-    storing them at once store them once), or none."""
-    rows = [row for c in contribs for row in _rows(c, on, keys[c.provider_id])]
+    (``keys`` by provider id), with its training matrix row (from ``standings``, the
+    same evaluation's, by advocate id): one INSERT ... ON CONFLICT DO UPDATE. Nothing to
+    delete first: a write deletes all of an advocate's rows, so an advocate has either
+    all its rows for the day and key, equal to these (equal facts give equal rows: two
+    readers storing them at once store them once), or none. The caller makes sure the
+    facts were current when read (``_storable``; the sweep holds the provider's row)."""
+    rows = [
+        row
+        for c in contribs
+        for row in _rows(
+            c,
+            on,
+            keys[c.provider_id],
+            MatrixRow.of(standings[c.advocate_id]) if c.advocate_id in standings else None,
+        )
+    ]
     if rows:
         AdvocateStanding.objects.bulk_create(
             rows,
             update_conflicts=True,
             unique_fields=["advocate", "on", "key", "service"],
-            update_fields=[*SERVICE_FIGURES, "provider", "in_role", "at_risk", "net_cost"],
+            update_fields=[
+                *SERVICE_FIGURES,
+                "provider",
+                "in_role",
+                "at_risk",
+                "net_cost",
+                "matrix",
+            ],
             batch_size=2000,
         )
 
@@ -126,13 +159,73 @@ def standings_prune(*, before: date) -> None:
 
 def standings_forget(provider_ids: list[int] | None, advocate_ids: list[int] | None) -> None:
     """Delete the rows a write made wrong (``on_facts_changed``'s receiver): the
-    advocates named, else every advocate of the providers named, else every row."""
+    advocates named, else every advocate of the providers named, else every row. A
+    write at one provider also has today's rows it deleted computed again once it has
+    committed (``standings_refresh``), so that the next read sums stored rows: a form's
+    or the API's write pays for its own advocate (or, for a training record, R8's
+    median, its whole team), not the next reader. Bulk writes over several providers
+    (imports, a catalogue change) leave theirs to the next read or the sweep."""
     if advocate_ids is not None:
         AdvocateStanding.objects.filter(advocate_id__in=advocate_ids).delete()
     elif provider_ids is not None:
         AdvocateStanding.objects.filter(provider_id__in=provider_ids).delete()
     else:
         AdvocateStanding.objects.all().delete()
+    if provider_ids is not None and len(provider_ids) == 1:
+        transaction.on_commit(
+            partial(standings_refresh, provider_id=provider_ids[0], advocate_ids=advocate_ids),
+            robust=True,  # a failure is logged: the write has committed, the read recomputes
+        )
+
+
+def reader_lineages(provider_id: int) -> list[set[int] | None]:
+    """Every reading of a provider's standings (``scope.reading_lineage``): None (its
+    own people, the admin, national readers) and the lineage of every commissioner
+    that sees one of its contracts (itself and the bodies it succeeded). Two queries."""
+    contracts = Contract.objects.filter(provider_id=provider_id).values("commissioner_id")
+    readers = CommissionerLineage.objects.filter(member_id__in=contracts).values("commissioner_id")
+    lineages: dict[int, set[int]] = defaultdict(set)
+    for reader, member in CommissionerLineage.objects.filter(
+        commissioner_id__in=readers
+    ).values_list("commissioner_id", "member_id"):
+        lineages[reader].add(member)
+    return [None, *(lineages[k] for k in sorted(lineages))]
+
+
+def standings_refresh(
+    *, provider_id: int, advocate_ids: Sequence[int] | None = None, on: date | None = None
+) -> None:
+    """Compute and store the missing rows of day ``on`` (default today) of the advocates
+    ``advocate_ids`` of provider ``provider_id`` (None: all of its advocates), under
+    each reading of it (``reader_lineages``; readings under the same contract terms
+    share one key, computed once). What a reader would compute on its first read, done
+    after the write that deleted them; the same guard against a write in between
+    (``_storable``); then each reading's figures of the provider are cached as a
+    dashboard would cache them (``selectors.dashboard_data``). Queries: the readings'
+    two, per distinct key the contracts' two and ``_compute_missing``'s, the
+    provider, per reading ``dashboard_data``'s. Raises nothing of its own;
+    ``standings_forget`` runs it on commit, logging a failure."""
+    from .selectors import dashboard_data, provider_policies
+
+    on = on or timezone.localdate()
+    catalogue_version, _, _ = reference_versioned()
+    done: set[str] = set()
+    with transaction.atomic():
+        lineages = reader_lineages(provider_id)
+        for lineage in lineages:
+            policies = provider_policies([provider_id], on, lineage)
+            key = standing_key(policies[provider_id], catalogue_version)
+            if key in done:
+                continue
+            done.add(key)
+            _compute_missing(policies, {provider_id: key}, on, lineage, advocate_ids)
+        # And each reading's figures of the provider, cached under its new version: the
+        # next dashboard showing it sums nothing (a write that has moved the version
+        # again since leaves them under a key nobody asks for).
+        provider = Provider.objects.filter(pk=provider_id).first()
+        if provider is not None:
+            for lineage in lineages:
+                dashboard_data([provider], on, lineage)
 
 
 def _scope_q(keys: Mapping[int, str], prefix: str = "") -> Q:
@@ -146,16 +239,62 @@ def _scope_q(keys: Mapping[int, str], prefix: str = "") -> Q:
     return q
 
 
+class Computed(NamedTuple):
+    """What ``_compute_missing`` evaluated: every standing, by advocate id, and the
+    contributions it could not store (a write held their provider: they count for this
+    read only)."""
+
+    standings: dict[int, Standing]
+    unstored: list[Contribution]
+
+
+def _versions(provider_ids: Iterable[int]) -> dict[int, int]:
+    return dict(
+        Provider.objects.filter(pk__in=list(provider_ids)).values_list("pk", "data_version")
+    )
+
+
+def _storable(versions: Mapping[int, int]) -> set[int]:
+    """The providers of ``versions`` whose data version is still the one read before
+    their facts were: rows computed from those facts are current and may be stored.
+    On PostgreSQL each such provider's row is share-locked until the transaction ends,
+    so a write there (which moves the version, and deletes the rows it makes wrong)
+    waits for the rows to be stored and then deletes them; a provider a write holds is
+    skipped (SKIP LOCKED: a reader never waits for a writer, so never deadlocks with
+    one). Without this, a write committing between the read of the facts and the store
+    would leave rows computed from the facts before it, wrong until the next sweep."""
+    if not versions:
+        return set()
+    table = Provider._meta.db_table
+    ids = sorted(versions)
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(
+                f"SELECT id, data_version FROM {table} WHERE id = ANY(%s) "  # noqa: S608 - our table
+                "FOR SHARE SKIP LOCKED",
+                [ids],
+            )
+        else:  # SQLite (a first run): one writer at a time, no row locks to take
+            cur.execute(
+                f"SELECT id, data_version FROM {table} WHERE id IN ({','.join(['%s'] * len(ids))})",  # noqa: S608
+                ids,
+            )
+        return {pid for pid, version in cur.fetchall() if versions.get(pid) == version}
+
+
 def _compute_missing(
     policies: Mapping[int, ProviderFacts],
     keys: Mapping[int, str],
     on: date,
     commissioner_ids: set[int] | None,
-) -> None:
+    advocate_ids: Iterable[int] | None = None,
+) -> Computed:
     """Evaluate and store the advocates in role or not (active, not archived) of the
-    providers in ``keys`` that have no row for the day under their provider's key: one
-    query when none is missing; else, per ``BATCH`` providers, ``scope_facts``' seven
-    and one to store."""
+    providers in ``keys`` (or those of ``advocate_ids`` only) that have no row for the
+    day under their provider's key, and return what was evaluated (``Computed``: empty
+    when none was missing): one query when none is missing; else, per ``BATCH`` providers,
+    the providers' versions, ``scope_facts``' seven, the check that the versions held
+    (``_storable``) and one to store."""
     from .selectors import scope_facts  # the selectors read the figures from here
 
     stored = AdvocateStanding.objects.filter(
@@ -165,18 +304,18 @@ def _compute_missing(
         on=on,
         service=ANY_SERVICE,
     )
-    missing = list(
-        Advocate.objects.active()
-        .filter(provider_id__in=list(keys))
-        .exclude(Exists(stored))
-        .order_by("provider_id", "pk")
-    )
+    candidates = Advocate.objects.active().filter(provider_id__in=list(keys))
+    if advocate_ids is not None:
+        candidates = candidates.filter(pk__in=list(advocate_ids))
+    missing = list(candidates.exclude(Exists(stored)).order_by("provider_id", "pk"))
+    out = Computed({}, [])
     if not missing:
-        return
+        return out
     pids = sorted({a.provider_id for a in missing})
     for start in range(0, len(pids), BATCH):
         group = set(pids[start : start + BATCH])
         advocates = [a for a in missing if a.provider_id in group]
+        versions = _versions(group)
         facts = scope_facts(
             advocates,
             on,
@@ -185,12 +324,19 @@ def _compute_missing(
             policies={pid: policies[pid] for pid in group},
         )
         result = evaluate(facts, on=on)
+        # The key the reader looks for is the one the evaluation ran under: the same
+        # contracts, requirements and catalogue, read in the same transaction.
         fresh = {
             pid: standing_key(pf, facts.catalogue_version) for pid, pf in facts.providers.items()
         }
-        # The key the reader looks for is the one the evaluation ran under: the same
-        # contracts, requirements and catalogue, read in the same transaction.
-        standings_store(result.contributions.values(), on, fresh)
+        current = _storable(versions)
+        contribs = list(result.contributions.values())
+        standings_store(
+            [c for c in contribs if c.provider_id in current], on, fresh, result.standings
+        )
+        out.standings.update(result.standings)
+        out.unstored.extend(c for c in contribs if c.provider_id not in current)
+    return out
 
 
 def standings_figures(
@@ -206,7 +352,7 @@ def standings_figures(
         return {}
     catalogue_version, _, _ = reference_versioned()
     keys = {pid: standing_key(pf, catalogue_version) for pid, pf in policies.items()}
-    _compute_missing(policies, keys, on, commissioner_ids)
+    computed = _compute_missing(policies, keys, on, commissioner_ids)
     sums = (
         AdvocateStanding.objects.filter(_scope_q(keys), on=on)
         .values_list("provider_id", "service", "at_risk")
@@ -230,6 +376,14 @@ def standings_figures(
             counts[pid][service][k] += n or 0
         if risk and role:
             at_risk[pid][frozenset("" if s == _NO_SERVICE else s for s in risk.split(","))] += role
+    for c in computed.unstored:  # as its rows would have summed
+        in_role[c.provider_id] += int(c.in_role)
+        net[c.provider_id] += c.net
+        for service, by_figure in c.counts.items():
+            for k in SERVICE_FIGURES:
+                counts[c.provider_id][service][k] += by_figure.get(k, 0)
+        if c.at_risk and c.in_role:
+            at_risk[c.provider_id][frozenset(s or "" for s in c.at_risk)] += 1
     pots: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
     for pid, amount, granted in Funding.objects.filter(
         provider_id__in=list(policies), advocate__isnull=True
@@ -248,3 +402,45 @@ def standings_figures(
         )
         for pid, pf in policies.items()
     }
+
+
+def standings_matrix(
+    advocates: Sequence[Advocate], provider_id: int, on: date, commissioner_ids: set[int] | None
+) -> list[MatrixRow]:
+    """The training matrix's row (``MatrixRow``) of each of ``advocates`` (active
+    advocates of provider ``provider_id``, in role or not), in the order given, on day
+    ``on`` under the reader's contracts (``commissioner_ids``: ``scope.reading_lineage``)
+    from the stored standings, computing first the rows it misses (for R8's median,
+    from the whole provider's training). Equal to ``MatrixRow.of`` of ``evaluate``'s
+    standings (tests/test_standings.py). Queries when every row is stored: the
+    contracts and CPD requirements, the catalogue's version, the rows: 4, whatever the
+    number of advocates. Raises nothing."""
+    from .selectors import provider_policies
+
+    policies = provider_policies([provider_id], on, commissioner_ids)
+    catalogue_version, _, _ = reference_versioned()
+    key = standing_key(policies[provider_id], catalogue_version)
+    stored: dict[int, Mapping[str, Any]] = dict(
+        AdvocateStanding.objects.filter(  # type: ignore[arg-type]
+            provider_id=provider_id, key=key, on=on, service=ANY_SERVICE, matrix__isnull=False
+        ).values_list("advocate_id", "matrix")
+    )
+    # Only when one of the advocates has no row: read first, so that a matrix whose
+    # rows are all stored asks nothing more.
+    missing = [a.pk for a in advocates if a.pk not in stored]
+    computed = (
+        _compute_missing(policies, {provider_id: key}, on, commissioner_ids, missing)
+        if missing
+        else Computed({}, [])
+    )
+    rows = []
+    for a in advocates:
+        if a.pk in computed.standings:
+            rows.append(MatrixRow.of(computed.standings[a.pk]))
+        elif a.pk in stored:
+            rows.append(
+                MatrixRow.from_json(
+                    stored[a.pk], advocate_id=a.pk, provider_id=provider_id, name=a.name
+                )
+            )
+    return rows

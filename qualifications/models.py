@@ -114,6 +114,9 @@ class CatalogueVersion(models.Model):
     under its version and never read stale (qualifications/selectors.py)."""
 
     version = models.PositiveBigIntegerField(default=0)
+    # When the version last moved (the database's clock): with the version, names one
+    # catalogue even across a change that was rolled back after the version moved.
+    changed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"catalogue version {self.version}"

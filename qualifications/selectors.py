@@ -7,6 +7,7 @@ from datetime import date
 
 from django.core.cache import cache
 from django.db.models import F, Q
+from django.db.models.functions import Now
 
 from .models import Award, CatalogueVersion, Competence, EvidenceRule, PriceList, Unit
 from .rules import Catalogue, Evidence, Prices
@@ -17,8 +18,10 @@ REFERENCE_TIMEOUT = 24 * 60 * 60
 
 def catalogue_touch() -> None:
     """A change to the catalogue or the prices: move the version (same transaction)."""
-    if not CatalogueVersion.objects.filter(pk=1).update(version=F("version") + 1):
-        CatalogueVersion.objects.update_or_create(pk=1, defaults={"version": 1})
+    if not CatalogueVersion.objects.filter(pk=1).update(version=F("version") + 1, changed_at=Now()):
+        CatalogueVersion.objects.update_or_create(
+            pk=1, defaults={"version": 1, "changed_at": Now()}
+        )
 
 
 def reference_get() -> tuple[Catalogue, tuple[tuple[date, Prices], ...]]:
@@ -28,15 +31,37 @@ def reference_get() -> tuple[Catalogue, tuple[tuple[date, Prices], ...]]:
     return catalogue, prices
 
 
+# The catalogue and prices of this process, under their version and when it moved
+# (one entry): reference data every evaluation reads, kept in memory so that an empty
+# answer cache does not cost the catalogue's five queries. Never stale: the version is
+# read on every call, and (version, changed_at) names one catalogue even across a
+# change rolled back after the version moved (a rolled-back change's moment is never
+# a committed one's).
+_MEMO: dict[tuple[int, object], tuple[Catalogue, tuple[tuple[date, Prices], ...]]] = {}
+
+
+def reference_forget() -> None:
+    """Empty this process's catalogue memo (tests, whose databases restart)."""
+    _MEMO.clear()
+
+
 def reference_versioned() -> tuple[int, Catalogue, tuple[tuple[date, Prices], ...]]:
     """``reference_get`` with the catalogue's version (0 before any change), which
-    names the catalogue in what is stored of an evaluation (ADR 0019)."""
-    version = CatalogueVersion.objects.filter(pk=1).values_list("version", flat=True).first()
-    key = f"reference:{version or 0}"
-    hit = cache.get(key)
+    names the catalogue in what is stored of an evaluation (ADR 0019). One query
+    while this process holds the version's catalogue; else the shared cache's; else
+    five. Raises nothing."""
+    row = CatalogueVersion.objects.filter(pk=1).values_list("version", "changed_at").first()
+    version, changed_at = row if row is not None else (0, None)
+    name = (version or 0, changed_at)
+    hit = _MEMO.get(name)
     if hit is None:
-        hit = (_catalogue_build(), _price_rows())
-        cache.set(key, hit, REFERENCE_TIMEOUT)
+        key = f"reference:{version or 0}:{changed_at.timestamp() if changed_at else '-'}"
+        hit = cache.get(key)
+        if hit is None:
+            hit = (_catalogue_build(), _price_rows())
+            cache.set(key, hit, REFERENCE_TIMEOUT)
+        _MEMO.clear()
+        _MEMO[name] = hit
     return version or 0, hit[0], hit[1]
 
 

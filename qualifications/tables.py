@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
-from compliance.evaluation import Standing
+from compliance.evaluation import MatrixRow
 from imca_commissioning.exports import Column, Table, table_of
 from organisations.models import Provider
 
@@ -20,7 +20,7 @@ def matrix_columns(competences: Sequence[str]) -> list[Column]:
     IMCA, DOLS, IMHA, in the page's order)."""
     columns = [
         Column("advocate", width=28, value=lambda r: r.name),
-        Column("practice_start", "date", 14, lambda r: r.compliance.practice_start),
+        Column("practice_start", "date", 14, lambda r: r.practice_start),
     ]
     for code in competences:
         columns += [
@@ -28,12 +28,10 @@ def matrix_columns(competences: Sequence[str]) -> list[Column]:
             Column(f"{code}_due", "date", 14, partial(_due, code=code)),
             Column(f"{code}_status", value=partial(_status, code=code)),
         ]
-    columns.append(
-        Column("needs_supervision_imca", value=lambda r: r.compliance.needs_supervision["imca"])
-    )
+    columns.append(Column("needs_supervision_imca", value=lambda r: r.needs_supervision["imca"]))
     if "DOLS" in competences:
         columns.append(
-            Column("needs_supervision_dols", value=lambda r: r.compliance.needs_supervision["dols"])
+            Column("needs_supervision_dols", value=lambda r: r.needs_supervision["dols"])
         )
     columns += [
         Column("days_waiting", "int", value=_days_waiting),
@@ -41,28 +39,30 @@ def matrix_columns(competences: Sequence[str]) -> list[Column]:
             "at_risk",
             value=lambda r: ",".join(k for k, v in r.at_risk.items() if v and k in competences),
         ),
-        Column("net_cost", "money", value=lambda r: r.cost.net),
+        Column("net_cost", "money", value=lambda r: r.net_cost),
     ]
     return columns
 
 
 def _level(row: Any, *, code: str) -> Any:
-    return row.compliance.competences.get(code)
+    return row.competences.get(code)
 
 
 def _due(row: Any, *, code: str) -> Any:
-    return row.compliance.deadlines[code].due
+    return row.deadlines[code].due
 
 
 def _status(row: Any, *, code: str) -> Any:
-    return row.compliance.deadlines[code].status
+    return row.deadlines[code].status
 
 
 def _days_waiting(row: Any) -> int:
     return max([w.days for w in row.waits if w.waiting] or [0])
 
 
-def matrix_table(provider: Provider, rows: Sequence[Standing], competences: Sequence[str]) -> Table:
+def matrix_table(
+    provider: Provider, rows: Sequence[MatrixRow], competences: Sequence[str]
+) -> Table:
     """The matrix of ``provider`` as the page shows it (``rows``, already scoped and
     filtered), of the competences the reader's services cover."""
     return table_of(

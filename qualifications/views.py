@@ -19,8 +19,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from advocates.models import Advocate
-from compliance.evaluation import Standing
-from compliance.selectors import advocate_standings
+from compliance.evaluation import MatrixRow
+from compliance.standings import standings_matrix
 from compliance.templatetags.compliance_tags import competence_label, status_tag
 from imca_commissioning.corrections import correction_page
 from imca_commissioning.exports import Table, export_format
@@ -42,9 +42,7 @@ from .tables import matrix_table
 COMPETENCES = ("IMCA", "DOLS", "IMHA")
 SORTS = {
     "name": lambda r: r.name.lower(),
-    "imca_due": lambda r: (
-        r.compliance.deadlines["IMCA"].due or timezone.localdate().replace(year=9999)
-    ),
+    "imca_due": lambda r: r.deadlines["IMCA"].due or timezone.localdate().replace(year=9999),
     # Longest wait first when ascending: the column reads "who has waited longest".
     "wait": lambda r: -max([w.days for w in r.waits if w.waiting] or [0]),
 }
@@ -57,20 +55,17 @@ def _provider_for(request: Any) -> Provider:
     return get_visible_or_404(Provider.objects.visible_to(user), request.GET.get("provider"))
 
 
-def matrix_rows(request: Any, provider: Provider, filterset: MatrixFilter) -> list[Standing]:
-    """The matrix's rows: the standings of the provider's advocates in role (computed
-    for the whole team: R8's median wait reads them all), narrowed by the filterset's
-    search, deadline status and supervision, in its sort (default: by name)."""
+def matrix_rows(request: Any, provider: Provider, filterset: MatrixFilter) -> list[MatrixRow]:
+    """The matrix's rows: each advocate in role of the provider, from the stored
+    standings (``standings_matrix``; computed for the whole team where missing: R8's
+    median wait reads them all), narrowed by the filterset's search, deadline status
+    and supervision, in its sort (default: by name)."""
     today = timezone.localdate()
     commissioner_ids = scope.reading_lineage(request.user)
     advocates = Advocate.objects.visible_to(request.user).filter(provider=provider)
-    # The provider's advocates, all of them (managers, commissioners and the admin):
-    # R8's median wait is read from their own training.
     rows = [
         r
-        for r in advocate_standings(
-            list(advocates), today, commissioner_ids=commissioner_ids, whole_providers=True
-        )
+        for r in standings_matrix(list(advocates), provider.pk, today, commissioner_ids)
         if r.in_role
     ]
     filterset.is_valid()
@@ -86,17 +81,17 @@ def matrix_rows(request: Any, provider: Provider, filterset: MatrixFilter) -> li
             for r in rows
             if any(
                 d.status == status and (covered is None or code in covered)
-                for code, d in r.compliance.deadlines.items()
+                for code, d in r.deadlines.items()
             )
         ]
     if wanted.get("supervision") == "yes":
-        rows = [r for r in rows if r.compliance.needs_supervision["imca"]]
+        rows = [r for r in rows if r.needs_supervision["imca"]]
     sort = wanted.get("sort") or "name"
     rows.sort(key=SORTS[sort.lstrip("-")], reverse=sort.startswith("-"))
     return rows
 
 
-def competence_cells(row: Standing, competences: Sequence[str]) -> SafeString:
+def competence_cells(row: MatrixRow, competences: Sequence[str]) -> SafeString:
     """One matrix row's competence cells, as the template wrote them (written here: the
     template's tags were a third of a cold matrix): per competence its level, its
     deadline's status, the deadline ("due 1 Mar 2026") and "At risk". Each part is
@@ -105,8 +100,8 @@ def competence_cells(row: Standing, competences: Sequence[str]) -> SafeString:
     out = []
     language = get_language()
     for code in competences:
-        d = row.compliance.deadlines.get(code) if row.compliance.deadlines else None
-        level = row.compliance.competences.get(code) if row.compliance.competences else None
+        d = row.deadlines.get(code) if row.deadlines else None
+        level = row.competences.get(code) if row.competences else None
         # The template's "d.status" of no deadline read as "" (a grey tag, no words).
         status = d.status if d is not None else ""
         due = d.due if d is not None else None
@@ -117,6 +112,37 @@ def competence_cells(row: Standing, competences: Sequence[str]) -> SafeString:
             cell += '<br><strong class="govuk-tag govuk-tag--red">At risk</strong>'
         out.append(f'\n      <td class="govuk-table__cell">{cell}</td>\n      ')
     return mark_safe("".join(out))  # noqa: S308 - fixed tags and escaped dates
+
+
+def matrix_row_html(row: MatrixRow, competences: Sequence[str], advocate_url: str) -> SafeString:
+    """One whole row of the matrix's table, as its template wrote it (written here for
+    the same reason as ``competence_cells``): the advocate's name linking to
+    ``advocate_url``, the competence cells, the trainings waited for ("305: 40 days",
+    "Long wait") and the supervision need. tests/test_dashboard.py compares it with the
+    template's."""
+    waits = "".join(
+        f"{escape(w.unit)}: {w.days} days"
+        + (' <strong class="govuk-tag govuk-tag--red">Long wait</strong>' if w.long else "")
+        + "<br>"
+        for w in row.waits
+        if w.waiting
+    )
+    if not row.waits:
+        waits = "–"
+    supervision = (
+        "Needed"
+        if row.needs_supervision.get("imca")
+        else "For DoLS work"
+        if row.needs_supervision.get("dols")
+        else "Not needed"
+    )
+    return mark_safe(  # noqa: S308 - every part escaped or fixed
+        '\n    <tr class="govuk-table__row">\n'
+        f'      <td class="govuk-table__cell"><a class="govuk-link" href="{escape(advocate_url)}">'
+        f"{escape(row.name)}</a></td>\n      {competence_cells(row, competences)}\n"
+        f'      <td class="govuk-table__cell">{waits}</td>\n'
+        f'      <td class="govuk-table__cell">{supervision}</td>\n    </tr>\n  '
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -162,13 +188,22 @@ def training_matrix(request: AuthedHttpRequest) -> HttpResponse:
         {
             "provider": provider,
             "competences": competences,
-            "cells": {r.advocate_id: competence_cells(r, competences) for r in context["rows"]},
+            "rows_html": mark_safe(  # noqa: S308 - each row escaped by matrix_row_html
+                "".join(
+                    matrix_row_html(r, competences, _advocate_url(r.advocate_id))
+                    for r in context["rows"]
+                )
+            ),
             "keep_params": [("provider", provider.pk)] if "provider" in request.GET else [],
         }
     )
     if "provider" in request.GET:
         context["clear_href"] = f"{request.path}?provider={provider.pk}"
     return render(request, "qualifications/matrix.html", context)
+
+
+def _advocate_url(pk: int) -> str:
+    return reverse("advocates:detail", args=[pk])
 
 
 def _matrix_filter(request: Any) -> MatrixFilter:

@@ -66,6 +66,7 @@ COLD_NAMES = {
     "a1": "a1 logged-in view, one query",
     "b_cold": "b dashboard, empty cache",
     "b_after_write": "b dashboard after one write at one of its providers",
+    "write": "the one write itself, with what it recomputes on commit (no target)",
     "b_no_standings": "b dashboard, empty cache, no stored standings (no target)",
     "national_cold": "national view (every provider), empty cache",
     "c_cold": "c largest provider's training matrix, empty cache",

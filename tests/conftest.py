@@ -161,6 +161,10 @@ def _empty_cache():
     # database; an answer from one test must never be seen by the next.
     from django.core.cache import cache
 
+    from qualifications.selectors import reference_forget
+
     cache.clear()
+    reference_forget()
     yield
     cache.clear()
+    reference_forget()

@@ -459,12 +459,13 @@ def test_the_drill_down_keeps_its_query_budget_whatever_the_rows(world):
         # Afresh: user with the scope's versions, provider, lineage; the provider's
         # figures (dashboard_data from the stored standings, ADR 0019: contracts, CPD
         # requirements, catalogue version, the advocates with no standing stored for the
-        # day and their facts, the standings stored and summed, funding); the
+        # day, the providers' versions and their facts, the versions checked and locked
+        # (standings._storable), the standings stored and summed, funding); the
         # advocates and their standings (catalogue version, absences, training, case
         # counts, contracts, CPD requirements, CPD records, funding); the services
         # covered; the snapshots. Then from the answer cache: the user alone.
         afresh, cached = queries(client, url), queries(client, url)
-        assert (afresh, cached) == (28 + REQUEST_TRANSACTION, 1 + REQUEST_TRANSACTION)
+        assert (afresh, cached) == (30 + REQUEST_TRANSACTION, 1 + REQUEST_TRANSACTION)
 
 
 def test_the_matrix_cells_are_written_as_the_template_would_write_them():
@@ -480,21 +481,19 @@ def test_the_matrix_cells_are_written_as_the_template_would_write_them():
     deadline = SimpleNamespace
     row = SimpleNamespace(
         advocate_id=1,
-        compliance=SimpleNamespace(
-            competences={"IMCA": "assessed", "DOLS": "trained", "IMHA": None},
-            deadlines={
-                "IMCA": deadline(status="met", due=None),
-                "DOLS": deadline(status="overdue", due=date(2026, 3, 1)),
-                "IMHA": deadline(status=None, due=date(2026, 12, 31)),
-            },
-        ),
+        competences={"IMCA": "assessed", "DOLS": "trained", "IMHA": None},
+        deadlines={
+            "IMCA": deadline(status="met", due=None),
+            "DOLS": deadline(status="overdue", due=date(2026, 3, 1)),
+            "IMHA": deadline(status=None, due=date(2026, 12, 31)),
+        },
         at_risk={"DOLS": True, "IMHA": False},
     )
     competences = ["IMCA", "DOLS", "IMHA", "CARE_ACT"]
     template = Template(
         "{% load compliance_tags %}"
-        "{% for code in competences %}{% with d=r.compliance.deadlines|get_item:code %}\n"
-        '      <td class="govuk-table__cell">{{ r.compliance.competences|get_item:code|status_tag }}'
+        "{% for code in competences %}{% with d=r.deadlines|get_item:code %}\n"
+        '      <td class="govuk-table__cell">{{ r.competences|get_item:code|status_tag }}'
         "<br>{{ d.status|status_tag }}{% if d.due %}<br>"
         '<span class="govuk-body-s">due {{ d.due|date:"j M Y" }}</span>{% endif %}'
         "{% if r.at_risk|get_item:code %}<br>"
@@ -504,3 +503,94 @@ def test_the_matrix_cells_are_written_as_the_template_would_write_them():
     expected = template.render(Context({"r": row, "competences": competences}))
     assert competence_cells(row, competences) == expected  # type: ignore[arg-type]
     assert "due 1 Mar 2026" in expected and expected.count("At risk") == 1
+
+
+@pytest.mark.parametrize(
+    "waits, supervision",
+    [
+        ((), {"imca": True, "dols": True}),
+        (
+            (("305", 40, True, False), ("310", 200, True, True), ("<b>", 9, False, False)),
+            {"imca": False, "dols": True},
+        ),
+        ((("305", 12, False, False),), {"imca": False, "dols": False}),
+    ],
+)
+def test_a_matrix_row_is_written_as_the_template_would_write_it(waits, supervision):
+    """qualifications/views.py ``matrix_row_html``: a whole training matrix row as its
+    template wrote it: the name escaped and linked, the trainings waited for (none at
+    all: a dash; only finished ones: nothing), "Long wait", each supervision need."""
+    from types import SimpleNamespace
+
+    from django.template import Context, Template
+
+    from qualifications.views import competence_cells, matrix_row_html
+
+    row = SimpleNamespace(
+        advocate_id=7,
+        name="Ann <O'Neil> & Co",
+        competences={"IMCA": "assessed"},
+        deadlines={"IMCA": SimpleNamespace(status="met", due=None)},
+        at_risk={},
+        waits=[SimpleNamespace(unit=u, days=d, waiting=w, long=lg) for u, d, w, lg in waits],
+        needs_supervision=supervision,
+    )
+    template = Template(
+        "{% for r in rows %}\n"
+        '    <tr class="govuk-table__row">\n'
+        '      <td class="govuk-table__cell"><a class="govuk-link" href="{{ url }}">'
+        "{{ r.name }}</a></td>\n      {{ cells }}\n"
+        '      <td class="govuk-table__cell">{% for w in r.waits %}{% if w.waiting %}'
+        "{{ w.unit }}: {{ w.days }} days{% if w.long %} "
+        '<strong class="govuk-tag govuk-tag--red">Long wait</strong>{% endif %}<br>{% endif %}'
+        "{% empty %}–{% endfor %}</td>\n"
+        '      <td class="govuk-table__cell">{% if r.needs_supervision.imca %}Needed'
+        "{% elif r.needs_supervision.dols %}For DoLS work{% else %}Not needed{% endif %}</td>\n"
+        "    </tr>\n  {% endfor %}"
+    )
+    cells = competence_cells(row, ["IMCA"])  # type: ignore[arg-type]
+    expected = template.render(Context({"rows": [row], "url": "/advocates/7/", "cells": cells}))
+    assert matrix_row_html(row, ["IMCA"], "/advocates/7/") == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("links", [True, False])
+@pytest.mark.parametrize(
+    "rag, why, net_cost",
+    [("red", ["Assessments overdue: 2", "<b>x</b> & y: 1"], "12345.50"), ("green", [], "0.00")],
+)
+def test_a_dashboard_row_is_written_as_the_template_would_write_it(links, rag, why, net_cost):
+    """compliance/views.py ``provider_row_html``: a provider's whole dashboard row as
+    its template wrote it: the name escaped (and linked), the rating and why, the
+    cells, the net cost rounded to whole pounds with thousands separated."""
+    from types import SimpleNamespace
+
+    from django.template import Context, Template
+    from django.utils.safestring import mark_safe
+
+    from compliance.views import provider_row_html
+
+    row = {
+        "provider": SimpleNamespace(name="Ash & <Oak> Advocacy"),
+        "url": "/compliance/providers/3/",
+        "figures": {"rag": rag, "net_cost": net_cost},
+        "why": why,
+        "cells_html": mark_safe('<td class="govuk-table__cell">1</td>'),
+    }
+    template = Template(
+        "{% load compliance_tags humanize %}{% for r in rows %}\n"
+        '    <tr class="govuk-table__row">\n'
+        '      <th scope="row" class="govuk-table__header">{% if links %}<a class="govuk-link" '
+        'href="{{ r.url }}">{{ r.provider.name }}</a>{% else %}{{ r.provider.name }}{% endif %}'
+        "</th>\n"
+        '      <td class="govuk-table__cell">{{ r.figures.rag|status_tag }}{% if r.why %}<br>'
+        '<span class="govuk-body-s">{{ r.why|join:"; " }}</span>{% endif %}</td>\n'
+        "      {{ r.cells_html }}\n"
+        '      <td class="govuk-table__cell govuk-table__cell--numeric">{% if links %}'
+        '<a class="govuk-link" href="{{ r.url }}#cost">£{{ r.figures.net_cost|floatformat:0|intcomma }}'
+        '<span class="govuk-visually-hidden"> net cost by advocate, {{ r.provider.name }}</span></a>'
+        "{% else %}£{{ r.figures.net_cost|floatformat:0|intcomma }}{% endif %}</td>\n"
+        "    </tr>\n  {% endfor %}"
+    )
+    expected = template.render(Context({"rows": [row], "links": links}))
+    assert provider_row_html(row, links) == expected
+    assert ("12,346" in expected) == (net_cost == "12345.50")

@@ -226,10 +226,13 @@ BUDGETS = [
     # user, count, a page of cases with type, advocate and supervisor, the choices of
     # the type and advocate filters
     ("/cases/", "manager", (5, 5)),
-    # user with their provider's version, provider, advocates, catalogue version (the
-    # catalogue and prices cached under it), 3 facts, contracts, CPD requirements, CPD
-    # records, funding; then the user alone
-    ("/training/matrix/", "manager", (11, 1)),
+    # user with their provider's version, provider, advocates, contracts, CPD
+    # requirements, catalogue version (the catalogue in memory), the stored rows (none
+    # for the advocates just grown: ADR 0019), then those computed and stored: the ones
+    # missing, the provider's version, their facts (catalogue version, absences,
+    # training, CPD records, funding, the provider's training places), the version
+    # checked and held, the store; then the user alone
+    ("/training/matrix/", "manager", (18, 1)),
     # user, count, a page of flags with provider, advocate and case, the advocate
     # filter's choices, the provider "Check now" names
     ("/compliance/flags/", "manager", (5, 5)),
@@ -239,14 +242,15 @@ BUDGETS = [
     # user with the scope's versions, lineage, providers, the services each contract
     # covers (organisations/scope.py), the contracts and their CPD requirements, the
     # catalogue version, the advocates with no stored standing for the day (the new
-    # ones: ADR 0019), 7 for their facts (catalogue cached; policies already read), their
-    # standings stored, the standings summed, the providers' own funding, new flags
+    # ones: ADR 0019), the providers' versions, 7 for their facts (catalogue cached;
+    # policies already read), the versions checked and held (standings._storable),
+    # their standings stored, the standings summed, the providers' own funding, new flags
     # (counted, for the one "new since your last visit" line), the trend's
     # snapshots, the user's last visit saved (the new flags were shown); then
     # the page afresh (the last visit moved, so the key did) from each provider's cached
     # figures: user, lineage, providers, services, new flags, snapshots; then from the
     # cache: the user alone
-    ("/compliance/dashboard/", "commissioner", (21, 6, 1)),
+    ("/compliance/dashboard/", "commissioner", (23, 6, 1)),
 ]
 
 
