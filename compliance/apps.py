@@ -13,6 +13,13 @@ class ComplianceConfig(AppConfig):
         # Flags and snapshots are what the evaluation wrote, not what it reads.
         track(Flag, lambda f: [f.provider_id], lambda f: [])
         track(Snapshot, lambda s: [s.provider_id], lambda s: [])
+        # A new snapshot draws the cached trends again (compliance/trend.py).
+        from django.db.models.signals import post_delete, post_save
+
+        from .trend import snapshots_changed
+
+        for signal in (post_save, post_delete):
+            signal.connect(snapshots_changed, sender=Snapshot, dispatch_uid=f"trend:{signal}")
         # Stored standings are derived from the facts: every write to them deletes the
         # rows it makes wrong, in the same transaction (ADR 0019).
         on_facts_changed(standings_forget)

@@ -42,6 +42,7 @@ __all__ = [
     "covered_services",
     "dashboard_data",
     "dashboard_groups",
+    "figures_key",
     "scope_evaluate",
     "scope_facts",
     "shown_keys",
@@ -263,9 +264,12 @@ def advocate_standings(
     return [result.standings[a.pk] for a in advocates]
 
 
-def _figures_key(provider: object, on: date, commissioner_ids: set[int] | None) -> str:
-    # The provider's data version moves with every write to what its figures read
-    # (organisations/versioning.py); the commissioners decide which contract's policy.
+def figures_key(provider: object, on: date, commissioner_ids: set[int] | None) -> str:
+    """The cache key of one provider's figures on day ``on`` for a reader of lineage
+    ``commissioner_ids`` (None: not a commissioner): it moves with the provider's data
+    version, which every write to what its figures read moves
+    (organisations/versioning.py); the commissioners decide which contract's policy.
+    Pure."""
     scope = ",".join(map(str, sorted(commissioner_ids))) if commissioner_ids is not None else "-"
     return f"figures:v2:{provider.pk}:{provider.data_version}:{on.isoformat()}:{scope}"  # type: ignore[attr-defined]
 
@@ -280,7 +284,7 @@ def dashboard_data(
     ``standings_figures``' four queries while every advocate's row for the day is
     stored (the sweep writes them; a write deletes its advocate's), more for the rows
     it computes first."""
-    keys = {p.pk: _figures_key(p, on, commissioner_ids) for p in providers}  # type: ignore[attr-defined]
+    keys = {p.pk: figures_key(p, on, commissioner_ids) for p in providers}  # type: ignore[attr-defined]
     figures: dict[int, dict[str, object]] = {}
     cached = cache.get_many(list(keys.values()))
     for pid, key in keys.items():

@@ -8,11 +8,18 @@ over the reader's providers (and services) and places them on the page."""
 
 from __future__ import annotations
 
+import hashlib
 import math
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import cast
+from typing import Any, cast
+
+from django.core.cache import cache
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
 
 from .models import Snapshot
 
@@ -156,3 +163,61 @@ def trend(
     ticks_x = tuple((x(rows[k].on), rows[k].on) for k in picks)
     ticks_y = tuple((y(v), v) for v in range(0, top + 1, step))
     return Trend(rows, tuple(series), ticks_x, ticks_y, top)
+
+
+# The snapshots' generation: a random token, replaced once any snapshot write commits
+# (``snapshots_changed``, connected in compliance/apps.py). A trend drawn from the
+# snapshots is cached under it, so that a write to an advocate's facts (which moves
+# its provider's data version and so the page's key) does not draw the chart again:
+# only a new snapshot does. Random, not a counter: a token lost from the cache is
+# replaced by a new one, never by one an older drawing was cached under.
+GENERATION_KEY = "trend:generation"
+# Never stale (the key moves with the snapshots); this only bounds memory.
+TREND_TIMEOUT = 24 * 60 * 60
+
+
+def snapshots_changed(**kwargs: Any) -> None:
+    """A snapshot was saved or deleted: once the write commits, every cached trend is
+    drawn again when next shown. A rolled-back write changes nothing."""
+    if kwargs.get("raw"):
+        return
+    transaction.on_commit(lambda: cache.set(GENERATION_KEY, uuid.uuid4().hex, None))
+
+
+def _generation() -> str:
+    token = cache.get(GENERATION_KEY)
+    if token is None:
+        cache.add(GENERATION_KEY, uuid.uuid4().hex, None)
+        token = cache.get(GENERATION_KEY) or "-"
+    return str(token)
+
+
+def trend_html(
+    provider_ids: Sequence[int],
+    *,
+    on: date,
+    categories: Mapping[int, frozenset[str]] | None,
+    totals: Mapping[str, object],
+) -> SafeString:
+    """The trend section of a page (compliance/_trend.html) for ``trend``'s arguments,
+    with the day's ``totals`` (its ``overdue`` and ``due_soon``, said when there is no
+    chart yet), cached under the snapshots' generation: two cache reads when drawn
+    before, else ``trend``'s query and the template. The same HTML as the template
+    rendered with ``trend(...)`` (tests/test_dashboard.py)."""
+    shape = repr(
+        (
+            _generation(),
+            on.isoformat(),
+            sorted(provider_ids),
+            None if categories is None else sorted((p, sorted(c)) for p, c in categories.items()),
+            totals.get("overdue"),
+            totals.get("due_soon"),
+        )
+    )
+    key = "trend:html:" + hashlib.blake2b(shape.encode(), digest_size=16).hexdigest()
+    hit = cache.get(key)
+    if hit is None:
+        drawn = trend(provider_ids, on=on, categories=categories)
+        hit = render_to_string("compliance/_trend.html", {"trend": drawn, "totals": totals})
+        cache.set(key, hit, TREND_TIMEOUT)
+    return mark_safe(hit)  # noqa: S308 - rendered by our template, autoescaped

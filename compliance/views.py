@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import floatformat, pluralize
@@ -34,10 +35,18 @@ from . import services
 from .evaluation import AMBER_KEYS, RED_KEYS
 from .filters import FlagFilter
 from .models import Flag, FlagKind
-from .selectors import advocate_standings, dashboard_data, dashboard_groups, shown_keys, totals
+from .selectors import (
+    FIGURES_TIMEOUT,
+    advocate_standings,
+    dashboard_data,
+    dashboard_groups,
+    figures_key,
+    shown_keys,
+    totals,
+)
 from .tables import dashboard_table, flags_table
 from .templatetags.compliance_tags import lowerfirst, status_tag
-from .trend import trend
+from .trend import trend_html
 
 LABELS = {
     "in_role": "Advocates in role",
@@ -132,12 +141,15 @@ def _figure_url(key: str, provider_id: int | None, prefix: str, urlconf: object)
 def _cells(
     figures: Mapping[str, object], keys: Sequence[str], provider_id: int | None, links: bool
 ) -> list[dict[str, object]]:
+    prefix, urlconf = get_script_prefix(), get_urlconf()  # once, not per figure
     return [
         {
             "key": k,
             "label": LABELS[k],
             "value": figures.get(k),
-            "url": figure_url(k, provider_id) if links and figures.get(k) is not None else None,
+            "url": _figure_url(k, provider_id, prefix, urlconf)
+            if links and figures.get(k) is not None
+            else None,
         }
         for k in keys
     ]
@@ -248,24 +260,12 @@ def dashboard(request: AuthedHttpRequest) -> HttpResponse:
         new_flags = new_flags.filter(raised_at__gt=seen)
     new_count = new_flags.count()
     sums = totals(entries)
-    by_rag: dict[str, list[object]] = {"red": [], "amber": [], "green": []}
-    rows = []
-    for e in entries:
-        f = e["figures"]
-        provider = e["provider"]
-        by_rag[str(f["rag"])].append(provider)  # type: ignore[index]
-        cells = _cells(f, keys, provider.pk, links)  # type: ignore[arg-type,attr-defined]
-        rows.append(
-            {
-                "provider": provider,
-                "url": provider_url(provider.pk),  # type: ignore[attr-defined]
-                "figures": f,
-                "why": why(f, keys),  # type: ignore[arg-type]
-                "cells": cells,
-                "cells_html": cells_html(cells, provider.name),  # type: ignore[attr-defined]
-            }
-        )
-    rows_html = mark_safe("".join(provider_row_html(r, links) for r in rows))  # noqa: S308
+    # Each rating's providers as (name, drill-down URL), the URLs remembered.
+    by_rag: dict[str, list[tuple[str, str]]] = {"red": [], "amber": [], "green": []}
+    rows = _provider_rows(entries, keys, links, today, _commissioner_ids(request))
+    for r in rows:
+        by_rag[str(r["figures"]["rag"])].append((r["provider"].name, str(r["url"])))
+    rows_html = mark_safe("".join(r["html"] for r in rows))  # noqa: S308 - escaped rows
     headline = [c for c in _cells(sums, HEADLINE, None, links) if c["key"] in keys]
     response = render(
         request,
@@ -285,7 +285,9 @@ def dashboard(request: AuthedHttpRequest) -> HttpResponse:
             "new_count": new_count,
             "seen": seen,
             "links": links,
-            "trend": trend([p.pk for p in providers], on=today, categories=categories),
+            "trend_html": trend_html(
+                [p.pk for p in providers], on=today, categories=categories, totals=sums
+            ),
             "groups": groups,
         },
     )
@@ -343,9 +345,52 @@ def provider_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             "pot": gross - Decimal(str(figures["net_cost"])),
             "today": today,
             "can_check": is_manager_of(user, provider.pk),
-            "trend": trend([provider.pk], on=today, categories=categories),
+            "trend_html": trend_html(
+                [provider.pk], on=today, categories=categories, totals=figures
+            ),
         },
     )
+
+
+def _provider_rows(
+    entries: Sequence[Mapping[str, Any]],
+    keys: Sequence[str],
+    links: bool,
+    on: Any,
+    commissioner_ids: set[int] | None,
+) -> list[dict[str, Any]]:
+    """Each provider's row of the dashboard's table: its figures, cells, why and HTML
+    (``provider_row_html``). A row is cached under its provider's figures key (which
+    moves with the provider's data version, the day and the reader's contracts) and
+    what else it is written from (links, figures shown, language, script prefix):
+    after a write at one provider, only that provider's row is written again."""
+    shape = f"{int(links)}:{','.join(keys)}:{get_language()}:{get_script_prefix()}"
+    names = {
+        e[
+            "provider"
+        ].pk: f"dashboard-row:v1:{figures_key(e['provider'], on, commissioner_ids)}:{shape}"
+        for e in entries
+    }
+    known = cache.get_many(list(names.values()))
+    fresh: dict[str, dict[str, Any]] = {}
+    rows = []
+    for e in entries:
+        provider, f = e["provider"], e["figures"]
+        row = {"provider": provider, "url": provider_url(provider.pk), "figures": f}
+        part = known.get(names[provider.pk])
+        if part is None:
+            cells = _cells(f, keys, provider.pk, links)
+            row |= {
+                "why": why(f, keys),
+                "cells": cells,
+                "cells_html": cells_html(cells, provider.name),
+            }
+            part = {"why": row["why"], "cells": cells, "html": provider_row_html(row, links)}
+            fresh[names[provider.pk]] = part
+        rows.append(row | part)
+    if fresh:
+        cache.set_many(fresh, FIGURES_TIMEOUT)
+    return rows
 
 
 def _may_read_dashboard(user: Any) -> None:

@@ -17,7 +17,7 @@ whole: the filtered set, never one page of it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,8 @@ from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, QueryDict
+from django.utils.html import conditional_escape, escape
+from django.utils.safestring import SafeString, mark_safe
 
 SORT = "sort"
 PAGE = "page"
@@ -73,6 +75,70 @@ class ListFilterSet(django_filters.FilterSet):
             label = (field.label if field is not None and field.label else name).capitalize()
             out.append(f"{label}: {' '.join(errors)} The list is shown without this filter.")
         return out
+
+
+# Django's own widget templates that ``field_html`` writes in Python, the same HTML.
+_INPUTS = frozenset(
+    f"django/forms/widgets/{name}.html"
+    for name in ("input", "text", "search", "checkbox", "number", "date", "email")
+)
+_SELECT = "django/forms/widgets/select.html"
+_OPTION = "django/forms/widgets/select_option.html"
+
+
+def _attrs(attrs: Mapping[str, Any]) -> str:
+    # django/forms/widgets/attrs.html: a name escaped as {{ }} does, a value as
+    # {{ value|stringformat:'s' }} (made a plain string, so always escaped).
+    return "".join(
+        f" {conditional_escape(name)}"
+        if value is True
+        else f' {conditional_escape(name)}="{escape(str(value))}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+def field_html(bound: forms.BoundField) -> SafeString:
+    """A list filter's widget as Django renders it (``str(bound)``: its templates, as
+    ``BoundField.as_widget`` calls them), written in Python for Django's text, search,
+    checkbox and select widgets (the list filters' own): through the template engine
+    they were most of a list page's rendering (a template per option and per attribute
+    list). Any other widget is rendered by Django. tests/test_lists.py compares both
+    for every list's filters."""
+    widget = bound.field.widget
+    template = widget.template_name
+    # A widget that renders its own way (django-filter's CSV widgets) is left to it.
+    own_render = type(widget).render is not forms.Widget.render
+    if own_render or (template not in _INPUTS and template != _SELECT):
+        return mark_safe(str(bound))  # noqa: S308 - Django's own rendering
+    attrs = bound.build_widget_attrs({}, widget)
+    if bound.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", bound.auto_id)
+    context = widget.get_context(bound.html_name, bound.value(), attrs)["widget"]
+    name = conditional_escape(context["name"])
+    if template in _INPUTS:
+        value = context["value"]
+        shown = "" if value is None else f' value="{escape(str(value))}"'
+        kind = conditional_escape(context["type"])
+        return mark_safe(  # noqa: S308 - every part escaped
+            f'<input type="{kind}" name="{name}"{shown}{_attrs(context["attrs"])}>'
+        )
+    out = [f'<select name="{name}"{_attrs(context["attrs"])}>']
+    for group_name, options, _index in context["optgroups"]:
+        if group_name:
+            out.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+        for option in options:
+            if option["template_name"] != _OPTION:
+                return mark_safe(str(bound))  # noqa: S308 - Django's own rendering
+            out.append(
+                f'\n  <option value="{escape(str(option["value"]))}"{_attrs(option["attrs"])}>'
+                # The option's template ends with a newline, kept by the include.
+                f"{conditional_escape(option['label'])}</option>\n"
+            )
+        if group_name:
+            out.append("\n  </optgroup>")
+    out.append("\n</select>")
+    return mark_safe("".join(out))  # noqa: S308 - every part escaped
 
 
 class OneOrMoreSelect(forms.Select):
@@ -254,6 +320,8 @@ def list_page(
     sort = current_sort(filterset, default_sort)
     return {
         "filterset": filterset,
+        # Each filter but the sort (kept by the column headers) with its widget's HTML.
+        "filter_fields": [(f, field_html(f)) for f in filterset.form if f.name != "sort"],
         "filter_notes": filterset.notes(),
         "columns": columns_for(request, columns, sort),
         "sort": sort,

@@ -19,6 +19,10 @@ from django.db.backends.signals import connection_created
 
 # The name of the column holding the user's confirmed second-factor devices.
 OTP_DEVICES = "otp_devices"
+# The column holding a commissioner's lineage ids, comma-separated.
+LINEAGE_IDS = "commissioner_lineage_ids"
+# The column holding the services of a commissioner's lineage's contracts.
+CONTRACT_SERVICES = "commissioner_contract_services"
 
 
 def user_select_sql() -> str:
@@ -26,11 +30,14 @@ def user_select_sql() -> str:
     PostgreSQL also `commissioner_scope`, a commissioner's scope signature rows
     ("commissioner:provider:version", organisations/versioning.py), and `otp_devices`,
     the persistent ids of the user's confirmed second-factor devices, comma-separated
-    ("" for none; organisations/mfa.py ``OtpMiddleware``), in the same query."""
+    ("" for none; organisations/mfa.py ``OtpMiddleware``), and a commissioner's
+    lineage ids (``commissioner_lineage_ids``, read by ``User.commissioner_lineage``)
+    and its contracts' services (``commissioner_contract_services``, read by
+    ``scope.categories_by_provider``), in the same query."""
     from django_otp.plugins.otp_static.models import StaticDevice
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from .models import Contract, Provider
+    from .models import CommissionerLineage, Contract, Provider
     from .scope import lineage_contracts_sql
 
     User = get_user_model()  # noqa: N806
@@ -53,6 +60,20 @@ def user_select_sql() -> str:
             JOIN "{providers}" kp ON kp.id = k.provider_id
             WHERE {lineage_contracts_sql("u.commissioner_id")}
         ) END AS commissioner_scope"""
+        # The services of each of the lineage's contracts ("provider=json list", ';'),
+        # for ``scope.categories_by_provider``: the same contracts as the scope's rows.
+        scope += f""", CASE WHEN u.commissioner_id IS NOT NULL THEN (
+            SELECT string_agg(k.provider_id || '=' || k.services::text, ';')
+            FROM "{Contract._meta.db_table}" k
+            WHERE {lineage_contracts_sql("u.commissioner_id")}
+        ) END AS {CONTRACT_SERVICES}"""
+        # The lineage (scope.lineage_ids), for ``User.commissioner_lineage``: the
+        # commissioner's pages read their contracts' terms under it.
+        scope += f""", CASE WHEN u.commissioner_id IS NOT NULL THEN (
+            SELECT string_agg(l.member_id::text, ',')
+            FROM "{CommissionerLineage._meta.db_table}" l
+            WHERE l.commissioner_id = u.commissioner_id
+        ) END AS {LINEAGE_IDS}"""
         scope += f""", COALESCE((
             SELECT string_agg(d.persistent_id, ',') FROM (
                 SELECT '{TOTPDevice._meta.label_lower}/' || t.id AS persistent_id

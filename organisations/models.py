@@ -357,7 +357,13 @@ class User(AbstractUser):
         tenancy scope reads it), computed once per request."""
         from . import scope
 
-        return scope.lineage_ids(self.commissioner_id) if self.commissioner_id else set()
+        if not self.commissioner_id:
+            return set()
+        # Read with the user (organisations/backends.py): no query of its own.
+        known = self.__dict__.get("commissioner_lineage_ids")
+        if known is not None:
+            return {int(x) for x in known.split(",") if x}
+        return scope.lineage_ids(self.commissioner_id)
 
     @property
     def is_commissioner(self) -> bool:

@@ -21,6 +21,7 @@ importing their models.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date
@@ -121,12 +122,24 @@ def categories_by_provider(user: Any, on: date | None = None) -> dict[int, froze
     )
     if on not in known:
         out: dict[int, set[str]] = defaultdict(set)
-        for provider_id, services in lineage_contracts(user.commissioner_id, on).values_list(
-            "provider_id", "services"
-        ):
+        for provider_id, services in _contract_services(user, on):
             out[provider_id] |= contract_categories(services)
         known[on] = {pid: frozenset(cats) for pid, cats in out.items()}
     return known[on]
+
+
+def _contract_services(user: Any, on: date | None) -> Iterable[tuple[int, Any]]:
+    """(provider id, services) of each contract of the commissioner's lineage (active
+    on ``on`` if given): for every day, read with the user when the login backend did
+    (organisations/backends.py, "provider=json list" joined by ";"); else one query."""
+    read = getattr(user, "commissioner_contract_services", False)
+    if on is None and read is not False:
+        for part in str(read or "").split(";"):
+            if part:
+                provider_id, services = part.split("=", 1)
+                yield int(provider_id), json.loads(services)
+        return
+    yield from lineage_contracts(user.commissioner_id, on).values_list("provider_id", "services")
 
 
 def _by_category(

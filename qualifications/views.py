@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import date as date_filter
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
@@ -62,7 +62,11 @@ def matrix_rows(request: Any, provider: Provider, filterset: MatrixFilter) -> li
     and supervision, in its sort (default: by name)."""
     today = timezone.localdate()
     commissioner_ids = scope.reading_lineage(request.user)
-    advocates = Advocate.objects.visible_to(request.user).filter(provider=provider)
+    advocates = (
+        Advocate.objects.visible_to(request.user)
+        .filter(provider=provider)
+        .only("pk", "provider_id", "name")
+    )
     rows = [
         r
         for r in standings_matrix(list(advocates), provider.pk, today, commissioner_ids)
@@ -184,13 +188,14 @@ def training_matrix(request: AuthedHttpRequest) -> HttpResponse:
         rows=rows,
         download=True,
     )
+    where = (get_script_prefix(), get_urlconf())  # once, not per row
     context.update(
         {
             "provider": provider,
             "competences": competences,
             "rows_html": mark_safe(  # noqa: S308 - each row escaped by matrix_row_html
                 "".join(
-                    matrix_row_html(r, competences, _advocate_url(r.advocate_id))
+                    matrix_row_html(r, competences, _advocate_url_in(r.advocate_id, *where))
                     for r in context["rows"]
                 )
             ),
@@ -202,8 +207,11 @@ def training_matrix(request: AuthedHttpRequest) -> HttpResponse:
     return render(request, "qualifications/matrix.html", context)
 
 
-def _advocate_url(pk: int) -> str:
-    return reverse("advocates:detail", args=[pk])
+@lru_cache(maxsize=65536)
+def _advocate_url_in(pk: int, prefix: str, urlconf: object) -> str:
+    """An advocate's page, remembered per script prefix and URL configuration (a
+    matrix links 50)."""
+    return reverse("advocates:detail", args=[pk], urlconf=urlconf)  # type: ignore[arg-type]
 
 
 def _matrix_filter(request: Any) -> MatrixFilter:

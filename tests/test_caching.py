@@ -300,3 +300,45 @@ def test_the_scope_read_with_the_user_agrees_with_the_scope_query(world):
     assert {row[1] for row in _rows(loaded)} == {world.provider.pk, world.other_provider.pk}
     stranger = UserBackend().get_user(world.stranger_commissioner.pk)
     assert _rows(stranger) == []  # no contracts: nothing to see
+
+
+def test_the_lineage_read_with_the_user_agrees_with_the_closure_table(world):
+    """organisations/backends.py reads a commissioner's lineage with the user: the
+    same ids as ``scope.lineage_ids``, a successor's included, with no query of its
+    own; a user who is not a commissioner has none."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from organisations import scope
+    from organisations.backends import UserBackend
+    from organisations.lineage import lineage_rebuild
+    from tests.factories import CommissionerFactory, UserFactory
+
+    commissioner = world.contract.commissioner
+    successor = CommissionerFactory()
+    commissioner.successor = successor
+    commissioner.save()
+    lineage_rebuild()
+    reader = UserFactory(role="commissioner", commissioner=successor)
+    loaded = UserBackend().get_user(reader.pk)
+    with CaptureQueriesContext(connection) as ctx:
+        ids = loaded.commissioner_lineage
+    assert ids == scope.lineage_ids(successor.pk) == {successor.pk, commissioner.pk}
+    if connection.vendor == "postgresql":
+        assert not ctx.captured_queries
+    assert UserBackend().get_user(world.manager.pk).commissioner_lineage == set()
+    # The services its lineage's contracts cover, read with it too: the same as the
+    # query's, a contract of two services and one of none included.
+    ContractFactory(
+        provider=world.other_provider, commissioner=commissioner, services=["imca", "dols"]
+    )
+    ContractFactory(provider=world.other_provider, commissioner=successor, services=[])
+    loaded = UserBackend().get_user(reader.pk)
+    plain = type(reader).objects.get(pk=reader.pk)
+    with CaptureQueriesContext(connection) as ctx:
+        read = scope.categories_by_provider(loaded)
+    assert read == scope.categories_by_provider(plain)
+    assert read[world.other_provider.pk] == frozenset({"IMCA", "DOLS"})
+    assert world.provider.pk in read
+    if connection.vendor == "postgresql":
+        assert not ctx.captured_queries

@@ -321,6 +321,44 @@ def test_the_trend_counts_only_the_services_the_reader_covers(world):
     assert trend([world.provider.pk], on=today, days=2).drawable is False
 
 
+def test_the_trend_is_drawn_again_only_when_a_snapshot_changes(
+    world, django_capture_on_commit_callbacks
+):
+    """compliance/trend.py ``trend_html``: the template's HTML for ``trend(...)``,
+    cached under the snapshots' generation: a second showing reads no snapshot; a
+    write to an advocate's facts draws nothing again; a committed snapshot does."""
+    from django.template.loader import render_to_string
+
+    from compliance.trend import trend_html
+
+    snapshots(world.provider, {3: (2, 5), 1: (3, 3)})
+    today = timezone.localdate()
+    pids, totals = [world.provider.pk], {"overdue": 4, "due_soon": 1}
+
+    def shown() -> str:
+        return str(trend_html(pids, on=today, categories=None, totals=totals))
+
+    first = shown()
+    drawn = trend(pids, on=today)
+    assert first == render_to_string("compliance/_trend.html", {"trend": drawn, "totals": totals})
+    assert first.count("<circle") == 4
+    with CaptureQueriesContext(connection) as ctx:
+        assert shown() == first
+    assert not ctx.captured_queries
+    world.advocate.save()  # a fact: the page's key moves, the trend's does not
+    with CaptureQueriesContext(connection) as ctx:
+        assert shown() == first
+    assert not ctx.captured_queries
+    with django_capture_on_commit_callbacks(execute=True):
+        snapshots(world.provider, {0: (4, 1)})
+    again = shown()
+    assert again != first and again.count("<circle") == 6
+    # Other providers, services or totals are other drawings.
+    assert "Today: 9 overdue" in str(
+        trend_html([], on=today, categories=None, totals={"overdue": 9, "due_soon": 0})
+    )
+
+
 def test_without_two_days_of_snapshots_the_page_says_when_the_trend_appears(world):
     html = main(as_(world.commissioner).get("/compliance/dashboard/"))
     assert "<svg" not in html and "The trend appears once the daily sweep" in html
@@ -456,16 +494,16 @@ def test_the_drill_down_keeps_its_query_budget_whatever_the_rows(world):
     for n in (2, 8):
         grow(world, n)
         snapshots(world.provider, {n: (n, 1), n + 1: (1, n)})
-        # Afresh: user with the scope's versions, provider, lineage; the provider's
+        # Afresh: user with the scope's versions and lineage, provider; the provider's
         # figures (dashboard_data from the stored standings, ADR 0019: contracts, CPD
         # requirements, catalogue version, the advocates with no standing stored for the
         # day, the providers' versions and their facts, the versions checked and locked
         # (standings._storable), the standings stored and summed, funding); the
         # advocates and their standings (catalogue version, absences, training, case
-        # counts, contracts, CPD requirements, CPD records, funding); the services
-        # covered; the snapshots. Then from the answer cache: the user alone.
+        # counts, contracts, CPD requirements, CPD records, funding); the snapshots (the
+        # services covered read with the user). Then from the answer cache: the user.
         afresh, cached = queries(client, url), queries(client, url)
-        assert (afresh, cached) == (30 + REQUEST_TRANSACTION, 1 + REQUEST_TRANSACTION)
+        assert (afresh, cached) == (28 + REQUEST_TRANSACTION, 1 + REQUEST_TRANSACTION)
 
 
 def test_the_matrix_cells_are_written_as_the_template_would_write_them():

@@ -92,9 +92,10 @@ BUDGETS: list[tuple[str, str, Callable[..., None], int]] = [
     # user, count, a page of flags with provider, advocate and case, the advocate
     # filter's choices, the provider "Check now" names
     ("/compliance/flags/", "manager", _flag, 5),
-    # the commissioner: user, the services its contracts cover (organisations/scope.py),
-    # count, a page of flags, the provider and advocate filters' choices
-    ("/compliance/flags/", "commissioner", _flag, 6),
+    # the commissioner: user (with the services its contracts cover: organisations/
+    # backends.py, scope.py), count, a page of flags, the provider and advocate
+    # filters' choices
+    ("/compliance/flags/", "commissioner", _flag, 5),
     # user, count, a page of awaiting cases with type, advocate, supervisor and report
     ("/supervision/pending/", "manager", _awaiting, 3),
     ("/supervision/queue/", "supervisor_user", _awaiting, 3),
@@ -377,3 +378,58 @@ def test_an_advocates_history_pages_through_every_change_and_says_how_many(world
     last = client.get(f"/advocates/{advocate.pk}/?page=2").content.decode()
     assert f"Showing 6 to {changes} of {changes} changes" in last
     assert "Record created" in last  # the oldest change is reachable
+
+
+def _filtersets() -> list[type]:
+    """Every list's FilterSet (each app's filters.py), found by walking the subclasses."""
+    import importlib
+
+    from imca_commissioning.lists import ListFilterSet
+
+    for app in (
+        "advocates",
+        "casework",
+        "compliance",
+        "organisations",
+        "qualifications",
+        "supervision",
+    ):
+        importlib.import_module(f"{app}.filters")
+    found, todo = [], [ListFilterSet]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            found.append(sub)
+            todo.append(sub)
+    return found
+
+
+def test_each_list_filter_is_written_as_django_would_write_it(world):
+    """imca_commissioning/lists.py ``field_html``: every list's filter widgets, for
+    each persona and for empty, chosen, several-valued and unknown values (and text
+    that needs escaping), are the HTML Django's own templates write."""
+    from django.http import QueryDict
+    from django.test import RequestFactory
+
+    from imca_commissioning.lists import field_html
+
+    classes = _filtersets()
+    assert len(classes) >= 7
+    compared = 0
+    for persona in ("commissioner", "manager", "advocate_user", "outsider"):
+        request = RequestFactory().get("/")
+        request.user = getattr(world, persona)
+        for cls in classes:
+            names = list(cls.base_filters)
+            for query in (
+                "",
+                "&".join(f"{n}=x%22%3E%3Cb%3E%27" for n in names),
+                "&".join(f"{n}=1&{n}=2" for n in names),
+                "q=%3Cscript%3E&status=overdue&state=closed&sort=-name&in_role=yes",
+            ):
+                filterset = cls(
+                    QueryDict(query), queryset=cls._meta.model.objects.all(), request=request
+                )
+                for bound in filterset.form:
+                    assert str(field_html(bound)) == str(bound), (cls.__name__, bound.name, query)
+                    compared += 1
+    assert compared > 100

@@ -239,8 +239,8 @@ BUDGETS = [
     # user, count, a page of awaiting cases with type, advocate, supervisor and report
     ("/supervision/pending/", "manager", (3, 3)),
     ("/supervision/queue/", "supervisor_user", (3, 3)),
-    # user with the scope's versions, lineage, providers, the services each contract
-    # covers (organisations/scope.py), the contracts and their CPD requirements, the
+    # user with the scope's versions, lineage and the services each contract covers
+    # (organisations/backends.py, scope.py), providers, the contracts and their CPD requirements, the
     # catalogue version, the advocates with no stored standing for the day (the new
     # ones: ADR 0019), the providers' versions, 7 for their facts (catalogue cached;
     # policies already read), the versions checked and held (standings._storable),
@@ -248,9 +248,10 @@ BUDGETS = [
     # (counted, for the one "new since your last visit" line), the trend's
     # snapshots, the user's last visit saved (the new flags were shown); then
     # the page afresh (the last visit moved, so the key did) from each provider's cached
-    # figures: user, lineage, providers, services, new flags, snapshots; then from the
-    # cache: the user alone
-    ("/compliance/dashboard/", "commissioner", (23, 6, 1)),
+    # figures: user, providers, new flags (the trend drawn before:
+    # compliance/trend.py caches it until a snapshot changes); then from the cache: the
+    # user alone
+    ("/compliance/dashboard/", "commissioner", (21, 3, 1)),
 ]
 
 
