@@ -26,10 +26,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache, partial
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from advocates.models import Advocate
@@ -405,42 +405,42 @@ def standings_figures(
 
 
 def standings_matrix(
-    advocates: Sequence[Advocate], provider_id: int, on: date, commissioner_ids: set[int] | None
+    advocates: QuerySet[Advocate], provider_id: int, on: date, commissioner_ids: set[int] | None
 ) -> list[MatrixRow]:
-    """The training matrix's row (``MatrixRow``) of each of ``advocates`` (active
-    advocates of provider ``provider_id``, in role or not), in the order given, on day
-    ``on`` under the reader's contracts (``commissioner_ids``: ``scope.reading_lineage``)
-    from the stored standings, computing first the rows it misses (for R8's median,
-    from the whole provider's training). Equal to ``MatrixRow.of`` of ``evaluate``'s
-    standings (tests/test_standings.py). Queries when every row is stored: the
-    contracts and CPD requirements, the catalogue's version, the rows: 4, whatever the
-    number of advocates. Raises nothing."""
+    """The training matrix's row (``MatrixRow``) of each of ``advocates`` (a queryset of
+    active advocates of provider ``provider_id``, in role or not, already scoped to the
+    reader), in its order, on day ``on`` under the reader's contracts
+    (``commissioner_ids``: ``scope.reading_lineage``) from the stored standings,
+    computing first the rows it misses (for R8's median, from the whole provider's
+    training). Equal to ``MatrixRow.of`` of ``evaluate``'s standings
+    (tests/test_standings.py). Queries when every row is stored: the contracts and CPD
+    requirements, the catalogue's version, the advocates with their rows: 4, whatever
+    the number of advocates. Raises nothing."""
     from .selectors import provider_policies
 
     policies = provider_policies([provider_id], on, commissioner_ids)
     catalogue_version, _, _ = reference_versioned()
     key = standing_key(policies[provider_id], catalogue_version)
-    stored: dict[int, Mapping[str, Any]] = dict(
-        AdvocateStanding.objects.filter(  # type: ignore[arg-type]
-            provider_id=provider_id, key=key, on=on, service=ANY_SERVICE, matrix__isnull=False
-        ).values_list("advocate_id", "matrix")
+    row = AdvocateStanding.objects.filter(
+        advocate_id=OuterRef("pk"), key=key, on=on, service=ANY_SERVICE
+    ).values("matrix")[:1]
+    found = list(
+        advocates.annotate(stored_matrix=Subquery(row)).values_list("pk", "name", "stored_matrix")
     )
-    # Only when one of the advocates has no row: read first, so that a matrix whose
-    # rows are all stored asks nothing more.
-    missing = [a.pk for a in advocates if a.pk not in stored]
+    # Only when one of the advocates has no row: a matrix whose rows are all stored
+    # asks nothing more.
+    missing = [pk for pk, _name, stored in found if stored is None]
     computed = (
         _compute_missing(policies, {provider_id: key}, on, commissioner_ids, missing)
         if missing
         else Computed({}, [])
     )
     rows = []
-    for a in advocates:
-        if a.pk in computed.standings:
-            rows.append(MatrixRow.of(computed.standings[a.pk]))
-        elif a.pk in stored:
+    for pk, name, stored in found:
+        if pk in computed.standings:
+            rows.append(MatrixRow.of(computed.standings[pk]))
+        elif stored is not None:
             rows.append(
-                MatrixRow.from_json(
-                    stored[a.pk], advocate_id=a.pk, provider_id=provider_id, name=a.name
-                )
+                MatrixRow.from_json(stored, advocate_id=pk, provider_id=provider_id, name=name)
             )
     return rows

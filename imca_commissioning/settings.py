@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(); then two-step verification for the roles that need it.
+    # An API request's token read before the view's transaction (api/authentication.py).
+    "api.authentication.TokenMiddleware",
     "organisations.mfa.OtpMiddleware",
     "organisations.mfa.MfaRequiredMiddleware",
     # Secure by default: every page needs a login unless marked @login_not_required.

@@ -62,15 +62,9 @@ def matrix_rows(request: Any, provider: Provider, filterset: MatrixFilter) -> li
     and supervision, in its sort (default: by name)."""
     today = timezone.localdate()
     commissioner_ids = scope.reading_lineage(request.user)
-    advocates = (
-        Advocate.objects.visible_to(request.user)
-        .filter(provider=provider)
-        .only("pk", "provider_id", "name")
-    )
+    advocates = Advocate.objects.visible_to(request.user).filter(provider=provider).order_by("pk")
     rows = [
-        r
-        for r in standings_matrix(list(advocates), provider.pk, today, commissioner_ids)
-        if r.in_role
+        r for r in standings_matrix(advocates, provider.pk, today, commissioner_ids) if r.in_role
     ]
     filterset.is_valid()
     wanted = filterset.form.cleaned_data

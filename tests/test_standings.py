@@ -99,11 +99,12 @@ def _matrix_agrees(user: User, on: date) -> int:
     cids = user.commissioner_lineage if user.role == Role.COMMISSIONER else None
     compared = 0
     for pid in sorted(Provider.objects.visible_to(user).values_list("pk", flat=True)):
-        team = list(Advocate.objects.active().filter(provider_id=pid).order_by("pk"))
+        team_qs = Advocate.objects.active().filter(provider_id=pid).order_by("pk")
+        team = list(team_qs)
         fresh = evaluate(
             scope_facts(team, on, commissioner_ids=cids, whole_providers=True), on=on
         ).standings
-        stored = standings_matrix(team, pid, on, cids)
+        stored = standings_matrix(team_qs, pid, on, cids)
         assert stored == [MatrixRow.of(fresh[a.pk]) for a in team], (user.username, pid, on)
         compared += len(stored)
     return compared

@@ -151,3 +151,29 @@ def test_a_locked_out_token_request_answers_the_apis_json_429_alike_for_any_user
     assert resp.status_code == 429
     assert resp.json() == {"detail": "Too many failed sign-ins from here. Try again later."}
     assert resp["Retry-After"] == "3600"
+
+
+def test_a_token_is_read_once_before_the_view_and_answers_as_before(api, world):
+    """api/authentication.py ``TokenMiddleware`` reads the token and its user before
+    the view's transaction, once; DRF's authentication gives that answer: the same
+    200 for a good token, the same 401 for an expired, revoked or unknown one, and
+    DRF's own 401 for a header it cannot read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    key = _issue(api)["token"]
+    client = _with(key)
+    url = f"/api/v1/advocates/{world.advocate.pk}/compliance/"
+    assert client.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    reads = [q["sql"] for q in ctx.captured_queries if token_digest(key) in q["sql"]]
+    assert len(reads) == 1
+    refused = _with("not-a-token").get(url)
+    assert refused.status_code == 401
+    assert refused.json() == _with("not-a-token").get("/api/v1/advocates/").json()
+    two_words = APIClient()
+    two_words.credentials(HTTP_AUTHORIZATION="Token a b")
+    assert two_words.get(url).status_code == 401
+    ApiToken.objects.update(revoked_at=timezone.now())
+    assert client.get(url).status_code == 401
