@@ -132,11 +132,13 @@ def raw_users(name: str, param_type: str, where: str, param: Any, select: str = 
     if connection.vendor != "postgresql" or not settings.DB_PREPARED_STATEMENTS:
         return list(User.objects.raw(sql(), [param]))
     db = connections[DEFAULT_DB_ALIAS]  # this thread's connection, not the proxy
-    db.ensure_connection()
-    prepared: set[str] | None = getattr(db, "imca_prepared", None)
-    if prepared is None:
-        prepared = db.imca_prepared = set()  # type: ignore[attr-defined]
     with db.cursor() as cursor:
+        # Read once the cursor is open: opening it runs the connection's health check,
+        # which replaces a dead connection with a new one that has no prepared
+        # statement yet (``connection_created`` gave it an empty set).
+        prepared: set[str] | None = getattr(db, "imca_prepared", None)
+        if prepared is None:
+            prepared = db.imca_prepared = set()  # type: ignore[attr-defined]
         if name not in prepared:
             cursor.execute(f"PREPARE {name}({param_type}) AS {sql().replace('%s', '$1')}")
             prepared.add(name)

@@ -58,6 +58,9 @@ def persistent_server(transactional_db, tmp_path) -> Iterator[str]:
         "SECRET_KEY": "fault-only-" + "x" * 40,
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
+        # Plain HTTP on loopback: cookies a test browser sends back over it.
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
         "AXES_ENABLED": "false",
     }
     env.pop("REDIS_URL", None)
@@ -101,6 +104,50 @@ def test_the_token_api_recovers_after_its_connection_is_terminated(world, persis
     # The dead connection is noticed and replaced: no 500, then or later.
     assert [_get(url, key) for _ in range(3)] == [200, 200, 200]
     assert _get(f"{persistent_server}/healthz") == 200
+
+
+def test_a_signed_in_page_recovers_after_its_connection_is_terminated(world, persistent_server):
+    """A page's first query is its user's prepared statement (the session comes from
+    the cache): a connection the health check replaces has no statement prepared yet,
+    and the user read prepares it again instead of answering 500."""
+    import http.cookiejar
+    import re
+    import urllib.parse
+
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+    # The server hashes as production does (the suite's own hasher is MD5, for speed).
+    hasher = PBKDF2PasswordHasher()
+    user = world.advocate_user
+    user.password = hasher.encode("correct-horse-battery-staple", hasher.salt())
+    user.save(update_fields=["password"])
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    login = f"{persistent_server}/accounts/login/"
+    form = browser.open(login, timeout=20).read().decode()
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
+    assert csrf is not None
+    body = urllib.parse.urlencode(
+        {
+            "csrfmiddlewaretoken": csrf.group(1),
+            "username": "advocate",
+            "password": "correct-horse-battery-staple",
+        }
+    ).encode()
+    request = urllib.request.Request(login, data=body, headers={"Referer": login})
+    browser.open(request, timeout=20)
+
+    def page() -> int:
+        try:
+            with browser.open(f"{persistent_server}/cases/", timeout=20) as resp:
+                assert "/accounts/login/" not in resp.url
+                return int(resp.status)
+        except urllib.error.HTTPError as exc:
+            return int(exc.code)
+
+    assert [page(), page()] == [200, 200]
+    assert _terminate_other_backends() >= 1
+    assert [page() for _ in range(3)] == [200, 200, 200]
 
 
 # --- The cache ----------------------------------------------------------------------
