@@ -83,6 +83,13 @@ class Flag(models.Model):
         indexes = [
             models.Index(fields=["provider", "resolved_on"]),
             models.Index(fields=["advocate", "resolved_on"]),
+            # The dashboard's "new since your last visit": open flags raised after a
+            # moment, without reading every open flag of the country first.
+            models.Index(
+                fields=["raised_at"],
+                condition=Q(resolved_on__isnull=True),
+                name="flag_open_raised_at",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -198,9 +205,10 @@ class AdvocateStanding(models.Model):
     # a deadline of no one service); blank when none is.
     at_risk = models.CharField(max_length=64, blank=True, default="")
     net_cost = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    # The training matrix's row of the advocate (``evaluation.MatrixRow.as_json``), on
-    # the row of every service ("") only.
-    matrix = models.JSONField(null=True, blank=True)
+    # The training matrix's row of the advocate (``evaluation.MatrixRow.as_json`` as
+    # compact JSON text), on the row of every service ("") only; "" elsewhere. Text,
+    # not jsonb: nothing queries inside it, and the sweep writes 20,000 a day.
+    matrix = models.TextField(blank=True, default="")
 
     class Meta:
         constraints = [

@@ -21,6 +21,7 @@ aggregate query, whatever its size and whatever the day.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
@@ -91,7 +92,7 @@ def _rows(c: Contribution, on: date, key: str, row: MatrixRow | None) -> list[Ad
         in_role=int(c.in_role),
         at_risk=",".join(sorted(s or _NO_SERVICE for s in c.at_risk)),
         net_cost=c.net,
-        matrix=row.as_json() if row is not None else None,
+        matrix=json.dumps(row.as_json(), separators=(",", ":")) if row is not None else "",
         **c.counts.get(ANY_SERVICE, {}),
     )
     rows = [base]
@@ -429,7 +430,7 @@ def standings_matrix(
     )
     # Only when one of the advocates has no row: a matrix whose rows are all stored
     # asks nothing more.
-    missing = [pk for pk, _name, stored in found if stored is None]
+    missing = [pk for pk, _name, stored in found if not stored]
     computed = (
         _compute_missing(policies, {provider_id: key}, on, commissioner_ids, missing)
         if missing
@@ -439,8 +440,10 @@ def standings_matrix(
     for pk, name, stored in found:
         if pk in computed.standings:
             rows.append(MatrixRow.of(computed.standings[pk]))
-        elif stored is not None:
+        elif stored:
             rows.append(
-                MatrixRow.from_json(stored, advocate_id=pk, provider_id=provider_id, name=name)
+                MatrixRow.from_json(
+                    json.loads(stored), advocate_id=pk, provider_id=provider_id, name=name
+                )
             )
     return rows

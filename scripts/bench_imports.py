@@ -208,26 +208,37 @@ def measure_bulk(rows: int) -> dict[str, object]:
 
 
 def _standing(i: int):  # type: ignore[no-untyped-def]
-    """A matrix row shaped as the page's (compliance.evaluation.Standing): what the
+    """A matrix row as the page holds it (compliance.evaluation.MatrixRow): what the
     matrix's table definition reads."""
-    from types import SimpleNamespace as N
+    from compliance.evaluation import MatrixRow, WaitItem
+    from qualifications.rules import Deadline
 
-    deadline = {
-        "IMCA": N(due=_day(i + 365), status="on_track"),
-        "DOLS": N(due=None if i % 4 else _day(i + 400), status="due_soon"),
-        "IMHA": N(due=None, status=""),
-    }
-    return N(
+    return MatrixRow(
+        advocate_id=i,
+        provider_id=1,
         name=f"Advocate {i}",
-        compliance=N(
-            practice_start=_day(i),
-            competences={"IMCA": "trained", "DOLS": "assessed" if i % 3 else None},
-            deadlines=deadline,
-            needs_supervision={"imca": bool(i % 2), "dols": False},
+        in_role=True,
+        practice_start=_day(i),
+        competences={"IMCA": "trained", "DOLS": "assessed" if i % 3 else None},
+        deadlines={
+            "IMCA": Deadline(due=_day(i + 365), status="on_track"),
+            "DOLS": Deadline(due=None if i % 4 else _day(i + 400), status="due_soon"),
+            "IMHA": Deadline(due=None, status=""),
+        },
+        needs_supervision={"imca": bool(i % 2), "dols": False},
+        waits=(
+            WaitItem(
+                unit="305",
+                unit_id=1,
+                requested_on=_day(i),
+                trained_on=None,
+                days=i % 90,
+                waiting=bool(i % 5),
+                long=False,
+            ),
         ),
-        waits=[N(days=i % 90, waiting=bool(i % 5))],
         at_risk={"IMCA": i % 7 == 0, "DOLS": False},
-        cost=N(net=Decimal(350 * (i % 3))),
+        net_cost=Decimal(350 * (i % 3)),
     )
 
 

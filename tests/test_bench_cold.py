@@ -52,3 +52,29 @@ def test_the_cold_rows_measure_each_page_from_an_empty_cache(monkeypatch):
     assert rows["national_cold"]["queries"] == 14
     assert rows["c_cold"]["queries"] == 9
     assert rows["write"]["queries"] == 4 and rows["write"]["ms"] > 0
+
+
+def _bench_imports():
+    path = Path(__file__).resolve().parent.parent / "scripts" / "bench_imports.py"
+    spec = importlib.util.spec_from_file_location("bench_imports", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_the_export_rows_write_the_matrix_file(fmt):
+    """scripts/bench_imports.py's export rows build real training matrix rows and write
+    them through the matrix's one table definition (a change of the row's shape would
+    otherwise break ``make bench`` alone)."""
+    from types import SimpleNamespace
+
+    from imca_commissioning.exports import render
+    from qualifications.tables import matrix_table
+
+    # measure_export's own steps, without its _setup (which changes settings for the
+    # whole process).
+    rows = [_bench_imports()._standing(i) for i in range(30)]
+    table = matrix_table(SimpleNamespace(name="National"), rows, ("IMCA", "DOLS", "IMHA"))
+    assert len(render(table, fmt)) > 1000

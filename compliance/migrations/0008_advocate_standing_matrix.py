@@ -17,6 +17,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="advocatestanding",
             name="matrix",
-            field=models.JSONField(blank=True, null=True),
+            field=models.TextField(blank=True, default=""),
         ),
     ]
