@@ -652,7 +652,7 @@ def _case_findings(
         s = standings.get(c.advocate_id)
         if s is None or c.allocated_on > on:
             continue
-        finding = _case_finding(c)
+        # (A finding's maker is made only for a case that has one: most have none.)
 
         # R1/R2 on the allocation date. The case is never in its own gate's count: R2
         # counts IMCA cases, and only a DoLS case is gated by R2.
@@ -671,26 +671,22 @@ def _case_findings(
                 if decision.rule == "R1"
                 else FlagKind.DOLS_GATE_BREACH
             )
-            out.append(finding(kind, decision.rule or "R1", "; ".join(decision.reasons)))
+            out.append(_case_finding(c)(kind, decision.rule or "R1", "; ".join(decision.reasons)))
         if c.category not in (CATEGORY_IMCA, CATEGORY_DOLS):
             continue
         key = (c.advocate_id, c.category)
         if key not in until_cache:
             until_cache[key] = supervised_until(s.judged, c.category)
+        # R3 (supervision.rules.needs_supervision), read off the day it stops.
         until = until_cache[key]
-
-        def supervised(day: date, until: date | None = until) -> bool:
-            # R3 (supervision.rules.needs_supervision), read off the day it stops.
-            return until is None or day < until
-
         if c.issued_on is not None and c.issued_on <= on and c.submitted_on is not None:
             if issued_without_approval(
-                needed_supervision_on_submission=supervised(c.submitted_on),
+                needed_supervision_on_submission=until is None or c.submitted_on < until,
                 approved_on=c.approved_on,
                 issued_on=c.issued_on,
             ):
                 out.append(
-                    finding(
+                    _case_finding(c)(
                         FlagKind.ISSUED_WITHOUT_APPROVAL,
                         "R5",
                         f"Report issued on {in_words(c.issued_on)} without the supervisor's "
@@ -698,12 +694,12 @@ def _case_findings(
                     )
                 )
             continue
-        if c.supervisor_id is None and supervised(on):
+        if c.supervisor_id is None and (until is None or on < until):
             grace = s.policy.supervision_grace_days
             last = grace_ends(c.allocated_on, grace)
             if on > last:
                 out.append(
-                    finding(
+                    _case_finding(c)(
                         FlagKind.NO_SUPERVISOR,
                         "R3",
                         f"Open {(on - c.allocated_on).days} days without a named supervisor, "

@@ -35,6 +35,7 @@ from .locks import provider_xact_lock, sweep_lock
 from .models import Flag, Notification, Snapshot, SweepRun
 from .selectors import scope_facts
 from .standings import standing_key, standings_prune, standings_store
+from .trend import snapshots_changed
 
 log = logging.getLogger(__name__)
 User = get_user_model()
@@ -169,10 +170,6 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
                 ],
                 ignore_conflicts=True,
             )
-        if to_close or created or changed:
-            # The flag writes above are bulk (no model signal): bump explicitly rather
-            # than rely on the snapshot's save below (ADR 0013).
-            providers_touch([provider_id], facts=False)
         assert provider_facts is not None
         # The day's stored standings (ADR 0019), from the same evaluation: a cold
         # dashboard of the day sums them.
@@ -190,9 +187,18 @@ def sweep_provider(*, provider_id: int, on: date) -> SweepResult:
             }
             for service, category in SERVICE_CATEGORY.items()
         }
-        Snapshot.objects.update_or_create(
-            provider_id=provider_id, on=on, defaults={"figures": figures}
+        # One statement for the day's snapshot (insert, or replace the figures of an
+        # earlier run the same day). The flag and snapshot writes are bulk (no model
+        # signal): the provider's version moves once for both (ADR 0013), and the
+        # trends drawn from snapshots are drawn again once this commits.
+        Snapshot.objects.bulk_create(
+            [Snapshot(provider_id=provider_id, on=on, figures=figures)],
+            update_conflicts=True,
+            unique_fields=["provider", "on"],
+            update_fields=["figures"],
         )
+        providers_touch([provider_id], facts=False)
+        snapshots_changed()
         result.providers = 1
         result.raised = len(created)
         result.closed = len(to_close)

@@ -648,14 +648,14 @@ def test_compliance_query_budget(world, django_assert_num_queries):
     client = api_as(world.manager)
     url = f"/api/v1/advocates/{world.advocate.pk}/compliance/?on=2025-06-01"
     # Cold: scope versions, advocate, catalogue version, 4 catalogue, price list,
-    # 3 facts (absences, training, cases), contracts; and for API 1.1's waits, at_risk
-    # and cost (issue 13): CPD requirements, CPD records, funding, the provider's
+    # 3 facts (absences, training, cases), contracts with their CPD requirements; and
+    # for API 1.1's waits, at_risk and cost (issue 13): CPD records, funding, the provider's
     # training places (R8's median wait); the view log's row (ADR 0012).
     # (+ 2: the request's savepoint and its release, ATOMIC_REQUESTS).
-    with django_assert_num_queries(17 + 2):
+    with django_assert_num_queries(16 + 2):
         assert client.get(url).status_code == 200
     # Another day (a new answer) with the catalogue cached: 5 queries fewer.
-    with django_assert_num_queries(12 + 2):
+    with django_assert_num_queries(11 + 2):
         assert client.get(url.replace("2025-06-01", "2025-07-01")).status_code == 200
 
 

@@ -138,15 +138,15 @@ def test_pages_b_to_e_keep_their_queries_whatever_the_size(small, monkeypatch, s
     # visit); b's fresh paths are in docs/benchmarks.md.
     # Each visit is one transaction (ATOMIC_REQUESTS): inside the test's transaction a
     # SAVEPOINT and its RELEASE, 2 more queries (a BEGIN/COMMIT in production, uncounted).
-    # e's answer carries API 1.1's waits, at_risk and cost (issue 13): 4 more queries
-    # than 1.0's, CPD requirements, CPD records, funding and the provider's training
-    # places (R8's median wait). Opening an advocate's compliance (e) also writes its
+    # e's answer carries API 1.1's waits, at_risk and cost (issue 13): 3 more queries
+    # than 1.0's, CPD records, funding and the provider's training places (R8's median
+    # wait); the CPD requirements ride on the contracts. Opening an advocate's compliance (e) also writes its
     # view-log row, cached answer or not (ADR 0012).
-    # c reads its rows from the day's stored standings (the sweep's): the contracts and
-    # CPD requirements, the catalogue's version and the advocates with their rows
+    # c reads its rows from the day's stored standings (the sweep's): the contracts with
+    # their CPD requirements, the catalogue's version and the advocates with their rows
     # (none missing).
     # b's trend was drawn on its first visit (the CSRF cookie's): cached until a
     # snapshot changes (compliance/trend.py), so no snapshot is read; its lineage and
     # its contracts' services are read with the user (organisations/backends.py).
-    budgets = {"b": [3, 1], "c": [6, 1], "d": [3, 1], "e": [12, 2]}
+    budgets = {"b": [3, 1], "c": [5, 1], "d": [3, 1], "e": [11, 2]}
     assert _counts(first_visit=True) == {k: [n + 2 for n in v] for k, v in budgets.items()}

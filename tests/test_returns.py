@@ -378,12 +378,12 @@ def test_drafts_are_computed_in_a_fixed_number_of_queries_each(world, django_ass
     client.get("/api/v1/returns/", {"quarter": Q})  # opens the draft
     providers_touch([world.provider.pk])  # as any write would: the cached figures move
     # 7 for the list: visible contracts, the insert of missing drafts (with its
-    # savepoint pair), count, page, steps; then 14 per draft: the provider's data
+    # savepoint pair), count, page, steps; then 13 per draft: the provider's data
     # version, its contract count, its advocates, the evaluation (catalogue version,
-    # absences, training, the cases read once for the facts and the findings, contracts,
-    # CPD requirements, CPD records, funding: compliance/evaluation.py), the return's
+    # absences, training, the cases read once for the facts and the findings, contracts
+    # with their CPD requirements, CPD records, funding: compliance/evaluation.py), the return's
     # cases, case types, funding totals (no sign-offs to read).
-    with django_assert_num_queries(7 + 14 + REQUEST_TRANSACTION):
+    with django_assert_num_queries(7 + 13 + REQUEST_TRANSACTION):
         assert len(client.get("/api/v1/returns/", {"quarter": Q}).json()["results"]) == 1
     # Read again with nothing changed: each draft's figures come from the cache under
     # its provider's data version (one query each).
@@ -392,7 +392,7 @@ def test_drafts_are_computed_in_a_fixed_number_of_queries_each(world, django_ass
     ContractFactory(provider=world.other_provider, commissioner=world.contract.commissioner)
     client.get("/api/v1/returns/", {"quarter": Q})
     providers_touch([world.provider.pk, world.other_provider.pk])
-    with django_assert_num_queries(7 + 14 * 2 + REQUEST_TRANSACTION):
+    with django_assert_num_queries(7 + 13 * 2 + REQUEST_TRANSACTION):
         assert len(client.get("/api/v1/returns/", {"quarter": Q}).json()["results"]) == 2
     with django_assert_num_queries(7 + 1 * 2 + REQUEST_TRANSACTION):
         client.get("/api/v1/returns/", {"quarter": Q})

@@ -51,7 +51,10 @@ def _version(provider) -> int:
 
 
 @pytest.mark.django_db
-def test_the_sweep_bumps_explicitly_when_its_bulk_flag_writes_change_something(world, monkeypatch):
+def test_the_sweep_bumps_explicitly_for_its_bulk_flag_and_snapshot_writes(world, monkeypatch):
+    """The sweep writes flags and the day's snapshot in bulk (no model signal): it moves
+    the provider's version itself, once per run (the snapshot is written on every run,
+    as its tracked save used to move the version), never as a change of facts."""
     touched: list[list[int]] = []
     real = versioning.providers_touch
 
@@ -69,8 +72,10 @@ def test_the_sweep_bumps_explicitly_when_its_bulk_flag_writes_change_something(w
     assert touched == [[world.provider.pk]]
     assert _version(world.provider) > before
     touched.clear()
+    before = _version(world.provider)
     sweep_provider(provider_id=world.provider.pk, on=date(2025, 2, 1))  # nothing new
-    assert touched == []
+    assert touched == [[world.provider.pk]]
+    assert _version(world.provider) == before + 1
 
 
 @pytest.mark.django_db

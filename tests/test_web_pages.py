@@ -226,13 +226,13 @@ BUDGETS = [
     # user, count, a page of cases with type, advocate and supervisor, the choices of
     # the type and advocate filters
     ("/cases/", "manager", (5, 5)),
-    # user with their provider's version, provider, contracts, CPD requirements,
-    # catalogue version (the catalogue in memory), the advocates with their stored rows
+    # user with their provider's version, provider, contracts with their CPD
+    # requirements (one query on PostgreSQL), catalogue version (the catalogue in memory), the advocates with their stored rows
     # (none for those just grown: ADR 0019), then those computed and stored: the ones
     # missing, the provider's version, their facts (catalogue version, absences,
     # training, CPD records, funding, the provider's training places), the version
     # checked and held, the store; then the user alone
-    ("/training/matrix/", "manager", (17, 1)),
+    ("/training/matrix/", "manager", (16, 1)),
     # user, count, a page of flags with provider, advocate and case, the advocate
     # filter's choices, the provider "Check now" names
     ("/compliance/flags/", "manager", (5, 5)),
@@ -240,7 +240,7 @@ BUDGETS = [
     ("/supervision/pending/", "manager", (3, 3)),
     ("/supervision/queue/", "supervisor_user", (3, 3)),
     # user with the scope's versions, lineage and the services each contract covers
-    # (organisations/backends.py, scope.py), providers, the contracts and their CPD requirements, the
+    # (organisations/backends.py, scope.py), providers, the contracts with their CPD requirements, the
     # catalogue version, the advocates with no stored standing for the day (the new
     # ones: ADR 0019), the providers' versions, 7 for their facts (catalogue cached;
     # policies already read), the versions checked and held (standings._storable),
@@ -251,7 +251,7 @@ BUDGETS = [
     # figures: user, providers, new flags (the trend drawn before:
     # compliance/trend.py caches it until a snapshot changes); then from the cache: the
     # user alone
-    ("/compliance/dashboard/", "commissioner", (21, 3, 1)),
+    ("/compliance/dashboard/", "commissioner", (20, 3, 1)),
 ]
 
 
