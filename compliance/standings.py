@@ -7,8 +7,9 @@ aggregate query, whatever its size and whatever the day.
   ``figures_of`` turns both the stored sums and an evaluation's own into figures.
 - A row is for one day (``on``): an ongoing absence, a deadline or a wait moves with the
   day, so no row is read for another day than its own. The daily sweep writes every
-  advocate's rows for its day (and drops older days'); a read on a day or under a
-  policy no row was written for computes the rows it misses, once.
+  advocate's rows for its day (and drops older days'); a read of today under a policy
+  no row was written for computes the rows it misses, once. A read of another day
+  computes what it needs and stores nothing (no reader fills the table with days).
 - A write to an advocate's facts deletes that advocate's rows in the same transaction
   (organisations/versioning.py ``on_facts_changed``): a case, absence, CPD record or
   its own funding the advocate's alone; a training record (R8's median wait is the
@@ -316,7 +317,7 @@ def _compute_missing(
     for start in range(0, len(pids), BATCH):
         group = set(pids[start : start + BATCH])
         advocates = [a for a in missing if a.provider_id in group]
-        versions = _versions(group)
+        versions = _versions(group) if on == timezone.localdate() else {}
         facts = scope_facts(
             advocates,
             on,
@@ -330,7 +331,10 @@ def _compute_missing(
         fresh = {
             pid: standing_key(pf, facts.catalogue_version) for pid, pf in facts.providers.items()
         }
-        current = _storable(versions)
+        # Rows are stored for today only (the day the sweep keeps and prunes around):
+        # another day asked for (a date in the API's ``?on=``) is computed, counted for
+        # this read, and not stored, so that no reader can fill the table with days.
+        current = _storable(versions) if on == timezone.localdate() else set()
         contribs = list(result.contributions.values())
         standings_store(
             [c for c in contribs if c.provider_id in current], on, fresh, result.standings

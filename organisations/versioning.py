@@ -158,6 +158,12 @@ def unregistered_models() -> dict[str, list[str]]:
 LOADED_ADVOCATE = "_versioning_loaded_advocate_id"
 
 
+# Likewise a row's provider as loaded, for tracked models with a ``provider`` field: a
+# row moved to another provider (an admin's correction of a funding pot, a contract)
+# moves the version of both, so that neither keeps figures cached from before.
+LOADED_PROVIDER = "_versioning_loaded_provider_id"
+
+
 def its_advocate(instance: Any) -> list[int | None]:
     """For ``track``: the advocate of a row with an ``advocate`` field, as saved and as
     it was loaded."""
@@ -173,13 +179,19 @@ def track(
     saved or deleted. ``advocate_ids(instance)``: the advocates whose facts the write
     changes ([] for none: a flag, a snapshot; ``its_advocate``: the row's advocate, as
     loaded and as saved, so that a row moved to another advocate changes both); without
-    it, every advocate of the providers."""
+    it, every advocate of the providers. A model with a ``provider`` field also bumps
+    the provider it was loaded with: a row moved to another provider moves both."""
     has_advocate = advocate_ids is its_advocate
+    has_provider = any(f.name == "provider" for f in model._meta.concrete_fields)
 
     def handler(sender: type[models.Model], instance: Any, **kwargs: Any) -> None:
         if kwargs.get("raw"):  # loaddata: fixtures are not user writes
             return
-        ids = sorted({pk for pk in provider_ids(instance) if pk})
+        named = list(provider_ids(instance))
+        if has_provider:  # where it was as loaded, too (it may have moved)
+            named.append(instance.__dict__.get(LOADED_PROVIDER))
+            instance.__dict__[LOADED_PROVIDER] = instance.__dict__.get("provider_id")
+        ids = sorted({pk for pk in named if pk})
         providers_touch(ids, facts=False)
         if advocate_ids is None:
             _facts_changed(ids, None)
@@ -191,13 +203,16 @@ def track(
             instance.__dict__[LOADED_ADVOCATE] = instance.advocate_id
 
     def loaded(sender: type[models.Model], instance: Any, **kwargs: Any) -> None:
-        instance.__dict__[LOADED_ADVOCATE] = instance.__dict__.get("advocate_id")
+        if has_advocate:
+            instance.__dict__[LOADED_ADVOCATE] = instance.__dict__.get("advocate_id")
+        if has_provider:
+            instance.__dict__[LOADED_PROVIDER] = instance.__dict__.get("provider_id")
 
     uid = f"versioning:{model._meta.label}"
     TRACKED[model._meta.label] = "provider"
     post_save.connect(handler, sender=model, weak=False, dispatch_uid=uid)
     post_delete.connect(handler, sender=model, weak=False, dispatch_uid=uid)
-    if has_advocate:
+    if has_advocate or has_provider:
         post_init.connect(loaded, sender=model, weak=False, dispatch_uid=uid)
 
 

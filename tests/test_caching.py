@@ -342,3 +342,34 @@ def test_the_lineage_read_with_the_user_agrees_with_the_closure_table(world):
     assert world.provider.pk in read
     if connection.vendor == "postgresql":
         assert not ctx.captured_queries
+
+
+def test_a_funding_pot_moved_to_another_provider_moves_both_providers_figures(world):
+    """organisations/versioning.py ``track``: a row with a provider bumps the provider
+    it was loaded with as well as the one it is saved with, so a pot the admin moves to
+    another provider leaves neither provider's cached net cost behind (found by review:
+    the old provider's summary kept the pot off its cost)."""
+    from django.core.cache import cache
+
+    from tests.factories import FundingFactory, UserFactory
+
+    world.contract.qualification_target = "certificate"
+    world.contract.save()
+    url = f"/api/v1/providers/{world.provider.pk}/summary/?on=2025-03-01"
+
+    def net_cost() -> str:
+        return str(api_as(world.manager).get(url).json()["net_cost"])
+
+    before = net_cost()
+    pot = FundingFactory(
+        provider=world.provider, advocate=None, amount=1000, received_on=date(2025, 1, 1)
+    )
+    assert Decimal(net_cost()) == Decimal(before) - 1000
+    admin = UserFactory(username="admin-moves", is_superuser=True, is_staff=True)
+    moved = api_as(admin).patch(
+        f"/api/v1/funding/{pot.pk}/", {"provider": world.other_provider.pk}, format="json"
+    )
+    assert moved.status_code == 200
+    shown = net_cost()
+    cache.clear()
+    assert shown == net_cost() == before

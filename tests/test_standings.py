@@ -377,3 +377,19 @@ def test_the_sums_keep_their_queries_whatever_the_rows(small, monkeypatch, size)
         figures = standings_figures(policies, today, None)
     assert len(ctx.captured_queries) == 4
     assert sum(f.counts["in_role"] for f in figures.values()) > 10 * size
+
+
+def test_a_read_of_another_day_stores_nothing(small):
+    """Rows are stored for today only: a reader asking for other days (the API's
+    ``?on=``) gets figures equal to a fresh evaluation, and the table does not grow by
+    a day per request (found by review: future days were stored and never pruned)."""
+    call_command("generate_national", "--scale", "1")
+    today = timezone.localdate()
+    admin = UserFactory(username="admin-days", is_superuser=True, is_staff=True)
+    _stored(admin, today)
+    rows = AdvocateStanding.objects.count()
+    assert rows and not AdvocateStanding.objects.exclude(on=today).exists()
+    for days in (1, 30, 365, -40):
+        on = today + timedelta(days=days)
+        assert _stored(admin, on) == _fresh(admin, on)
+    assert AdvocateStanding.objects.count() == rows
