@@ -21,6 +21,9 @@ from django.db.backends.signals import connection_created
 OTP_DEVICES = "otp_devices"
 # The column holding a commissioner's lineage ids, comma-separated.
 LINEAGE_IDS = "commissioner_lineage_ids"
+# The column holding the name of the user's provider (with its id and version, enough
+# to stand for the provider on the request: ``_user_of``).
+PROVIDER_NAME = "provider_name"
 # The column holding the services of a commissioner's lineage's contracts.
 CONTRACT_SERVICES = "commissioner_contract_services"
 
@@ -84,7 +87,8 @@ def user_select_sql() -> str:
             ) d
         ), '') AS {OTP_DEVICES}"""
     return (
-        f"SELECT {columns}, p.data_version AS provider_data_version{scope} "
+        f"SELECT {columns}, p.data_version AS provider_data_version, "
+        f"p.name AS {PROVIDER_NAME}{scope} "
         f'FROM "{users}" u LEFT JOIN "{providers}" p ON p.id = u.provider_id'
     )
 
@@ -163,4 +167,14 @@ def _user_of(model: Any, db: Any, names: list[str], row: tuple[Any, ...]) -> Any
     user = model.from_db(db.alias, [f.attname for f in fields], values)
     for column, value in zip(names[len(fields) :], row[len(fields) :], strict=True):
         setattr(user, column, value)
+    if user.provider_id is not None and getattr(user, PROVIDER_NAME, None) is not None:
+        # ``user.provider`` without a query of its own: the provider as read with the
+        # user, its other fields deferred (read from the database if ever asked for).
+        from .models import Provider
+
+        user._state.fields_cache["provider"] = Provider.from_db(
+            db.alias,
+            ["id", "name", "data_version"],
+            [user.provider_id, getattr(user, PROVIDER_NAME), user.provider_data_version],
+        )
     return user

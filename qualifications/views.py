@@ -30,7 +30,13 @@ from imca_commissioning.lists import list_page
 from imca_commissioning.pagecache import versioned_cache
 from imports.exporting import export_answer
 from organisations import scope
-from organisations.access import can_manage_advocates, can_write_cpd, get_visible_or_404, require
+from organisations.access import (
+    can_manage_advocates,
+    can_write_cpd,
+    get_visible_or_404,
+    own_provider,
+    require,
+)
 from organisations.models import Provider
 
 from . import services
@@ -51,7 +57,8 @@ SORTS = {
 def _provider_for(request: Any) -> Provider:
     user = request.user
     if user.role in ("provider_manager", "advocate") and "provider" not in request.GET:
-        return get_visible_or_404(Provider.objects.visible_to(user), user.provider_id)
+        # Their own provider, read with the user (organisations/backends.py).
+        return own_provider(user, "The training matrix is of your own provider.")
     return get_visible_or_404(Provider.objects.visible_to(user), request.GET.get("provider"))
 
 

@@ -373,3 +373,21 @@ def test_a_funding_pot_moved_to_another_provider_moves_both_providers_figures(wo
     shown = net_cost()
     cache.clear()
     assert shown == net_cost() == before
+
+
+def test_the_users_provider_is_read_with_the_user(world):
+    """organisations/backends.py puts the user's provider (id, name, version) on the
+    user it reads: ``user.provider`` costs no query, and a field not read with it is
+    still read when asked for."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from organisations.backends import UserBackend
+
+    loaded = UserBackend().get_user(world.manager.pk)
+    with CaptureQueriesContext(connection) as ctx:
+        provider = loaded.provider
+        assert (provider.pk, provider.name) == (world.provider.pk, world.provider.name)
+    if connection.vendor == "postgresql":
+        assert not ctx.captured_queries
+    assert provider.created_at == type(provider).objects.get(pk=provider.pk).created_at

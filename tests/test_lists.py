@@ -102,16 +102,16 @@ BUDGETS: list[tuple[str, str, Callable[..., None], int]] = [
     # user, the commissioner's lineage is in the scope's subquery: count, a page of
     # providers with their advocates in role
     ("/providers/", "commissioner", _provider, 3),
-    # user, count, a page of logins with provider and advocate, the advocates without a
-    # login, the manager's provider (its name heads the page)
-    ("/people/", "manager", _person, 5),
+    # user (with the manager's provider, whose name heads the page), count, a page of
+    # logins with provider and advocate, the advocates without a login
+    ("/people/", "manager", _person, 4),
     # user, count, a page of imports
     ("/imports/", "manager", _import, 3),
     # the matrix computed afresh (it is cached until its data changes): the stored
     # standings of the whole team (compliance/standings.py ``standings_matrix``: here no
     # sweep has stored any, so the missing ones are computed and stored, with the
     # providers' versions read before and checked after), then one page of them
-    ("/training/matrix/", "manager", _advocate, 16),
+    ("/training/matrix/", "manager", _advocate, 15),
 ]
 
 

@@ -142,11 +142,12 @@ def test_pages_b_to_e_keep_their_queries_whatever_the_size(small, monkeypatch, s
     # than 1.0's, CPD records, funding and the provider's training places (R8's median
     # wait); the CPD requirements ride on the contracts. Opening an advocate's compliance (e) also writes its
     # view-log row, cached answer or not (ADR 0012).
-    # c reads its rows from the day's stored standings (the sweep's): the contracts with
+    # c reads its rows from the day's stored standings (the sweep's; its provider read
+    # with the user): the contracts with
     # their CPD requirements, the catalogue's version and the advocates with their rows
     # (none missing).
     # b's trend was drawn on its first visit (the CSRF cookie's): cached until a
     # snapshot changes (compliance/trend.py), so no snapshot is read; its lineage and
     # its contracts' services are read with the user (organisations/backends.py).
-    budgets = {"b": [3, 1], "c": [5, 1], "d": [3, 1], "e": [11, 2]}
+    budgets = {"b": [3, 1], "c": [4, 1], "d": [3, 1], "e": [11, 2]}
     assert _counts(first_visit=True) == {k: [n + 2 for n in v] for k, v in budgets.items()}

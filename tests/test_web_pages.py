@@ -226,13 +226,14 @@ BUDGETS = [
     # user, count, a page of cases with type, advocate and supervisor, the choices of
     # the type and advocate filters
     ("/cases/", "manager", (5, 5)),
-    # user with their provider's version, provider, contracts with their CPD
+    # user with their provider (its name and version: organisations/backends.py),
+    # contracts with their CPD
     # requirements (one query on PostgreSQL), catalogue version (the catalogue in memory), the advocates with their stored rows
     # (none for those just grown: ADR 0019), then those computed and stored: the ones
     # missing, the provider's version, their facts (catalogue version, absences,
     # training, CPD records, funding, the provider's training places), the version
     # checked and held, the store; then the user alone
-    ("/training/matrix/", "manager", (16, 1)),
+    ("/training/matrix/", "manager", (15, 1)),
     # user, count, a page of flags with provider, advocate and case, the advocate
     # filter's choices, the provider "Check now" names
     ("/compliance/flags/", "manager", (5, 5)),
