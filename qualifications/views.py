@@ -48,7 +48,8 @@ from .tables import matrix_table
 COMPETENCES = ("IMCA", "DOLS", "IMHA")
 SORTS = {
     "name": lambda r: r.name.lower(),
-    "imca_due": lambda r: r.deadlines["IMCA"].due or timezone.localdate().replace(year=9999),
+    # No deadline sorts last (date.max: a replace(year=) would fail on 29 February).
+    "imca_due": lambda r: r.deadlines["IMCA"].due or date.max,
     # Longest wait first when ascending: the column reads "who has waited longest".
     "wait": lambda r: -max([w.days for w in r.waits if w.waiting] or [0]),
 }

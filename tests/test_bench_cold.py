@@ -14,13 +14,18 @@ from compliance import national
 pytestmark = pytest.mark.django_db
 
 
-def _bench_cold():
-    path = Path(__file__).resolve().parent.parent / "scripts" / "bench_cold.py"
-    spec = importlib.util.spec_from_file_location("bench_cold", path)
+def _script(name: str):  # type: ignore[no-untyped-def]
+    """One of scripts/ (not a package), loaded by path."""
+    path = Path(__file__).resolve().parent.parent / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _bench_cold():  # type: ignore[no-untyped-def]
+    return _script("bench_cold")
 
 
 def test_the_cold_rows_measure_each_page_from_an_empty_cache(monkeypatch):
@@ -54,13 +59,8 @@ def test_the_cold_rows_measure_each_page_from_an_empty_cache(monkeypatch):
     assert rows["write"]["queries"] == 4 and rows["write"]["ms"] > 0
 
 
-def _bench_imports():
-    path = Path(__file__).resolve().parent.parent / "scripts" / "bench_imports.py"
-    spec = importlib.util.spec_from_file_location("bench_imports", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _bench_imports():  # type: ignore[no-untyped-def]
+    return _script("bench_imports")
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "ods"])

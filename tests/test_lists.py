@@ -433,3 +433,21 @@ def test_each_list_filter_is_written_as_django_would_write_it(world):
                     assert str(field_html(bound)) == str(bound), (cls.__name__, bound.name, query)
                     compared += 1
     assert compared > 100
+
+
+def test_the_matrix_sorts_advocates_without_an_imca_deadline_last_on_any_day(monkeypatch):
+    """qualifications/views.py ``SORTS["imca_due"]``: no deadline sorts after every
+    date, on 29 February too (``today.replace(year=9999)`` raised on that day)."""
+    from types import SimpleNamespace
+
+    from django.utils import timezone
+
+    from qualifications import views
+
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: date(2028, 2, 29))
+    rows = [
+        SimpleNamespace(deadlines={"IMCA": SimpleNamespace(due=None)}),
+        SimpleNamespace(deadlines={"IMCA": SimpleNamespace(due=date(2030, 1, 1))}),
+    ]
+    rows.sort(key=views.SORTS["imca_due"])
+    assert [r.deadlines["IMCA"].due for r in rows] == [date(2030, 1, 1), None]
